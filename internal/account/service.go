@@ -1,0 +1,431 @@
+package account
+
+import (
+	"context"
+	"strings"
+	"time"
+
+	"charter/internal/audit"
+	"charter/internal/errs"
+)
+
+// TxStore is the storage a transaction sees: accounts plus the audit trail,
+// so a change and its audit event commit together.
+type TxStore interface {
+	Store
+	AppendAudit(ctx context.Context, e *audit.Event) error
+}
+
+// Service is the account domain: every change goes through it, in a
+// transaction, with its audit event.
+type Service struct {
+	Store      Store
+	Tx         func(ctx context.Context, fn func(TxStore) error) error
+	Now        func() time.Time
+	SessionTTL time.Duration
+
+	byUser *Limiter
+	byAddr *Limiter
+}
+
+// NewService wires the service. Failed sign-ins are limited to 5 per user and
+// 20 per address in 15 minutes.
+func NewService(s Store, tx func(context.Context, func(TxStore) error) error, now func() time.Time, ttl time.Duration) *Service {
+	return &Service{Store: s, Tx: tx, Now: now, SessionTTL: ttl,
+		byUser: NewLimiter(5, 15*time.Minute), byAddr: NewLimiter(20, 15*time.Minute)}
+}
+
+// Principal is who a request acts as: a signed-in user or an API token.
+type Principal struct {
+	User        *User
+	Token       *Token
+	SessionHash string
+}
+
+// Name is the actor name written to the audit trail.
+func (p *Principal) Name() string {
+	if p.Token != nil {
+		return "token:" + p.Token.Name
+	}
+	return p.User.Username
+}
+
+// Has reports whether the principal acts with role r.
+func (p *Principal) Has(r Role) bool {
+	if p.Token != nil {
+		for _, x := range p.Token.Scope.Roles() {
+			if x == r {
+				return true
+			}
+		}
+		return false
+	}
+	return p.User.Has(r)
+}
+
+// Roles lists the roles the principal acts with.
+func (p *Principal) Roles() []Role {
+	if p.Token != nil {
+		return p.Token.Scope.Roles()
+	}
+	out := []Role{Member}
+	for _, g := range p.User.Roles {
+		if g.Role != Member {
+			out = append(out, g.Role)
+		}
+	}
+	return out
+}
+
+// CreateOrgUnit adds a unit under parent (by name; empty for a root).
+func (s *Service) CreateOrgUnit(ctx context.Context, name, parent string) (*OrgUnit, error) {
+	name, parent = strings.TrimSpace(name), strings.TrimSpace(parent)
+	if name == "" {
+		return nil, errs.Field("name", "required")
+	}
+	u := &OrgUnit{Name: name, Parent: parent, CreatedAt: s.Now().UTC()}
+	err := s.Tx(ctx, func(tx TxStore) error {
+		if parent != "" {
+			if _, err := tx.OrgUnit(ctx, parent); err != nil {
+				if errs.Is(err, errs.NotFound) {
+					return errs.Field("parent", "org unit %q does not exist", parent)
+				}
+				return err
+			}
+		}
+		if err := tx.CreateOrgUnit(ctx, u); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), "org_unit.create", "org_unit:"+name, audit.Summarize(map[string]string{"parent": parent})))
+	})
+	return u, err
+}
+
+// NewUser is the input for creating a user.
+type NewUser struct {
+	Username    string  `json:"username"`
+	Password    string  `json:"password"`
+	DisplayName string  `json:"display_name"`
+	RealName    string  `json:"real_name"`
+	EmployeeNo  string  `json:"employee_no"`
+	OrgUnit     string  `json:"org_unit"`
+	Verified    bool    `json:"verified"`
+	Roles       []Grant `json:"roles"`
+	Language    string  `json:"language"`
+}
+
+// CreateUser adds a user. An empty password leaves the account unable to
+// sign in until one is set (users imported from HR start that way).
+func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
+	now := s.Now().UTC()
+	u := &User{Username: in.Username, DisplayName: in.DisplayName, RealName: in.RealName, EmployeeNo: in.EmployeeNo,
+		OrgUnit: in.OrgUnit, Verified: in.Verified, Roles: in.Roles, Language: in.Language, Active: true, CreatedAt: now, UpdatedAt: now}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	if in.Password != "" {
+		h, err := HashPassword(in.Password)
+		if err != nil {
+			return nil, err
+		}
+		u.PasswordHash = h
+	}
+	err := s.Tx(ctx, func(tx TxStore) error {
+		if err := checkOrgUnits(ctx, tx, u); err != nil {
+			return err
+		}
+		if err := tx.CreateUser(ctx, u); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), "user.create", "user:"+u.Username, audit.Summarize(userSummary(u))))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// UserPatch changes the fields that are set.
+type UserPatch struct {
+	DisplayName *string  `json:"display_name"`
+	RealName    *string  `json:"real_name"`
+	EmployeeNo  *string  `json:"employee_no"`
+	OrgUnit     *string  `json:"org_unit"`
+	Verified    *bool    `json:"verified"`
+	Active      *bool    `json:"active"`
+	Roles       *[]Grant `json:"roles"`
+	Password    *string  `json:"password"`
+	Language    *string  `json:"language"`
+}
+
+// UpdateUser applies a patch and audits what changed (never the password itself).
+func (s *Service) UpdateUser(ctx context.Context, username string, p UserPatch) (*User, error) {
+	var out *User
+	err := s.Tx(ctx, func(tx TxStore) error {
+		u, err := tx.User(ctx, username)
+		if err != nil {
+			return err
+		}
+		changed := map[string]any{}
+		set := func(name string, dst *string, v *string) {
+			if v != nil && *v != *dst {
+				*dst = *v
+				changed[name] = *v
+			}
+		}
+		set("display_name", &u.DisplayName, p.DisplayName)
+		set("real_name", &u.RealName, p.RealName)
+		set("employee_no", &u.EmployeeNo, p.EmployeeNo)
+		set("org_unit", &u.OrgUnit, p.OrgUnit)
+		set("language", &u.Language, p.Language)
+		if p.Verified != nil && *p.Verified != u.Verified {
+			u.Verified = *p.Verified
+			changed["verified"] = u.Verified
+		}
+		if p.Active != nil && *p.Active != u.Active {
+			u.Active = *p.Active
+			changed["active"] = u.Active
+		}
+		if p.Roles != nil {
+			u.Roles = *p.Roles
+			changed["roles"] = u.Roles
+		}
+		if p.Password != nil {
+			h, err := HashPassword(*p.Password)
+			if err != nil {
+				return err
+			}
+			u.PasswordHash = h
+			changed["password"] = "(changed)"
+		}
+		if err := u.Validate(); err != nil {
+			return err
+		}
+		if err := checkOrgUnits(ctx, tx, u); err != nil {
+			return err
+		}
+		out = u
+		if len(changed) == 0 {
+			return nil
+		}
+		u.UpdatedAt = s.Now().UTC()
+		if err := tx.UpdateUser(ctx, u); err != nil {
+			return err
+		}
+		action := "user.update"
+		if p.Active != nil && !*p.Active && len(changed) == 1 {
+			action = "user.deactivate"
+		}
+		return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), action, "user:"+u.Username, audit.Summarize(changed)))
+	})
+	return out, err
+}
+
+// Deactivate stops a user from signing in; the account stays for history.
+func (s *Service) Deactivate(ctx context.Context, username string) (*User, error) {
+	f := false
+	return s.UpdateUser(ctx, username, UserPatch{Active: &f})
+}
+
+func checkOrgUnits(ctx context.Context, tx Store, u *User) error {
+	check := func(field, name string) error {
+		if name == "" {
+			return nil
+		}
+		if _, err := tx.OrgUnit(ctx, name); err != nil {
+			if errs.Is(err, errs.NotFound) {
+				return errs.Field(field, "org unit %q does not exist", name)
+			}
+			return err
+		}
+		return nil
+	}
+	if err := check("org_unit", u.OrgUnit); err != nil {
+		return err
+	}
+	for _, g := range u.Roles {
+		if err := check("roles", g.OrgUnit); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func userSummary(u *User) map[string]any {
+	return map[string]any{"real_name": u.RealName, "display_name": u.DisplayName, "employee_no": u.EmployeeNo,
+		"org_unit": u.OrgUnit, "verified": u.Verified, "roles": u.Roles}
+}
+
+// Login checks a password and opens a session. Failures are audited and
+// limited per username and per address.
+func (s *Service) Login(ctx context.Context, username, password, addr string) (secret string, u *User, err error) {
+	now := s.Now()
+	if s.byUser.Blocked(username, now) || s.byAddr.Blocked(addr, now) {
+		s.auditLogin(ctx, "login.blocked", username, addr, "too many failed sign-ins")
+		return "", nil, errs.E(errs.RateLimited, "too many failed sign-ins; try again later")
+	}
+	u, err = s.Store.User(ctx, username)
+	if err != nil && !errs.Is(err, errs.NotFound) {
+		return "", nil, err
+	}
+	ok := false
+	if u != nil && u.PasswordHash != "" {
+		ok = CheckPassword(u.PasswordHash, password)
+	} else {
+		CheckPassword(dummyHash, password)
+	}
+	if !ok || !u.Active {
+		s.byUser.Fail(username, now)
+		s.byAddr.Fail(addr, now)
+		reason := "wrong username or password"
+		if ok {
+			reason = "account deactivated"
+		}
+		s.auditLogin(ctx, "login.fail", username, addr, reason)
+		return "", nil, errs.E(errs.Unauthorized, "wrong username or password")
+	}
+	s.byUser.Reset(username)
+	secret, hash, err := NewSecret("chs_")
+	if err != nil {
+		return "", nil, err
+	}
+	sess := &Session{Hash: hash, UserID: u.ID, CreatedAt: now.UTC(), ExpiresAt: now.Add(s.SessionTTL).UTC(), Addr: addr}
+	err = s.Tx(ctx, func(tx TxStore) error {
+		if err := tx.CreateSession(ctx, sess); err != nil {
+			return err
+		}
+		e := audit.New(ctx, now, "login.success", "user:"+u.Username, "")
+		e.Actor, e.Addr = u.Username, addr
+		return tx.AppendAudit(ctx, e)
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, u, nil
+}
+
+func (s *Service) auditLogin(ctx context.Context, action, username, addr, reason string) {
+	// A failed sign-in must leave a trace even though nothing else is written.
+	_ = s.Tx(ctx, func(tx TxStore) error {
+		e := audit.New(ctx, s.Now(), action, "user:"+username, reason)
+		e.Actor, e.Addr = username, addr
+		return tx.AppendAudit(ctx, e)
+	})
+}
+
+// Logout ends the session.
+func (s *Service) Logout(ctx context.Context, p *Principal) error {
+	if p.SessionHash == "" {
+		return nil
+	}
+	return s.Tx(ctx, func(tx TxStore) error {
+		if err := tx.DeleteSession(ctx, p.SessionHash); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), "logout", "user:"+p.User.Username, ""))
+	})
+}
+
+// Authenticate resolves a bearer secret (session or API token) to a principal.
+func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, error) {
+	unauth := errs.E(errs.Unauthorized, "invalid or expired credentials")
+	hash := HashSecret(secret)
+	now := s.Now()
+	switch {
+	case strings.HasPrefix(secret, "chs_"):
+		sess, err := s.Store.Session(ctx, hash, now.UTC())
+		if errs.Is(err, errs.NotFound) {
+			return nil, unauth
+		} else if err != nil {
+			return nil, err
+		}
+		u, err := s.Store.UserByID(ctx, sess.UserID)
+		if err != nil {
+			return nil, err
+		}
+		if !u.Active {
+			return nil, unauth
+		}
+		return &Principal{User: u, SessionHash: hash}, nil
+	case strings.HasPrefix(secret, "cht_"):
+		t, err := s.Store.TokenByHash(ctx, hash)
+		if errs.Is(err, errs.NotFound) {
+			return nil, unauth
+		} else if err != nil {
+			return nil, err
+		}
+		if t.RevokedAt != nil {
+			return nil, unauth
+		}
+		// Last use is a hint for admins; losing one update is harmless.
+		if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+			_ = s.Store.TouchToken(ctx, t.ID, now.UTC())
+		}
+		return &Principal{Token: t}, nil
+	}
+	return nil, unauth
+}
+
+// CreateToken makes an API token and returns its secret, shown only this once.
+func (s *Service) CreateToken(ctx context.Context, name string, scope Scope) (string, *Token, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", nil, errs.Field("name", "required")
+	}
+	if scope.Roles() == nil {
+		return "", nil, errs.Field("scope", "%q is not ingest, read or admin", scope)
+	}
+	secret, hash, err := NewSecret("cht_")
+	if err != nil {
+		return "", nil, err
+	}
+	t := &Token{Name: name, Scope: scope, Prefix: secret[:10], Hash: hash, CreatedBy: audit.ActorFrom(ctx).Name, CreatedAt: s.Now().UTC()}
+	err = s.Tx(ctx, func(tx TxStore) error {
+		if err := tx.CreateToken(ctx, t); err != nil {
+			return err
+		}
+		return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), "token.create", "token:"+name, audit.Summarize(map[string]any{"scope": scope, "prefix": t.Prefix})))
+	})
+	if err != nil {
+		return "", nil, err
+	}
+	return secret, t, nil
+}
+
+// RevokeToken stops a token from working; it stays listed.
+func (s *Service) RevokeToken(ctx context.Context, id int64) error {
+	return s.Tx(ctx, func(tx TxStore) error {
+		ts, err := tx.Tokens(ctx)
+		if err != nil {
+			return err
+		}
+		for _, t := range ts {
+			if t.ID == id {
+				if t.RevokedAt != nil {
+					return errs.E(errs.Conflict, "token %d is already revoked", id)
+				}
+				if err := tx.RevokeToken(ctx, id, s.Now().UTC()); err != nil {
+					return err
+				}
+				return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), "token.revoke", "token:"+t.Name, ""))
+			}
+		}
+		return errs.E(errs.NotFound, "token %d not found", id)
+	})
+}
+
+// EnsureAdmin creates the first admin account when there are no users yet.
+// It returns the generated password when it made one, to be printed once.
+func (s *Service) EnsureAdmin(ctx context.Context, password string) (generated string, err error) {
+	n, err := s.Store.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return "", err
+	}
+	if password == "" {
+		password = GeneratePassword()
+		generated = password
+	}
+	_, err = s.CreateUser(ctx, NewUser{Username: "admin", Password: password, RealName: "Administrator", DisplayName: "Administrator",
+		Verified: true, Roles: []Grant{{Role: Admin}}})
+	return generated, err
+}

@@ -1,0 +1,190 @@
+// Package cli is the charter command: every subcommand parses its own flags
+// into the one config struct and talks to storage through the domain services,
+// exactly as the HTTP API does.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"charter/internal/account"
+	"charter/internal/audit"
+	"charter/internal/config"
+	"charter/internal/errs"
+	"charter/internal/store"
+)
+
+// Env is how the command meets the world; tests pass their own.
+type Env struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	Getenv         func(string) string
+	Now            func() time.Time
+}
+
+type command struct {
+	name, summary string
+	run           func(ctx context.Context, e *Env, args []string) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the API and console", serve},
+		{"migrate", "apply database migrations and exit", migrate},
+		{"user", "manage users: create, list, show, update, deactivate, import, handle", userCmd},
+		{"org-unit", "manage org units: create, list", orgUnitCmd},
+		{"token", "manage API tokens: create, list, revoke", tokenCmd},
+		{"verify", "check the hash chains of the audit trail and the archive", verify},
+		{"version", "print the version", version},
+	}
+}
+
+// Version is set at build time with -ldflags "-X charter/internal/cli.Version=...".
+var Version = "dev"
+
+// ErrUsage marks a usage error; main exits 2 for it.
+var ErrUsage = errors.New("usage")
+
+// Run runs the command line args (without the program name).
+func Run(ctx context.Context, args []string, e *Env) error {
+	if e.Now == nil {
+		e.Now = time.Now
+	}
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(e.Stderr)
+		if len(args) == 0 {
+			return ErrUsage
+		}
+		return nil
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			return c.run(ctx, e, args[1:])
+		}
+	}
+	usage(e.Stderr)
+	return fmt.Errorf("%w: unknown command %q", ErrUsage, args[0])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "charter governs work chat groups: registry, archive, detection, review, reports.")
+	fmt.Fprintln(w, "\nUsage: charter COMMAND [flags]\n\nCommands:")
+	cs := commands()
+	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'charter COMMAND -h' for a command's flags.")
+}
+
+// flags returns a flag set with the configuration flags registered on cfg.
+func flags(e *Env, name string, cfg *config.Config) *flag.FlagSet {
+	fs := flag.NewFlagSet("charter "+name, flag.ContinueOnError)
+	fs.SetOutput(e.Stderr)
+	cfg.Register(fs, e.Getenv)
+	return fs
+}
+
+// parse parses args and validates the configuration.
+func parse(fs *flag.FlagSet, cfg *config.Config, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	return cfg.Validate()
+}
+
+func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
+	var lv slog.Level
+	_ = lv.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: lv}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// app is Charter assembled: the database and the domain services on it.
+type app struct {
+	cfg      *config.Config
+	db       store.DB
+	accounts *account.Service
+	now      func() time.Time
+}
+
+// open opens and migrates the database and wires the services.
+func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, error) {
+	db, err := store.Open(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return &app{
+		cfg:      cfg,
+		db:       db,
+		accounts: account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL),
+		now:      now,
+	}, nil
+}
+
+func (a *app) Close() error { return a.db.Close() }
+
+// cliContext marks CLI actions in the audit trail.
+func cliContext(ctx context.Context) context.Context {
+	return audit.WithActor(ctx, audit.Actor{Name: "cli", Addr: "local"})
+}
+
+// withApp parses flags, opens the app and runs fn with it.
+func withApp(ctx context.Context, e *Env, name string, args []string, setup func(fs *flag.FlagSet), fn func(a *app, fs *flag.FlagSet) error) error {
+	cfg := config.Default()
+	fs := flags(e, name, &cfg)
+	if setup != nil {
+		setup(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return fmt.Errorf("%w: %v", ErrUsage, err)
+	}
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	a, err := open(ctx, &cfg, e.Now)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a, fs)
+}
+
+// Describe renders an error for the terminal: the field first when there is one.
+func Describe(err error) string {
+	var e *errs.Error
+	if errors.As(err, &e) && e.Kind != errs.Internal {
+		return e.Error()
+	}
+	return err.Error()
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

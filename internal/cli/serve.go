@@ -1,0 +1,90 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"charter/internal/config"
+	"charter/internal/httpapi"
+	"charter/internal/metrics"
+)
+
+// serve runs the server until ctx is cancelled (SIGINT/SIGTERM in main).
+func serve(ctx context.Context, e *Env, args []string) error {
+	cfg := config.Default()
+	fs := flags(e, "serve", &cfg)
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	log := newLogger(&cfg, e.Stderr)
+	log.Info("starting charter", append([]any{"version", Version}, cfg.Masked()...)...)
+	a, err := open(ctx, &cfg, e.Now)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	generated, err := a.accounts.EnsureAdmin(cliContext(ctx), cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("create the first admin: %w", err)
+	}
+	if generated != "" {
+		fmt.Fprintf(e.Stdout, "Created the first admin account.\n  username: admin\n  password: %s\nThis password is shown only once; sign in and change it.\n", generated)
+	}
+
+	m := metrics.New()
+	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Log: log, Metrics: m, Now: e.Now}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	fmt.Fprintf(e.Stdout, "Charter is serving on http://%s (%s)\n", ln.Addr(), a.db.Engine())
+	log.Info("listening", "addr", ln.Addr().String())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		return err
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	log.Info("stopped")
+	return nil
+}
+
+func migrate(ctx context.Context, e *Env, args []string) error {
+	cfg := config.Default()
+	fs := flags(e, "migrate", &cfg)
+	if err := parse(fs, &cfg, args); err != nil {
+		return err
+	}
+	a, err := open(ctx, &cfg, e.Now) // open applies the migrations
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	v, err := a.db.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "schema is at version %d (%s)\n", v, a.db.Engine())
+	return nil
+}
+
+func version(ctx context.Context, e *Env, args []string) error {
+	fmt.Fprintln(e.Stdout, "charter", Version)
+	return nil
+}

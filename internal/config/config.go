@@ -1,0 +1,124 @@
+// Package config holds Charter's one configuration struct, filled once from
+// flags and environment variables and passed down explicitly.
+package config
+
+import (
+	"flag"
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"time"
+)
+
+// Config is every setting Charter reads. Flags win over environment variables,
+// which win over defaults.
+type Config struct {
+	Addr          string        // --addr, CHARTER_ADDR
+	DataDir       string        // --data, CHARTER_DATA
+	DatabaseURL   string        // --database-url, CHARTER_DATABASE_URL; empty means SQLite in DataDir
+	AdminPassword string        // CHARTER_ADMIN_PASSWORD; only read when the admin account is first created
+	MaxBodyBytes  int64         // --max-body, CHARTER_MAX_BODY: limit for JSON bodies
+	MaxIngestBody int64         // --max-ingest-body, CHARTER_MAX_INGEST_BODY: limit for ingest batches
+	SessionTTL    time.Duration // --session-ttl, CHARTER_SESSION_TTL
+	LogLevel      string        // --log-level, CHARTER_LOG_LEVEL: debug, info, warn, error
+	LogFormat     string        // --log-format, CHARTER_LOG_FORMAT: text or json
+}
+
+// Default returns the settings Charter runs with when nothing is given.
+func Default() Config {
+	return Config{
+		Addr:          "127.0.0.1:8080",
+		DataDir:       "./charter-data",
+		MaxBodyBytes:  1 << 20,
+		MaxIngestBody: 64 << 20,
+		SessionTTL:    12 * time.Hour,
+		LogLevel:      "info",
+		LogFormat:     "text",
+	}
+}
+
+// Register binds the flags of cfg on fs, with defaults taken from the
+// environment (getenv) so that `--help` shows the value in force.
+func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
+	str := func(p *string, name, env, usage string) {
+		if v := getenv(env); v != "" {
+			*p = v
+		}
+		fs.StringVar(p, name, *p, usage+" ("+env+")")
+	}
+	i64 := func(p *int64, name, env, usage string) {
+		if v, err := strconv.ParseInt(getenv(env), 10, 64); err == nil {
+			*p = v
+		}
+		fs.Int64Var(p, name, *p, usage+" ("+env+")")
+	}
+	str(&c.Addr, "addr", "CHARTER_ADDR", "listen address")
+	str(&c.DataDir, "data", "CHARTER_DATA", "data directory for the SQLite database")
+	str(&c.DatabaseURL, "database-url", "CHARTER_DATABASE_URL", "postgres://... to use PostgreSQL instead of SQLite")
+	i64(&c.MaxBodyBytes, "max-body", "CHARTER_MAX_BODY", "largest JSON request body in bytes")
+	i64(&c.MaxIngestBody, "max-ingest-body", "CHARTER_MAX_INGEST_BODY", "largest ingest batch in bytes")
+	if v, err := time.ParseDuration(getenv("CHARTER_SESSION_TTL")); err == nil {
+		c.SessionTTL = v
+	}
+	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a sign-in lasts (CHARTER_SESSION_TTL)")
+	str(&c.LogLevel, "log-level", "CHARTER_LOG_LEVEL", "debug, info, warn or error")
+	str(&c.LogFormat, "log-format", "CHARTER_LOG_FORMAT", "text or json")
+	c.AdminPassword = getenv("CHARTER_ADMIN_PASSWORD")
+}
+
+// Validate checks the settings and makes relative paths absolute.
+func (c *Config) Validate() error {
+	if c.Addr == "" {
+		return fmt.Errorf("config: --addr is empty")
+	}
+	if c.DatabaseURL == "" {
+		if c.DataDir == "" {
+			return fmt.Errorf("config: --data is empty and no --database-url is given")
+		}
+		abs, err := filepath.Abs(c.DataDir)
+		if err != nil {
+			return fmt.Errorf("config: --data: %w", err)
+		}
+		c.DataDir = abs
+	}
+	if c.MaxBodyBytes < 1024 {
+		return fmt.Errorf("config: --max-body must be at least 1024 bytes")
+	}
+	if c.MaxIngestBody < c.MaxBodyBytes {
+		return fmt.Errorf("config: --max-ingest-body must be at least --max-body")
+	}
+	if c.SessionTTL < time.Minute {
+		return fmt.Errorf("config: --session-ttl must be at least a minute")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("config: --log-level %q is not debug, info, warn or error", c.LogLevel)
+	}
+	switch c.LogFormat {
+	case "text", "json":
+	default:
+		return fmt.Errorf("config: --log-format %q is not text or json", c.LogFormat)
+	}
+	return nil
+}
+
+// Engine names the storage engine the settings select.
+func (c *Config) Engine() string {
+	if c.DatabaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// SQLitePath is the database file inside the data directory.
+func (c *Config) SQLitePath() string { return filepath.Join(c.DataDir, "charter.db") }
+
+// Masked returns the settings as log attributes with secrets hidden.
+func (c *Config) Masked() []any {
+	db := "sqlite:" + c.SQLitePath()
+	if c.DatabaseURL != "" {
+		db = maskURL(c.DatabaseURL)
+	}
+	return []any{"addr", c.Addr, "database", db, "max_body", c.MaxBodyBytes, "session_ttl", c.SessionTTL.String(), "log_level", c.LogLevel}
+}

@@ -1,0 +1,158 @@
+// Package httpapi is Charter's JSON API. Every route is declared once, with the
+// roles it admits, in the table in routes.go; the wrapper here authenticates the
+// caller and enforces that table before any handler runs.
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"charter/internal/account"
+	"charter/internal/audit"
+	"charter/internal/config"
+	"charter/internal/errs"
+	"charter/internal/metrics"
+	"charter/internal/store"
+)
+
+// SessionCookie is the name of the sign-in cookie.
+const SessionCookie = "charter_session"
+
+// Server serves the API.
+type Server struct {
+	Cfg      *config.Config
+	DB       store.DB
+	Accounts *account.Service
+	Log      *slog.Logger
+	Metrics  *metrics.Registry
+	Now      func() time.Time
+}
+
+// Handler returns the API with every route of the table registered, wrapped
+// in cross-origin protection (the CSRF defence for cookie-authenticated
+// requests) and request logging.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, rt := range s.routes() {
+		mux.Handle(rt.method+" "+rt.path, s.wrap(rt))
+	}
+	return s.logRequests(http.NewCrossOriginProtection().Handler(mux))
+}
+
+// access says who may call a route.
+type access struct {
+	public bool
+	roles  []account.Role
+}
+
+func public() access                  { return access{public: true} }
+func roles(rs ...account.Role) access { return access{roles: rs} }
+func (a access) admits(p *account.Principal) bool {
+	for _, r := range a.roles {
+		if p.Has(r) {
+			return true
+		}
+	}
+	return false
+}
+
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+type route struct {
+	method, path string
+	allow        access
+	handle       handler
+}
+
+type principalKey struct{}
+
+// principal returns the authenticated caller of a request that passed wrap.
+func principal(r *http.Request) *account.Principal {
+	p, _ := r.Context().Value(principalKey{}).(*account.Principal)
+	return p
+}
+
+func (s *Server) wrap(rt route) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := remoteAddr(r)
+		ctx := audit.WithActor(r.Context(), audit.Actor{Name: "anonymous", Addr: addr})
+		p, err := s.authenticate(ctx, r)
+		switch {
+		case err != nil && !rt.allow.public:
+			writeError(s.Log, w, r, err)
+			return
+		case p == nil && !rt.allow.public:
+			writeError(s.Log, w, r, errs.E(errs.Unauthorized, "sign in or send an API token"))
+			return
+		case p != nil && !rt.allow.public && !rt.allow.admits(p):
+			writeError(s.Log, w, r, errs.E(errs.Forbidden, "your role may not %s %s", rt.method, rt.path))
+			return
+		}
+		if p != nil {
+			ctx = audit.WithActor(context.WithValue(ctx, principalKey{}, p), audit.Actor{Name: p.Name(), Addr: addr})
+		}
+		if err := rt.handle(w, r.WithContext(ctx)); err != nil {
+			writeError(s.Log, w, r, err)
+		}
+	})
+}
+
+// authenticate reads a bearer token or the session cookie. No credentials is
+// (nil, nil); bad credentials is an Unauthorized error.
+func (s *Server) authenticate(ctx context.Context, r *http.Request) (*account.Principal, error) {
+	secret := ""
+	if h := r.Header.Get("Authorization"); h != "" {
+		t, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return nil, errs.E(errs.Unauthorized, "the Authorization header must be 'Bearer <token>'")
+		}
+		secret = strings.TrimSpace(t)
+	} else if c, err := r.Cookie(SessionCookie); err == nil {
+		secret = c.Value
+	}
+	if secret == "" {
+		return nil, nil
+	}
+	return s.Accounts.Authenticate(ctx, secret)
+}
+
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	code int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.code = code
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func (s *Server) logRequests(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := s.Now()
+		sw := &statusWriter{ResponseWriter: w, code: 200}
+		next.ServeHTTP(sw, r)
+		d := s.Now().Sub(start)
+		pattern := r.Pattern
+		if pattern == "" {
+			pattern = "unmatched"
+		}
+		s.Metrics.Add("charter_http_requests_total", "HTTP requests by route and status.", 1, "route", pattern, "code", strconv.Itoa(sw.code))
+		s.Metrics.Add("charter_http_request_seconds_total", "Time spent serving HTTP requests, by route.", d.Seconds(), "route", pattern)
+		s.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", d, "addr", remoteAddr(r))
+	})
+}

@@ -1,0 +1,77 @@
+package httpapi
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"charter/internal/audit"
+	"charter/internal/errs"
+)
+
+var errorsAs = errors.As
+
+func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
+	if _, err := s.DB.SchemaVersion(r.Context()); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
+		return nil
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "engine": s.DB.Engine()})
+	return nil
+}
+
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	return s.Metrics.Write(w)
+}
+
+// listAudit pages through the trail newest first; next is the seq to pass as
+// before= for the following page.
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := audit.Filter{Actor: q.Get("actor"), Action: q.Get("action"), Object: q.Get("object"), Limit: 100}
+	var err error
+	if f.From, err = queryTime(q.Get("from"), "from"); err != nil {
+		return err
+	}
+	if f.To, err = queryTime(q.Get("to"), "to"); err != nil {
+		return err
+	}
+	if v := q.Get("before"); v != "" {
+		if f.Before, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return errs.Field("before", "%q is not a number", v)
+		}
+	}
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return errs.Field("limit", "must be a number from 1 to 1000")
+		}
+		f.Limit = n
+	}
+	es, err := s.DB.AuditEvents(r.Context(), f)
+	if err != nil {
+		return err
+	}
+	next := ""
+	if len(es) == f.Limit {
+		next = strconv.FormatInt(es[len(es)-1].Seq, 10)
+	}
+	writeJSON(w, http.StatusOK, page[audit.Event]{Items: es, Next: next})
+	return nil
+}
+
+// queryTime reads an RFC 3339 time or a date from a query parameter.
+func queryTime(v, field string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	return time.Time{}, errs.Field(field, "%q is not an RFC 3339 time or a date (2006-01-02)", v)
+}

@@ -1,0 +1,131 @@
+// Package postgres is Charter's PostgreSQL storage engine, for organizations
+// that run Charter on several machines or already operate PostgreSQL.
+package postgres
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+
+	"github.com/jackc/pgx/v5/pgconn"
+	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
+
+	"charter/internal/errs"
+	"charter/internal/store/sqlutil"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is the PostgreSQL store. Inside a transaction tx is set and every query uses it.
+type DB struct {
+	pool *sql.DB
+	tx   *sql.Tx
+}
+
+// Open connects to the database at url.
+func Open(ctx context.Context, url string) (*DB, error) {
+	pool, err := sql.Open("pgx", url)
+	if err != nil {
+		return nil, err
+	}
+	pool.SetMaxOpenConns(16)
+	if err := pool.PingContext(ctx); err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &DB{pool: pool}, nil
+}
+
+// Close closes the pool.
+func (d *DB) Close() error { return d.pool.Close() }
+
+// Engine names the engine.
+func (d *DB) Engine() string { return "postgres" }
+
+// Migrate applies the embedded migrations. The advisory lock keeps two
+// servers starting together from applying the same step twice.
+func (d *DB) Migrate(ctx context.Context) (int, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return 0, err
+	}
+	return sqlutil.Migrate(ctx, d.pool, sqlutil.Dialect{
+		CreateTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`,
+		Insert:      `INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)`,
+		Lock:        `SELECT pg_advisory_xact_lock(7263101)`,
+	}, ms)
+}
+
+// Migrations lists the embedded migrations.
+func Migrations() ([]sqlutil.Migration, error) {
+	return sqlutil.LoadMigrations(migrationFS, "migrations")
+}
+
+// SchemaVersion is the highest applied migration.
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	return sqlutil.SchemaVersion(ctx, d.pool)
+}
+
+// Tx runs fn in one transaction and commits when fn returns nil.
+func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
+	if d.tx != nil {
+		return fn(d)
+	}
+	tx, err := d.pool.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(&DB{pool: d.pool, tx: tx}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+func (d *DB) w() sqlutil.Querier {
+	if d.tx != nil {
+		return d.tx
+	}
+	return d.pool
+}
+
+// r is the same pool: PostgreSQL needs no separate readers.
+func (d *DB) r() sqlutil.Querier { return d.w() }
+
+// Exec runs a statement; for tests and maintenance.
+func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := d.w().ExecContext(ctx, query, args...)
+	return err
+}
+
+func conflict(err error, format string, args ...any) error {
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) && pe.Code == "23505" {
+		return errs.E(errs.Conflict, format, args...)
+	}
+	return err
+}
+
+// chainHead locks the head row of a chain until the transaction ends, so
+// appends to one chain are serialized across connections and servers.
+func (d *DB) chainHead(ctx context.Context, name string) (int64, string, error) {
+	var seq int64
+	var hash string
+	q := `SELECT seq, hash FROM chain_heads WHERE name = $1`
+	if d.tx != nil {
+		q += ` FOR UPDATE`
+	}
+	err := d.r().QueryRowContext(ctx, q, name).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	return seq, hash, err
+}
+
+func (d *DB) setChainHead(ctx context.Context, name string, seq int64, hash string) error {
+	_, err := d.w().ExecContext(ctx, `INSERT INTO chain_heads (name, seq, hash) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, name, seq, hash)
+	return err
+}

@@ -1,0 +1,146 @@
+// Package sqlite is Charter's embedded storage engine: one SQLite file in the
+// data directory. SQLite allows one writer at a time, so writes go through a
+// pool of one connection (transactions queue in Go instead of failing with
+// SQLITE_BUSY) while reads use their own pool under WAL.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"net/url"
+
+	"github.com/mattn/go-sqlite3"
+
+	"charter/internal/errs"
+	"charter/internal/store/sqlutil"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// DB is the SQLite store. Inside a transaction tx is set and every query uses it.
+type DB struct {
+	write *sql.DB
+	read  *sql.DB
+	tx    *sql.Tx
+}
+
+// Open opens (creating if needed) the database file at path. busy_timeout is
+// set before WAL so that switching the journal mode waits instead of failing.
+func Open(ctx context.Context, path string) (*DB, error) {
+	p := url.PathEscape(path)
+	write, err := sql.Open("sqlite3", "file:"+p+"?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate")
+	if err != nil {
+		return nil, err
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	read, err := sql.Open("sqlite3", "file:"+p+"?mode=ro&_busy_timeout=10000&_foreign_keys=on")
+	if err != nil {
+		write.Close()
+		return nil, err
+	}
+	read.SetMaxOpenConns(4)
+	return &DB{write: write, read: read}, nil
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	return errors.Join(d.read.Close(), d.write.Close())
+}
+
+// Engine names the engine.
+func (d *DB) Engine() string { return "sqlite" }
+
+// Migrate applies the embedded migrations.
+func (d *DB) Migrate(ctx context.Context) (int, error) {
+	ms, err := Migrations()
+	if err != nil {
+		return 0, err
+	}
+	return sqlutil.Migrate(ctx, d.write, sqlutil.Dialect{
+		CreateTable: `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TIMESTAMP NOT NULL)`,
+		Insert:      `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)`,
+	}, ms)
+}
+
+// Migrations lists the embedded migrations.
+func Migrations() ([]sqlutil.Migration, error) {
+	return sqlutil.LoadMigrations(migrationFS, "migrations")
+}
+
+// SchemaVersion is the highest applied migration.
+func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
+	return sqlutil.SchemaVersion(ctx, d.write)
+}
+
+// Tx runs fn in one write transaction (BEGIN IMMEDIATE, so it never has to
+// upgrade a read lock) and commits when fn returns nil.
+func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
+	if d.tx != nil {
+		return fn(d) // already inside one: join it
+	}
+	tx, err := d.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	if err := fn(&DB{write: d.write, read: d.read, tx: tx}); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// w is where writes go; r is where reads go (the transaction when in one,
+// so a transaction reads its own writes).
+func (d *DB) w() sqlutil.Querier {
+	if d.tx != nil {
+		return d.tx
+	}
+	return d.write
+}
+
+func (d *DB) r() sqlutil.Querier {
+	if d.tx != nil {
+		return d.tx
+	}
+	return d.read
+}
+
+// Exec runs a statement on the writer; for tests and maintenance.
+func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := d.w().ExecContext(ctx, query, args...)
+	return err
+}
+
+// conflict turns a uniqueness violation into an errs.Conflict with msg.
+func conflict(err error, format string, args ...any) error {
+	var se sqlite3.Error
+	if errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
+		return errs.E(errs.Conflict, format, args...)
+	}
+	return err
+}
+
+func (d *DB) chainHead(ctx context.Context, name string) (int64, string, error) {
+	var seq int64
+	var hash string
+	err := d.r().QueryRowContext(ctx, `SELECT seq, hash FROM chain_heads WHERE name = ?`, name).Scan(&seq, &hash)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, "", nil
+	}
+	return seq, hash, err
+}
+
+func (d *DB) setChainHead(ctx context.Context, name string, seq int64, hash string) error {
+	_, err := d.w().ExecContext(ctx, `INSERT INTO chain_heads (name, seq, hash) VALUES (?, ?, ?)
+		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, name, seq, hash)
+	return err
+}
