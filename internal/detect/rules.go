@@ -51,12 +51,22 @@ type RuleInfo struct {
 	Thresholds  []ThresholdInfo `json:"thresholds,omitempty"`
 }
 
-var ruleDefs []RuleInfo
+// ruleDefs and ruleIndex are package variables with initializers (not set
+// in init) so that other package-level initializers may call New.
+var ruleDefs = buildRules()
 
-var ruleIndex map[string]int
+var ruleIndex = func() map[string]int {
+	m := make(map[string]int, len(ruleDefs))
+	for i, r := range ruleDefs {
+		m[r.ID] = i
+	}
+	return m
+}()
 
-func init() {
-	ruleDefs = make([]RuleInfo, nFixedRules, nFixedRules+len(credRules))
+func init() { buildKeywordIndex() }
+
+func buildRules() []RuleInfo {
+	ruleDefs := make([]RuleInfo, nFixedRules, nFixedRules+len(credRules))
 	set := func(i int, id, cat, sev string, enabled bool, desc string, th ...ThresholdInfo) {
 		ruleDefs[i] = RuleInfo{ID: id, Category: cat, Severity: sev, Enabled: enabled, Description: desc, Thresholds: th}
 	}
@@ -115,11 +125,7 @@ func init() {
 		c.rule = len(ruleDefs)
 		ruleDefs = append(ruleDefs, RuleInfo{ID: c.id, Category: CatCredential, Severity: c.severity, Enabled: true, Description: c.desc})
 	}
-	ruleIndex = make(map[string]int, len(ruleDefs))
-	for i, r := range ruleDefs {
-		ruleIndex[r.ID] = i
-	}
-	buildKeywordIndex()
+	return ruleDefs
 }
 
 // Rules lists every built-in rule with its defaults. Lexicon rules are not

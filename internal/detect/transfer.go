@@ -57,7 +57,9 @@ func (e *Engine) scanTransfer(m *Message, out []Finding) []Finding {
 		add(rTxFanOut, p, msgKey(ruleDefs[rTxFanOut].ID, m), detail())
 	}
 	dayKey := m.SentAt.Format("2006-01-02")
-	if p := e.on(rTxDaily, m); p != nil && day >= p.threshold(rTxDaily, ThMinTotalFen) {
+	// daily_total is about accumulation: a single transfer is large_amount's
+	// business, so earlier transfers of the day must contribute.
+	if p := e.on(rTxDaily, m); p != nil && m.SenderDayTotalFen > 0 && day >= p.threshold(rTxDaily, ThMinTotalFen) {
 		// one alert per sender and day, updated by each further transfer
 		add(rTxDaily, p, ruleDefs[rTxDaily].ID+":"+m.Platform+":"+m.SenderHandle+":"+dayKey,
 			detail("day_total_yuan", yuan(day), "day", dayKey))
