@@ -35,7 +35,13 @@ type kwEntry struct {
 var (
 	trig    [256]uint8
 	kwIndex [256][]kwEntry
+	// second[c] is the set of bytes that may follow c in some keyword: a
+	// two-byte prefilter, because lead bytes such as E5 and E7 are everywhere
+	// in Chinese text and 'p' or 'e' everywhere in English.
+	second [256][4]uint64
 )
+
+func setSecond(c, d byte) { second[c][d>>6] |= 1 << (d & 63) }
 
 func buildKeywordIndex() {
 	for c := '0'; c <= '9'; c++ {
@@ -45,7 +51,17 @@ func buildKeywordIndex() {
 		c := e.kw[0]
 		kwIndex[c] = append(kwIndex[c], e)
 		trig[c] = trigKeyword
+		d := e.kw[1]
+		setSecond(c, d)
 		if e.fold {
+			setSecond(c, foldByte(d))
+			setSecond(c, upperByte(d))
+			setSecond(foldByte(c), d)
+			setSecond(foldByte(c), foldByte(d))
+			setSecond(foldByte(c), upperByte(d))
+			setSecond(upperByte(c), d)
+			setSecond(upperByte(c), foldByte(d))
+			setSecond(upperByte(c), upperByte(d))
 			if c >= 'a' && c <= 'z' {
 				c -= 'a' - 'A'
 			} else if c >= 'A' && c <= 'Z' {
@@ -67,6 +83,13 @@ func buildKeywordIndex() {
 			add(kwEntry{kw: k, fold: c.fold, h: hCred, arg: i})
 		}
 	}
+}
+
+func upperByte(c byte) byte {
+	if c >= 'a' && c <= 'z' {
+		return c - ('a' - 'A')
+	}
+	return c
 }
 
 func hasKw(s string, i int, k *kwEntry) bool {
@@ -133,7 +156,11 @@ func (st *scanState) segment(s string, file bool) {
 		case trigDigit:
 			i = st.digits(s, i)
 		default:
-			i = st.keyword(s, i)
+			if i+1 < len(s) && second[s[i]][s[i+1]>>6]&(1<<(s[i+1]&63)) != 0 {
+				i = st.keyword(s, i)
+			} else {
+				i++
+			}
 		}
 	}
 	if st.nMob >= st.e.mobileMin {
