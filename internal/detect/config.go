@@ -221,3 +221,14 @@ func sanitizeName(s string) string {
 	}
 	return strings.TrimSuffix(b.String(), "_")
 }
+
+// LexiconRules describes the rules the configured lexicons add, in the
+// shape of Rules(), for a policy UI.
+func (e *Engine) LexiconRules() []RuleInfo {
+	out := make([]RuleInfo, len(e.lex))
+	for i, l := range e.lex {
+		out[i] = RuleInfo{ID: l.id, Category: CatLexicon, Severity: l.severity, Enabled: true,
+			Description: "terms of the organization's lexicon"}
+	}
+	return out
+}

@@ -673,3 +673,30 @@ func TestConcurrentScan(t *testing.T) {
 	}
 	wg.Wait()
 }
+
+func TestLexiconRules(t *testing.T) {
+	e := mustEngine(t, lexConfig(Lexicon{Name: "Code Names", Terms: []string{"x"}}))
+	got := e.LexiconRules()
+	if len(got) != 1 || got[0].ID != "lexicon.code_names" || got[0].Category != CatLexicon || got[0].Severity != SevMedium {
+		t.Errorf("LexiconRules %+v", got)
+	}
+	if defaultEngine.Scan(nil) != nil {
+		t.Errorf("Scan(nil) returned findings")
+	}
+}
+
+// FuzzScan checks that no input makes a detector panic or leak a full
+// resident ID number into an excerpt.
+func FuzzScan(f *testing.F) {
+	for _, s := range []string{"秘密★1年", "国发〔2023〕5号", "11010519491231002X", "6222 0212 3456 7894",
+		"138-1234-5678", "password: Tr0ub4dor&3", pemKey, jwt, "内部文件 注意保存", "TOP SECRET", "[2023]", "〔2023〕"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		for _, fd := range defaultEngine.Scan(msg(s)) {
+			if strings.Contains(fd.Excerpt, "11010519491231002X") {
+				t.Errorf("excerpt leaks an ID: %q", fd.Excerpt)
+			}
+		}
+	})
+}
