@@ -289,10 +289,22 @@ func (st *scanState) zhMi(s string, i int) int {
 		st.hit(r, start, j, "")
 		return j
 	}
-	if r != rMarkConfidential {
+	// A bare term does not consume the text: 机密 in 手机密码 must still let
+	// 密码 reach the password rule. Words where 密 starts the next word
+	// (密码, 密切, 密集, 密度, 密封, 密布) are not the bare term at all.
+	if r != rMarkConfidential && !startsAny(s[j:], "码", "切", "集", "度", "封", "布") {
 		st.hit(rMarkBareTerm, start, j, "")
 	}
-	return j
+	return i
+}
+
+func startsAny(s string, prefixes ...string) bool {
+	for _, p := range prefixes {
+		if strings.HasPrefix(s, p) {
+			return true
+		}
+	}
+	return false
 }
 
 func starWidth(s string, k int) int {
@@ -388,9 +400,10 @@ func (st *scanState) digits(s string, i int) int {
 		}
 		return j
 	case n == 3:
-		if j+10 < len(s)+1 && (s[j] == ' ' || s[j] == '-') {
+		// a mobile written in groups: 138 1234 5678 or 138-1234-5678
+		if j+10 <= len(s) && (s[j] == ' ' || s[j] == '-') {
 			sep := s[j]
-			if j+10 <= len(s) && allDigits(s[j+1:j+5]) && s[j+5] == sep && allDigits(s[j+6:j+10]) &&
+			if allDigits(s[j+1:j+5]) && s[j+5] == sep && allDigits(s[j+6:j+10]) &&
 				(j+10 == len(s) || !isDigit(s[j+10])) {
 				var buf [11]byte
 				copy(buf[:3], s[i:j])

@@ -129,6 +129,8 @@ func TestMarkingBareTermWhenEnabled(t *testing.T) {
 		{"bare jimi", "这是机密文件", []string{"marking.bare_term"}},
 		{"bare juemi", "绝密消息", []string{"marking.bare_term"}},
 		{"mimi stays quiet", "我们的小秘密", nil},
+		{"phone password is not bare", "手机密码忘了", nil},
+		{"crisis closely", "危机密切相关", nil},
 	})
 }
 
@@ -250,6 +252,7 @@ func TestCredentials(t *testing.T) {
 		{"password en", "db password: Tr0ub4dor&3", []string{"credential.password"}},
 		{"password zh", "服务器密码：Abc12345!", []string{"credential.password"}},
 		{"password zh shi", "wifi密码是 Guest2026wifi", []string{"credential.password"}},
+		{"password after 机", "手机密码：Abc12345!", []string{"credential.password"}},
 		{"pwd", "mysql -h db pwd=s3cr3tPass", []string{"credential.password"}},
 		{"password json", `{"user":"admin","password": "Xk9#mQ2!zL"}`, []string{"credential.password"}},
 		{"api secret", "client_secret=Zq8fK2mX9pL4vN7rT1wY3bH6", []string{"credential.api_secret"}},
@@ -275,13 +278,16 @@ func TestCredentialMasking(t *testing.T) {
 		"Bearer " + jwt,
 		pemKey,
 		"服务器密码：Abc12345! 身份证11010519491231002X",
+		"CONFIDENTIAL db password: Tr0ub4dor&3 AKIAIOSFODNN7EXAMPLE",
+		"机密★5年 名单：张三 身份证号码11010519491231002X 李四",
+		"内部资料 ghp_16C7e42F292c6912E7710c838347Ae178B4a Bearer " + jwt,
 	} {
 		fs := defaultEngine.Scan(msg(text))
 		if len(fs) == 0 {
 			t.Errorf("%q: no finding", text)
 		}
 		for _, f := range fs {
-			for _, secret := range []string{"IOSFODNN7EXAMPLE", "Tr0ub4dor", "dozjgNryP4J3", "MIIEpAIBAAKCAQEA", "Abc12345!", "19491231"} {
+			for _, secret := range []string{"IOSFODNN7EXAMPLE", "Tr0ub4dor", "dozjgNryP4J3", "MIIEpAIBAAKCAQEA", "Abc12345!", "19491231", "16C7e42F292c"} {
 				if strings.Contains(f.Excerpt, secret) || strings.Contains(fmtDetail(f.Detail), secret) {
 					t.Errorf("%s leaks %q: excerpt %q detail %v", f.Rule, secret, f.Excerpt, f.Detail)
 				}

@@ -18,7 +18,7 @@ type acTerm struct {
 type automaton struct {
 	class [256]uint16
 	nc    int
-	delta []int32   // state*nc + class -> state
+	delta []int32   // state*nc + class -> next state*nc, negative when it has outputs
 	out   [][]int32 // state -> terms ending here (fail chain included)
 	terms []acTerm
 }
@@ -97,6 +97,15 @@ func buildAutomaton(terms []acTerm) *automaton {
 			}
 		}
 	}
+	// Premultiply targets by nc (no multiply in the hot loop) and make the
+	// targets that have outputs negative (one load decides "nothing here").
+	for x, t := range a.delta {
+		v := t * int32(nc)
+		if a.out[t] != nil {
+			v = -v
+		}
+		a.delta[x] = v
+	}
 	return a
 }
 
@@ -116,12 +125,13 @@ func (st *scanState) lexicons(s string) {
 	a := e.ac
 	state := int32(0)
 	for i := 0; i < len(s); i++ {
-		state = a.delta[int(state)*a.nc+int(a.class[s[i]])]
-		if a.out[state] == nil {
+		state = a.delta[state+int32(a.class[s[i]])]
+		if state >= 0 {
 			continue
 		}
+		state = -state
 		end := i + 1
-		for _, ti := range a.out[state] {
+		for _, ti := range a.out[state/int32(a.nc)] {
 			t := &a.terms[ti]
 			start := end - len(t.text)
 			if t.wordStart && start > 0 && isWordByte(s[start-1]) {
