@@ -55,7 +55,8 @@ type Sender struct {
 }
 
 // Finding is one rule that fired on one message. A rule fires at most once
-// per message; repeated matches are counted in Detail["count"].
+// per message: content rules count repeated matches in Detail["matches"]
+// (transfer findings use Detail["count"] for the number of shares).
 type Finding struct {
 	Rule     string         `json:"rule"`
 	Category string         `json:"category"`

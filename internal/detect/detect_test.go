@@ -207,7 +207,7 @@ func TestPIIMasking(t *testing.T) {
 
 	fs = defaultEngine.Scan(msg("通讯录：13812345678 13912345678 15012345678 18612345678 17712345678 18812345678"))
 	mb := find(fs, "pii.mobile_bulk")
-	if mb == nil || mb.Detail["count"] != 6 {
+	if mb == nil || mb.Detail["matches"] != 6 {
 		t.Fatalf("mobile bulk %+v", mb)
 	}
 	if vs := mb.Detail["values"].([]string); len(vs) != 6 || vs[0] != "138****5678" {
@@ -325,7 +325,7 @@ func TestLexicon(t *testing.T) {
 		t.Errorf("terms inside a word matched: %+v", f)
 	}
 	f = find(e.Scan(msg("abc bcd 天穹计划")), "lexicon.project_names")
-	if f == nil || f.Detail["count"] != 3 || f.Severity != SevHigh || f.Category != CatLexicon {
+	if f == nil || f.Detail["matches"] != 3 || f.Severity != SevHigh || f.Category != CatLexicon {
 		t.Fatalf("lexicon finding %+v", f)
 	}
 	g := *testGroup
@@ -340,7 +340,7 @@ func TestLexicon(t *testing.T) {
 func TestLexiconOverlapping(t *testing.T) {
 	e := mustEngine(t, lexConfig(Lexicon{Name: "zh", Terms: []string{"天穹", "穹顶计划", "计划"}}))
 	f := find(e.Scan(msg("天穹顶计划")), "lexicon.zh")
-	if f == nil || f.Detail["count"] != 3 {
+	if f == nil || f.Detail["matches"] != 3 {
 		t.Fatalf("overlapping matches not all reported: %+v", f)
 	}
 }

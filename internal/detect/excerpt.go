@@ -32,7 +32,7 @@ func (st *scanState) emit(s string, p *pending) {
 		if f.Rule != id {
 			continue
 		}
-		f.Detail["count"] = f.Detail["count"].(int) + 1
+		f.Detail["matches"] = f.Detail["matches"].(int) + 1
 		if p.value != "" {
 			vs, _ := f.Detail["values"].([]string)
 			if len(vs) < 20 && !contains(vs, p.value) {
@@ -47,12 +47,12 @@ func (st *scanState) emit(s string, p *pending) {
 		src = "file_name"
 		ex = "[file] " + ex
 	}
-	d := map[string]any{"count": 1, "source": src}
+	d := map[string]any{"matches": 1, "source": src}
 	if p.value != "" {
 		d["values"] = []string{p.value}
 	}
 	if p.rule == rPIIMobileBulk {
-		d["count"] = st.nMob
+		d["matches"] = st.nMob
 		vs := make([]string, 0, min(st.nMob, 20))
 		for k := 0; k < st.nMob && k < len(st.mob) && k < 20; k++ {
 			var b [11]byte
