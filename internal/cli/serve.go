@@ -11,6 +11,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/httpapi"
 	"charter/internal/metrics"
+	"charter/internal/web"
 )
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM in main).
@@ -38,11 +39,15 @@ func serve(ctx context.Context, e *Env, args []string) error {
 
 	m := metrics.New()
 	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Log: log, Metrics: m, Now: e.Now}
+	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, time.Local)
+	if err != nil {
+		return err
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	srv := &http.Server{Handler: routes(api.Handler(), console.Handler()), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
 	fmt.Fprintf(e.Stdout, "Charter is serving on http://%s (%s)\n", ln.Addr(), a.db.Engine())
 	log.Info("listening", "addr", ln.Addr().String())
 
@@ -63,6 +68,17 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// routes serves the API under /api/ with its health and metrics endpoints,
+// and the console everywhere else, on one address.
+func routes(api, console http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api)
+	mux.Handle("/healthz", api)
+	mux.Handle("/metrics", api)
+	mux.Handle("/", console)
+	return mux
 }
 
 func migrate(ctx context.Context, e *Env, args []string) error {
