@@ -76,4 +76,3 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
 	s.render(w, r, code, p)
 	return nil
 }
-

@@ -40,7 +40,7 @@ func (f *Form) Has(name, v string) bool {
 // Field is what the "field" partial draws: a label, an input, its error.
 type Field struct {
 	Name, Label, Type, Value, Error string
-	Required, Autofocus            bool
+	Required, Autofocus             bool
 }
 
 // fieldOf describes one input of f; flags are "required" and "autofocus".

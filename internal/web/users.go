@@ -187,4 +187,3 @@ func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request) error {
 	}
 	return s.redirect(w, r, "/users/"+url.PathEscape(u.Username)+"?done=user_deactivated")
 }
-
