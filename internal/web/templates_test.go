@@ -56,8 +56,8 @@ func samples(l i18n.Lang) []view {
 		&usersPage{Layout: lay, Users: []account.User{*admin, li}, CanEdit: true},
 		&usersPage{Layout: lay},
 		&userPage{Layout: lay, Form: withErr, OrgUnits: units, Roles: editableRoles, CanEdit: true},
-		&userPage{Layout: lay, User: &li, Form: newForm(userValues(&li)), OrgUnits: units, Roles: editableRoles, CanEdit: true},
-		&userPage{Layout: lay, User: &li, Form: newForm(nil), OrgUnits: units, Roles: editableRoles},
+		&userPage{Layout: lay, Subject: &li, Form: newForm(userValues(&li)), OrgUnits: units, Roles: editableRoles, CanEdit: true},
+		&userPage{Layout: lay, Subject: &li, Form: newForm(nil), OrgUnits: units, Roles: editableRoles},
 		&orgUnitsPage{Layout: lay, Roots: tree(units), Units: units, Form: withErr, CanCreate: true},
 		&orgUnitsPage{Layout: lay, Form: newForm(nil)},
 		&tokensPage{Layout: lay, Form: withErr, Scopes: []account.Scope{account.ScopeIngest, account.ScopeRead},
@@ -92,6 +92,11 @@ func TestEveryTemplateRenders(t *testing.T) {
 			}
 			if strings.Contains(body, "<b>") || strings.Contains(body, "<x>") {
 				t.Errorf("%s/%s: user data not escaped", l, p.template())
+			}
+			// A page struct must not shadow the layout's fields (a page's own
+			// User once hid the signed-in user from the top bar).
+			if p.layout().User != nil && !strings.Contains(body, `id="profile-link">Admin &lt;b&gt;`) {
+				t.Errorf("%s/%s: the top bar does not show the signed-in user", l, p.template())
 			}
 			if !strings.Contains(body, `lang="`+string(l)+`"`) {
 				t.Errorf("%s/%s: html lang not set", l, p.template())

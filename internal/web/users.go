@@ -39,7 +39,7 @@ func (s *Server) may(r *http.Request, route string) bool {
 // edit form.
 type userPage struct {
 	Layout
-	User     *account.User // the user shown; nil on the new-user form
+	Subject  *account.User // the user shown; nil on the new-user form (not User: that is the signed-in one)
 	Form     *Form
 	OrgUnits []account.OrgUnit
 	Roles    []account.Role
@@ -59,7 +59,7 @@ func (s *Server) userPage(r *http.Request, u *account.User, f *Form) (*userPage,
 		title = "user.title"
 		canEdit = s.may(r, "PATCH /api/v1/users/{username}")
 	}
-	p := &userPage{Layout: s.layout(r, title), User: u, Form: f, OrgUnits: units, Roles: editableRoles, CanEdit: canEdit}
+	p := &userPage{Layout: s.layout(r, title), Subject: u, Form: f, OrgUnits: units, Roles: editableRoles, CanEdit: canEdit}
 	if u != nil {
 		p.Title = u.RealName + " (" + u.Username + ")"
 	}
