@@ -178,7 +178,7 @@ type errorPage struct {
 func (*errorPage) template() string { return "error" }
 
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) error {
-	p := &errorPage{Layout: s.layout(r, "error.title"), Code: http.StatusNotFound, Message: s.msgs.T(stateOf(r).lang, "error.not_found")}
+	p := &errorPage{Layout: s.layout(r, "error.title_not_found"), Code: http.StatusNotFound, Message: s.msgs.T(stateOf(r).lang, "error.not_found")}
 	s.render(w, r, http.StatusNotFound, p)
 	return nil
 }

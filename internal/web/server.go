@@ -155,13 +155,16 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := httpapi.StatusOf(kind)
 	st := stateOf(r)
 	p := &errorPage{Code: code}
+	title := "error.title"
 	switch kind {
 	case errs.Forbidden:
+		title = "error.title_forbidden"
 		p.Message = s.msgs.T(st.lang, "error.forbidden")
 		if err.Error() == "csrf" {
 			p.Message = s.msgs.T(st.lang, "error.csrf")
 		}
 	case errs.NotFound:
+		title = "error.title_not_found"
 		p.Message = s.msgs.T(st.lang, "error.not_found")
 	case errs.Internal:
 		s.Log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
@@ -169,7 +172,7 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	default:
 		p.Message = err.Error()
 	}
-	p.Layout = s.layout(r, "error.title")
+	p.Layout = s.layout(r, title)
 	s.render(w, r, code, p)
 }
 
