@@ -3,7 +3,11 @@ package capture
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	"charter/internal/errs"
 )
@@ -42,6 +46,10 @@ func ParseNDJSON(line []byte) (*Message, error) {
 	dec.DisallowUnknownFields()
 	var m Message
 	if err := dec.Decode(&m); err != nil {
+		var pe *time.ParseError
+		if errors.As(err, &pe) {
+			return nil, errs.Field("sent_at", "not an RFC 3339 time: %q", truncate(pe.Value, 40))
+		}
 		return nil, errs.E(errs.Invalid, "bad JSON: %s", jsonErrText(err))
 	}
 	var extra json.RawMessage
@@ -62,5 +70,12 @@ func jsonErrText(err error) string {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
 		return "unexpected end of input"
 	}
-	return err.Error()
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		if te.Field != "" {
+			return fmt.Sprintf("field %q: %s is not a %s", te.Field, te.Value, te.Type)
+		}
+		return te.Value + " where an object was expected"
+	}
+	return strings.TrimPrefix(err.Error(), "json: ")
 }

@@ -501,6 +501,10 @@ func (o Options) pywxdump(get func(string) string, raw json.RawMessage) (*Messag
 	if content == "" {
 		content = legacyContent(get("content"))
 	}
+	if content == tn && ts[0] != 1 {
+		// For most app messages PyWxDump writes the type name as msg.
+		content = ""
+	}
 	at, err := parseWeChatTime(get("CreateTime"))
 	if err != nil {
 		return nil, err
@@ -676,6 +680,7 @@ func (o Options) chatlog(get func(string) string, obj map[string]json.RawMessage
 				}
 				w.atts = append(w.atts, Attachment{Name: name, MD5: md5})
 			}
+			cw.skip = chatlogSkip
 			cw.walkTop(c, chatlogSkip)
 			w.extra = cw.parts
 		}
@@ -683,9 +688,11 @@ func (o Options) chatlog(get func(string) string, obj map[string]json.RawMessage
 	return w.message(), nil
 }
 
-// chatlogSkip are contents keys that hold hashes, paths or the server host.
+// chatlogSkip are contents keys that hold hashes, paths, the server host, or
+// the envelope of a quoted message (its content is what is searchable).
 var chatlogSkip = map[string]bool{
 	"md5": true, "rawmd5": true, "host": true, "thumb": true, "imgfile": true, "videofile": true, "voice": true,
+	"time": true, "talker": true, "talkerName": true, "sender": true, "senderName": true,
 }
 
 // NewChatlogJSON reads chatlog's JSON message output.

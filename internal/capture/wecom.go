@@ -123,7 +123,6 @@ func ParseWeCom(line []byte) (*Message, error) {
 		}
 		m.SentAt = time.UnixMilli(ms).UTC()
 		m.Kind = KindSystem
-		m.Text = "switch"
 		return m, nil
 	}
 
@@ -279,6 +278,7 @@ func truncate(s string, n int) string {
 type jsonWalker struct {
 	parts []string
 	atts  []Attachment
+	skip  map[string]bool // more keys to skip, at any depth
 }
 
 // Keys whose string values are identifiers, hashes or media handles, not
@@ -404,7 +404,7 @@ func (w *jsonWalker) object(dec *json.Decoder, depth int) error {
 }
 
 func (w *jsonWalker) str(key, s string, depth int) {
-	if walkSkip[key] {
+	if walkSkip[key] || w.skip[key] {
 		return
 	}
 	t := strings.TrimSpace(s)
