@@ -140,10 +140,8 @@ func (l *lineReader) next() (line []byte, tooLong bool, err error) {
 		if !tooLong {
 			if len(l.buf)+len(chunk) > MaxLine {
 				tooLong = true
-				keep := 4096 - len(l.buf)
-				if keep > 0 {
-					l.buf = append(l.buf, chunk[:min(keep, len(chunk))]...)
-				}
+				l.buf = append(l.buf, chunk...)
+				l.buf = l.buf[:4096]
 			} else {
 				l.buf = append(l.buf, chunk...)
 			}
@@ -177,11 +175,15 @@ type recorder struct {
 	r    io.Reader
 	buf  []byte
 	base int64 // offset of buf[0] in the stream
+	err  error // the first error other than io.EOF, which decoders may hide
 }
 
 func (r *recorder) Read(p []byte) (int, error) {
 	n, err := r.r.Read(p)
 	r.buf = append(r.buf, p[:n]...)
+	if err != nil && !errors.Is(err, io.EOF) && r.err == nil {
+		r.err = err
+	}
 	return n, err
 }
 

@@ -397,6 +397,9 @@ type jsonRows struct {
 func newJSONRows(r io.Reader, row func(get func(string) string, obj map[string]json.RawMessage, raw json.RawMessage) (*Message, error)) *jsonRows {
 	br := bufio.NewReaderSize(r, 64<<10)
 	fb := firstByte(br)
+	if b, _ := br.Peek(3); bytes.Equal(b, []byte("\xef\xbb\xbf")) {
+		_, _ = br.Discard(3)
+	}
 	rec := &recorder{r: br}
 	j := &jsonRows{rec: rec, dec: json.NewDecoder(rec), inArray: fb == '[', row: row}
 	j.dec.UseNumber()
@@ -421,6 +424,9 @@ func (j *jsonRows) Next() (Record, error) {
 	}
 	if !j.dec.More() {
 		j.done = true
+		if j.rec.err != nil {
+			return Record{}, j.rec.err
+		}
 		if j.inArray {
 			if _, err := j.dec.Token(); err != nil && !errors.Is(err, io.EOF) {
 				return j.fail(err)
