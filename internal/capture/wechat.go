@@ -196,6 +196,7 @@ type wxMsg struct {
 	atts   []Attachment
 	revoke bool // the export says it is a recall
 	raw    json.RawMessage
+	parsed *wxXML // content already parsed as XML, if the reader did
 }
 
 func (w wxMsg) message() *Message {
@@ -212,7 +213,13 @@ func (w wxMsg) message() *Message {
 		m.SourceID = hashID(w.room, w.at, w.sender, w.content)
 	}
 	content := w.content
-	x, isXML := parseWxXML(content)
+	var x wxXML
+	var isXML bool
+	if w.parsed != nil {
+		x, isXML = *w.parsed, true
+	} else {
+		x, isXML = parseWxXML(content)
+	}
 	var text []string
 	if isXML {
 		text = append(text, x.AppMsg.Title, x.AppMsg.Des, x.AppMsg.URL, x.RevokeMsg.ReplaceMsg)
@@ -613,15 +620,16 @@ func (o Options) wechatmsg(get func(string) string, raw json.RawMessage) (*Messa
 		sender = o.Self
 	}
 	content := get("StrContent")
+	w := wxMsg{room: room, sender: sender, at: at, typ: typ, sub: sub, content: content, raw: raw}
 	if typ == 49 {
 		// App messages name their real subtype inside the XML (as chatlog reads it).
 		if x, ok := parseWxXML(content); ok {
+			w.parsed = &x
 			if n, err := strconv.ParseInt(strings.TrimSpace(x.AppMsg.Type), 10, 64); err == nil && sub == 0 {
-				sub = n
+				w.sub = n
 			}
 		}
 	}
-	w := wxMsg{room: room, sender: sender, at: at, typ: typ, sub: sub, content: content, raw: raw}
 	return w.message(), nil
 }
 
