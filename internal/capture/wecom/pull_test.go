@@ -13,11 +13,16 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"strings"
 	"testing"
 )
+
+// This package has no golden files; the flag is accepted so that
+// go test ./internal/capture/... -update works across packages.
+var _ = flag.Bool("update", false, "no golden files in this package")
 
 // aesDecrypter stands in for the vendor SDK, which cannot run here: the
 // test encrypts each message with AES-GCM under sha256(random key).
