@@ -135,8 +135,9 @@ type wxXML struct {
 			TotalLen string `xml:"totallen"`
 		} `xml:"appattach"`
 		WCPayInfo struct {
-			FeeDesc string `xml:"feedesc"`
-			PayMemo string `xml:"pay_memo"`
+			FeeDesc    string `xml:"feedesc"`
+			PayMemo    string `xml:"pay_memo"`
+			PaySubType string `xml:"paysubtype"`
 		} `xml:"wcpayinfo"`
 	} `xml:"appmsg"`
 	RevokeMsg struct {
@@ -279,7 +280,7 @@ func (w wxMsg) message() *Message {
 				}
 			}
 		}
-		t := &Transfer{AmountFen: amount, Type: "transfer"}
+		t := &Transfer{AmountFen: amount, Type: transferType(content, x.AppMsg.WCPayInfo.PaySubType)}
 		if m.Kind == KindRedEnvelope {
 			// WeChat does not show a red envelope's amount: 0 means unknown.
 			t = &Transfer{AmountFen: 0, Count: 0, Type: "redpacket"}
@@ -291,6 +292,28 @@ func (w wxMsg) message() *Message {
 		m.Attachments = atts
 	}
 	return m
+}
+
+// transferType tells a payment from its receipt and its refund, so reports
+// do not count one transfer two or three times. WeChat's paysubtype (as
+// chatlog documents it): 1 and 7 send, 3 and 5 receipt, 4 refund; PyWxDump
+// and chatlog render them as "转账"/"发送", "已收款"/"接收", "退还".
+func transferType(content, paySubType string) string {
+	switch strings.TrimSpace(paySubType) {
+	case "3", "5":
+		return "transfer_receipt"
+	case "4":
+		return "transfer_refund"
+	case "1", "7":
+		return "transfer"
+	}
+	switch {
+	case strings.HasPrefix(content, "已收款") || strings.Contains(content, "[转账|接收"):
+		return "transfer_receipt"
+	case strings.Contains(content, "退还") || strings.Contains(content, "[转账|退还"):
+		return "transfer_refund"
+	}
+	return "transfer"
 }
 
 func parseSize(s string) int64 {
