@@ -212,31 +212,6 @@ func (r *recorder) slice(from, to int64) []byte {
 	return out
 }
 
-// lineAt counts lines up to a stream offset; offsets must not go backwards.
-type lineCounter struct {
-	off  int64
-	line int
-}
-
-func (c *lineCounter) advance(rec *recorder, to int64) int {
-	// Count newlines between c.off and to, within what the recorder still holds.
-	from := c.off
-	if from < rec.base {
-		from = rec.base
-	}
-	end := to
-	if end > rec.base+int64(len(rec.buf)) {
-		end = rec.base + int64(len(rec.buf))
-	}
-	if from < end {
-		c.line += bytes.Count(rec.buf[from-rec.base:end-rec.base], []byte{'\n'})
-	}
-	if to > c.off {
-		c.off = to
-	}
-	return c.line + 1
-}
-
 // hashID is the SourceID of a record whose format carries no server message
 // id: stable across re-imports of the same export, so re-importing dedupes.
 // Two identical messages from one sender in the same second collapse into

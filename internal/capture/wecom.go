@@ -92,11 +92,14 @@ func ParseWeCom(line []byte) (*Message, error) {
 	if top == nil {
 		return nil, errs.E(errs.Invalid, "bad JSON: not an object")
 	}
-	var raw bytes.Buffer
-	if err := json.Compact(&raw, line); err != nil {
-		return nil, errs.E(errs.Invalid, "bad JSON: %s", err)
+	m := &Message{Platform: "wecom", Raw: line}
+	if !isCompact(line) {
+		var raw bytes.Buffer
+		if err := json.Compact(&raw, line); err != nil {
+			return nil, errs.E(errs.Invalid, "bad JSON: %s", err)
+		}
+		m.Raw = raw.Bytes()
 	}
-	m := &Message{Platform: "wecom", Raw: raw.Bytes()}
 	var err error
 	if m.SourceID, err = flexString(top, "msgid"); err != nil {
 		return nil, err
@@ -216,6 +219,25 @@ func ParseWeCom(line []byte) (*Message, error) {
 		m.Text = w.text()
 	}
 	return m, nil
+}
+
+// isCompact reports whether valid JSON has no white space outside strings,
+// which the SDK's output usually has not; compacting it again is a waste.
+func isCompact(b []byte) bool {
+	in, esc := false, false
+	for _, c := range b {
+		switch {
+		case esc:
+			esc = false
+		case in && c == '\\':
+			esc = true
+		case c == '"':
+			in = !in
+		case !in && (c == ' ' || c == '\t' || c == '\n' || c == '\r'):
+			return false
+		}
+	}
+	return true
 }
 
 func isNull(r json.RawMessage) bool { return string(bytes.TrimSpace(r)) == "null" }
