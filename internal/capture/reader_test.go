@@ -187,3 +187,11 @@ func TestTextThatLooksLikeXMLStaysText(t *testing.T) {
 		t.Fatalf("%+v", recs)
 	}
 }
+
+func TestWeComTextThatIsJSONStaysAsTyped(t *testing.T) {
+	line := `{"msgid":"j1","action":"send","from":"a","tolist":["b"],"roomid":"wr1","msgtime":1700000000000,"msgtype":"text","text":{"content":"{\"password\":\"hunter2\"}"}}`
+	m, err := ParseWeCom([]byte(line))
+	if err != nil || m.Text != `{"password":"hunter2"}` {
+		t.Fatalf("%q %v", m.Text, err)
+	}
+}
