@@ -83,7 +83,8 @@ var wecomBaseKeys = map[string]bool{
 	"msgtime": true, "msgtype": true, "seq": true, "user": true, "time": true,
 }
 
-// ParseWeCom normalizes one decrypted WeCom archive message. Raw is the line.
+// ParseWeCom normalizes one decrypted WeCom archive message. Raw is the line
+// (compacted), and may share its memory: do not reuse line afterwards.
 func ParseWeCom(line []byte) (*Message, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(line, &top); err != nil {
