@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"charter/internal/store/storetest"
 )
 
 // The console's browser tests drive a real headless Chromium through the
@@ -149,21 +151,27 @@ func (b *browser) wantLang(lang string) {
 // consoleWords are the words the test looks for in each language.
 var consoleWords = map[string]map[string]string{
 	"zh-CN": {"other": "en", "home": "首页", "head": "总部", "finance": "财务部", "realname": "李伟", "display": "小李",
-		"audit": "审计日志", "usersH1": "用户", "created": "用户已创建。", "tasksNone": "暂无。", "forbidden": "您的角色无权访问此页面。"},
+		"audit": "审计日志", "usersH1": "用户", "created": "用户已创建。", "saved": "修改已保存。", "approver": "审批人", "tasksNone": "暂无。", "forbidden": "您的角色无权访问此页面。"},
 	"en": {"other": "zh-CN", "home": "Home", "head": "Head Office", "finance": "Finance", "realname": "Li Wei", "display": "Wei",
-		"audit": "Audit trail", "usersH1": "Users", "created": "User created.", "tasksNone": "None yet.", "forbidden": "Your role does not allow this page."},
+		"audit": "Audit trail", "usersH1": "Users", "created": "User created.", "saved": "Changes saved.", "approver": "Approver", "tasksNone": "None yet.", "forbidden": "Your role does not allow this page."},
 }
 
 // TestConsoleInBrowser signs in as the first admin, builds an org unit tree
-// and a user through the forms (a field error first), creates a token, reads
-// the audit trail, switches language, signs out, and checks that the new
-// member sees no admin links and gets 403 on an admin page; in each language.
+// and a user through the forms (a field error first), gives the user a role,
+// creates a token, reads the audit trail, switches language, signs out, and
+// checks that the new user sees no admin links and gets 403 on an admin
+// page; in each language. Chinese runs on SQLite; English on PostgreSQL when
+// CHARTER_TEST_POSTGRES_URL is set (as in CI), so both engines serve the console.
 func TestConsoleInBrowser(t *testing.T) {
 	browserPath(t)
 	for _, lang := range []string{"zh-CN", "en"} {
 		t.Run(lang, func(t *testing.T) {
 			w := consoleWords[lang]
-			in := startCharter(t, "sqlite")
+			engine := "sqlite"
+			if lang == "en" && os.Getenv(storetest.EnvPostgres) != "" {
+				engine = "postgres"
+			}
+			in := startCharter(t, engine)
 			b := newBrowser(t, in.URL, lang)
 
 			// Sign in: the console sends a signed-out visitor to the sign-in page.
@@ -229,9 +237,21 @@ func TestConsoleInBrowser(t *testing.T) {
 			if got := b.text(".flash"); got != w["created"] {
 				t.Errorf("flash: %q", got)
 			}
+
+			// Edit roles: make the user an approver for the child unit.
+			b.do(chromedp.SetValue(chromedp.CSS("#f-approver_unit"), w["finance"]))
+			b.submit("#save-user")
+			b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
+			if got := b.text(".flash"); got != w["saved"] {
+				t.Errorf("flash after saving: %q", got)
+			}
+			if !b.eval(`[...document.querySelectorAll('#f-approver_unit option')].some(o => o.selected && o.value === "` + w["finance"] + `")`) {
+				t.Error("the approver unit was not kept")
+			}
+			b.shot("user-edit")
 			b.open("/users")
-			if !strings.Contains(b.text("#users-table"), "li.wei") {
-				t.Error("the new user is not listed")
+			if row := b.text("#users-table"); !strings.Contains(row, "li.wei") || !strings.Contains(row, w["approver"]+" · "+w["finance"]) {
+				t.Errorf("the new user is not listed with the role: %q", row)
 			}
 			b.shot("users")
 
