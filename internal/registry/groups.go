@@ -16,11 +16,12 @@ import (
 
 // ShowGroup returns a group with its current members, bindings and statement
 // state. A member sees the groups they are responsible for or belong to.
-func (s *Service) ShowGroup(ctx context.Context, p *account.Principal, id int64) (*Group, error) {
-	g, err := s.readableGroup(ctx, p, id)
+func (s *Service) ShowGroup(ctx context.Context, p *account.Principal, id int64) (*GroupDetail, error) {
+	gr, err := s.readableGroup(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
+	g := &GroupDetail{Group: *gr}
 	if g.Members, err = s.Store.Members(ctx, id, false); err != nil {
 		return nil, err
 	}

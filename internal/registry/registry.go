@@ -172,11 +172,15 @@ type Group struct {
 	DissolvedReason string    `json:"dissolved_reason,omitempty"`
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
+}
 
-	// Filled when one group is shown.
-	Members   []Member       `json:"members,omitempty"`
-	Bindings  []Binding      `json:"bindings,omitempty"`
-	Statement *StatementInfo `json:"statement,omitempty"`
+// GroupDetail is one group as shown: with its current members, its
+// bindings and the state of its statement.
+type GroupDetail struct {
+	Group
+	Members   []Member       `json:"members"`
+	Bindings  []Binding      `json:"bindings"`
+	Statement *StatementInfo `json:"statement"`
 }
 
 // GroupFilter narrows a listing; zero fields match everything. Person

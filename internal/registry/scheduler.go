@@ -143,7 +143,7 @@ func (sc *Scheduler) expire(ctx context.Context, now time.Time) error {
 				}
 				key := fmt.Sprintf("expiry:%d:%d:%d", g.ID, g.ExpiresAt.Unix(), d)
 				ok, err := notify(ctx, tx, now, g.Responsible, "group.expiry_notice", groupObject(g.ID), key,
-					"The term of group %d %q ends on %s (within %d days). Apply for a new term if it is still needed.", g.ID, g.Name, g.ExpiresAt.Format("2006-01-02"), d)
+					"The term of group %d %q ends on %s, in %d day(s) or less. Apply for a new term if it is still needed.", g.ID, g.Name, g.ExpiresAt.Format("2006-01-02"), d)
 				if err != nil || !ok {
 					return err
 				}

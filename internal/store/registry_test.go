@@ -131,12 +131,13 @@ func TestRegistryStorage(t *testing.T) {
 		if a.Status != registry.Approved || a.GroupID == 0 {
 			t.Fatalf("approved: %+v", a)
 		}
-		g, err := f.reg.ShowGroup(ctx, zhang, a.GroupID)
+		gd, err := f.reg.ShowGroup(ctx, zhang, a.GroupID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if g.Status != registry.GroupApproved || len(g.Members) != 3 || g.Statement.CurrentVersion != 1 || g.Statement.Signed {
-			t.Fatalf("new group: %+v", g)
+		g := &gd.Group
+		if gd.Status != registry.GroupApproved || len(gd.Members) != 3 || gd.Statement.CurrentVersion != 1 || gd.Statement.Signed {
+			t.Fatalf("new group: %+v", gd)
 		}
 		if _, err := f.reg.ShowGroup(ctx, f.users["wang.head"], g.ID); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("an approver who is not in the group sees it: %v", err)
