@@ -29,7 +29,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 	defer a.Close()
 
-	generated, err := a.accounts.EnsureAdmin(cliContext(ctx), cfg.AdminPassword)
+	generated, err := a.accounts.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("create the first admin: %w", err)
 	}

@@ -1,0 +1,23 @@
+# Charter's build. The sqlite_fts5 tag compiles SQLite's full-text search into
+# the embedded database; every target passes it.
+TAGS := sqlite_fts5
+GO   ?= go
+
+.PHONY: run test build bench vet
+
+# The README's first command: serve on the embedded SQLite default.
+run:
+	$(GO) run -tags $(TAGS) ./cmd/charter serve
+
+# The README's second command: every test. PostgreSQL tests run when
+# CHARTER_TEST_POSTGRES_URL is set (.ci/run sets it) and skip with a reason otherwise.
+test:
+	$(GO) vet -tags $(TAGS) ./...
+	$(GO) test -tags $(TAGS) -count=1 -timeout 30m ./...
+
+build:
+	$(GO) build -tags $(TAGS) -o bin/charter ./cmd/charter
+
+# Benchmarks; figures go to the README.
+bench:
+	$(GO) test -tags $(TAGS) -run '^$$' -bench . -benchmem ./...

@@ -1,0 +1,182 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"charter/internal/store/storetest"
+)
+
+// syncBuffer is a bytes.Buffer safe to write from the server goroutine while
+// the test reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// instance is a whole charter process run in-test: `charter serve` on a free
+// port with a temporary data directory (or a fresh PostgreSQL schema).
+type instance struct {
+	t       *testing.T
+	URL     string
+	args    []string // the storage flags, for running other commands on the same database
+	env     map[string]string
+	stdout  *syncBuffer
+	stderr  *syncBuffer
+	stopped chan error
+	cancel  context.CancelFunc
+}
+
+const testAdminPassword = "admin-password-for-tests"
+
+// startCharter boots the program on engine ("sqlite" or "postgres").
+func startCharter(t *testing.T, engine string, extra ...string) *instance {
+	t.Helper()
+	args := []string{"--data", t.TempDir()}
+	if engine == "postgres" {
+		args = []string{"--database-url", storetest.PostgresURL(t)}
+	}
+	in := &instance{t: t, args: args, env: map[string]string{"CHARTER_ADMIN_PASSWORD": testAdminPassword},
+		stdout: &syncBuffer{}, stderr: &syncBuffer{}, stopped: make(chan error, 1)}
+	ctx, cancel := context.WithCancel(context.Background())
+	in.cancel = cancel
+	serveArgs := append(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), extra...)
+	go func() {
+		in.stopped <- Run(ctx, serveArgs, &Env{Stdin: strings.NewReader(""), Stdout: in.stdout, Stderr: in.stderr, Getenv: in.getenv})
+	}()
+	re := regexp.MustCompile(`serving on (http://[0-9.:]+)`)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		if m := re.FindStringSubmatch(in.stdout.String()); m != nil {
+			in.URL = m[1]
+			break
+		}
+		select {
+		case err := <-in.stopped:
+			t.Fatalf("charter serve stopped: %v\n%s", err, in.stderr.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("charter serve did not start:\n%s", in.stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Cleanup(in.stop)
+	return in
+}
+
+func (in *instance) getenv(k string) string {
+	if v, ok := in.env[k]; ok {
+		return v
+	}
+	return os.Getenv(k)
+}
+
+func (in *instance) stop() {
+	in.cancel()
+	select {
+	case err := <-in.stopped:
+		if err != nil {
+			in.t.Errorf("charter serve: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		in.t.Error("charter serve did not stop")
+	}
+}
+
+// cli runs another charter command against the same database: cmd is the
+// command and its verbs ("user import"); the storage flags follow them, then args.
+func (in *instance) cli(cmd string, args ...string) (stdout, stderr string, err error) {
+	var o, e bytes.Buffer
+	all := append(append(strings.Fields(cmd), in.args...), args...)
+	err = Run(context.Background(), all, &Env{Stdin: strings.NewReader(""), Stdout: &o, Stderr: &e, Getenv: in.getenv})
+	return o.String(), e.String(), err
+}
+
+// call sends a JSON request and decodes the JSON answer into out (if not nil).
+func (in *instance) call(method, path, token string, body any, out any) int {
+	in.t.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			in.t.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, in.URL+path, r)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		in.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	if out != nil && len(data) > 0 {
+		if err := json.Unmarshal(data, out); err != nil {
+			in.t.Fatalf("%s %s: %d: cannot decode %q: %v", method, path, resp.StatusCode, data, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// login signs in and returns the bearer token.
+func (in *instance) login(username, password string) string {
+	in.t.Helper()
+	var out struct{ Token string }
+	if code := in.call("POST", "/api/v1/login", "", map[string]string{"username": username, "password": password}, &out); code != 200 {
+		in.t.Fatalf("login %s: %d", username, code)
+	}
+	return out.Token
+}
+
+// eachEngine runs fn on SQLite and on PostgreSQL.
+func eachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
+	for _, engine := range storetest.Engines {
+		t.Run(engine, func(t *testing.T) { fn(t, engine) })
+	}
+}
+
+func formatInt(n int64) string { return strconv.FormatInt(n, 10) }
+
+func waitFor(t *testing.T, b *syncBuffer, s string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for !strings.Contains(b.String(), s) {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %q in:\n%s", s, b.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
