@@ -459,11 +459,30 @@ func (a *Application) validate(draft bool) error {
 	if a.Name == "" {
 		return errs.Field("name", "required")
 	}
+	if !draft {
+		switch {
+		case a.Purpose == "":
+			return errs.Field("purpose", "required: say what the group is for")
+		case a.Platform == "":
+			return errs.Field("platform", "required")
+		case a.PlannedAt.IsZero():
+			return errs.Field("planned_at", "required")
+		case a.ExpiresAt.IsZero():
+			return errs.Field("expires_at", "required")
+		case a.Responsible == "":
+			return errs.Field("responsible", "required")
+		case a.Level == "":
+			return errs.Field("level", "required")
+		}
+	}
 	if a.Platform != "" && !validPlatform(a.Platform) {
 		return errs.Field("platform", "%q is not one of wecom, wechat, dingtalk, feishu, matrix, other", a.Platform)
 	}
 	if a.Level != "" && !validLevel(a.Level) {
 		return errs.Field("level", "%q is not one of public, internal, sensitive", a.Level)
+	}
+	if !a.PlannedAt.IsZero() && !a.ExpiresAt.IsZero() && !a.ExpiresAt.After(a.PlannedAt) {
+		return errs.Field("expires_at", "the term must end after the establishment time (%s)", a.PlannedAt.Format(time.RFC3339))
 	}
 	for i, m := range a.Members {
 		switch {
@@ -474,26 +493,6 @@ func (a *Application) validate(draft bool) error {
 		case m.External != "" && m.Justification == "" && !draft:
 			return errs.Field("members", "member %d: external member %q needs a justification", i+1, m.External)
 		}
-	}
-	if !a.PlannedAt.IsZero() && !a.ExpiresAt.IsZero() && !a.ExpiresAt.After(a.PlannedAt) {
-		return errs.Field("expires_at", "the term must end after the establishment time (%s)", a.PlannedAt.Format(time.RFC3339))
-	}
-	if draft {
-		return nil
-	}
-	switch {
-	case a.Purpose == "":
-		return errs.Field("purpose", "required: say what the group is for")
-	case a.Platform == "":
-		return errs.Field("platform", "required")
-	case a.PlannedAt.IsZero():
-		return errs.Field("planned_at", "required")
-	case a.ExpiresAt.IsZero():
-		return errs.Field("expires_at", "required")
-	case a.Responsible == "":
-		return errs.Field("responsible", "required")
-	case a.Level == "":
-		return errs.Field("level", "required")
 	}
 	return nil
 }
