@@ -622,17 +622,17 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 				if err != nil {
 					return err
 				}
-				var ds []registry.DeclaredGroup
+				var ds []registry.Declared
 				for _, g := range groups {
 					gid, err := strconv.ParseInt(g, 10, 64)
 					if err != nil {
 						return errs.Field("group", "%q is not a group ID", g)
 					}
-					ds = append(ds, registry.DeclaredGroup{GroupID: gid})
+					ds = append(ds, registry.Declared{GroupID: gid})
 				}
 				for _, u := range unregistered {
 					name, platform, _ := strings.Cut(u, ";")
-					ds = append(ds, registry.DeclaredGroup{Name: name, Platform: registry.Platform(platform)})
+					ds = append(ds, registry.Declared{Name: name, Platform: registry.Platform(platform)})
 				}
 				out, err := a.registry.Declare(ctx, p, id, ds)
 				if err != nil {

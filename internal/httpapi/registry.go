@@ -432,7 +432,7 @@ func (s *Server) declare(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	var in struct {
-		Groups []registry.DeclaredGroup `json:"groups"`
+		Groups []registry.Declared `json:"groups"`
 	}
 	if err := decode(w, r, s.Cfg.MaxBodyBytes, &in); err != nil {
 		return err

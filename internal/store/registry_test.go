@@ -331,7 +331,7 @@ func TestRegistryCampaigns(t *testing.T) {
 		if err != nil || len(tasks.Groups) != 2 {
 			t.Fatalf("pre-filled form: %v %+v", err, tasks)
 		}
-		out, err := f.reg.Declare(ctx, li, d.ID, []registry.DeclaredGroup{{GroupID: g1.ID}, {Name: "项目群", Platform: "wechat"}})
+		out, err := f.reg.Declare(ctx, li, d.ID, []registry.Declared{{GroupID: g1.ID}, {Name: "项目群", Platform: "wechat"}})
 		if err != nil || len(out) != 2 || out[1].ApplicationID == 0 {
 			t.Fatalf("declare: %v %+v", err, out)
 		}
@@ -378,4 +378,60 @@ func countKind(t *testing.T, f *registryFixture, user, kind string) int {
 		}
 	}
 	return n
+}
+
+func TestRegistrySchedule(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		f := newRegistry(t, db)
+		f.reg.Policy.SignatureDays = 30
+		f.reg.Policy.RecertMonths = map[registry.Level]int{registry.Public: 6}
+		zhang, head := f.users["zhang.san"], f.users["wang.head"]
+		a, err := f.reg.Apply(ctx, zhang, registry.NewApplication{Name: "g", Purpose: "work", Platform: "matrix",
+			PlannedAt: rfc(f.clock.At(0)), ExpiresAt: rfc(f.clock.At(900)), Responsible: "zhang.san", Level: "public"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, err = f.reg.Decide(ctx, head, a.ID, "approve", ""); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.reg.Sign(ctx, zhang, a.GroupID, "张三", "", "::1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.reg.Bind(ctx, zhang, a.GroupID, "matrix", "!room:example.org"); err != nil {
+			t.Fatal(err)
+		}
+		tick := func(days int) {
+			t.Helper()
+			for i := 0; i < 2; i++ { // twice: a tick is idempotent
+				if err := f.sched.Tick(ctx, f.clock.At(days)); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		tick(29)
+		if g, _ := db.Group(ctx, a.GroupID); g.Status != registry.GroupActive {
+			t.Fatalf("before the signature lapses: %s", g.Status)
+		}
+		tick(31)
+		if g, _ := db.Group(ctx, a.GroupID); g.Status != registry.GroupNeedsSignature {
+			t.Fatalf("after the signature lapses: %s", g.Status)
+		}
+		if n := countKind(t, f, "zhang.san", "group.needs_signature"); n != 1 {
+			t.Fatalf("%d lapse notices, want 1", n)
+		}
+		// Automatic re-certification every 6 months for public groups, started once.
+		tick(150)
+		if cs, _ := db.Campaigns(ctx); len(cs) != 0 {
+			t.Fatalf("campaign before 6 months: %+v", cs)
+		}
+		tick(200)
+		cs, err := db.Campaigns(ctx)
+		if err != nil || len(cs) != 1 || cs[0].Kind != registry.Recertification || cs[0].Level != registry.Public || cs[0].CreatedBy != "system" {
+			t.Fatalf("automatic campaign: %v %+v", err, cs)
+		}
+		if rs, _ := db.Recerts(ctx, cs[0].ID); len(rs) != 1 || rs[0].GroupID != a.GroupID {
+			t.Fatalf("campaign tasks: %+v", rs)
+		}
+	})
 }
