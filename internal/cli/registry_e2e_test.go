@@ -44,6 +44,7 @@ type groupBody struct {
 	ExpiresAt   string `json:"expires_at"`
 	Members     []struct {
 		Username, External string
+		RealName           string `json:"real_name"`
 		Verified           bool
 	} `json:"members"`
 	Bindings  []struct{ Platform, RoomID string } `json:"bindings"`
@@ -240,6 +241,18 @@ func TestRegistryEndToEnd(t *testing.T) {
 			t.Fatalf("li.si sees %+v", list.Items)
 		}
 		must(in.call("GET", fmt.Sprintf("/api/v1/groups/%d", second.GroupID), li, nil, nil), 404, "someone else's group", nil)
+		// Real names stay in the back end: fellow members see display names only.
+		var seen groupBody
+		must(in.call("GET", gPath, li, nil, &seen), 200, "a member's view", seen)
+		for _, m := range seen.Members {
+			if m.RealName != "" {
+				t.Fatalf("a fellow member sees the real name %q", m.RealName)
+			}
+		}
+		must(in.call("GET", gPath, zhang, nil, &seen), 200, "the administrator's view", seen)
+		if seen.Members[0].RealName != "张三" || seen.Members[1].Verified {
+			t.Fatalf("the administrator's view of members: %+v", seen.Members)
+		}
 		must(in.call("GET", "/api/v1/groups", qian, nil, &list), 200, "auditor's groups", list)
 		if len(list.Items) != 2 {
 			t.Fatalf("the auditor sees %d groups", len(list.Items))

@@ -157,6 +157,13 @@ func (s *Service) submit(ctx context.Context, tx TxStore, a *Application) error 
 	if err != nil {
 		return err
 	}
+	if a.OrgUnit == "" {
+		for _, st := range steps {
+			if st.Role == account.Approver {
+				return errs.E(errs.Conflict, "the applicant %s belongs to no org unit, so no approver can decide; ask an admin to set it", a.Applicant)
+			}
+		}
+	}
 	now := s.now()
 	a.Status, a.Round, a.Step, a.Steps, a.StepSince, a.UpdatedAt = Submitted, a.Round+1, 0, steps, &now, now
 	if err := tx.UpdateApplication(ctx, a); err != nil {
@@ -441,6 +448,11 @@ func (s *Service) mayRead(ctx context.Context, p *account.Principal, a *Applicat
 
 // ListApplications lists the applications p may read.
 func (s *Service) ListApplications(ctx context.Context, p *account.Principal, f ApplicationFilter) ([]Application, error) {
+	switch f.Status {
+	case "", Draft, Submitted, Approved, Rejected, Withdrawn:
+	default:
+		return nil, errs.Field("status", "%q is not draft, submitted, approved, rejected or withdrawn", f.Status)
+	}
 	as, err := s.Store.Applications(ctx, f)
 	if err != nil {
 		return nil, err

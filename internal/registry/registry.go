@@ -196,7 +196,8 @@ type Member struct {
 	ID            int64      `json:"id"`
 	GroupID       int64      `json:"group_id"`
 	Username      string     `json:"username,omitempty"`
-	RealName      string     `json:"real_name,omitempty"`
+	DisplayName   string     `json:"display_name,omitempty"`
+	RealName      string     `json:"real_name,omitempty"` // shown only to the responsible person and to oversight roles
 	Verified      bool       `json:"verified"`
 	External      string     `json:"external,omitempty"`
 	Organization  string     `json:"organization,omitempty"`
