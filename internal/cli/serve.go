@@ -11,6 +11,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/httpapi"
 	"charter/internal/metrics"
+	"charter/internal/registry"
 	"charter/internal/web"
 )
 
@@ -38,7 +39,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 
 	m := metrics.New()
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Log: log, Metrics: m, Now: e.Now}
+	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Registry: a.registry, Log: log, Metrics: m, Now: e.Now}
 	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, time.Local)
 	if err != nil {
 		return err
@@ -53,6 +54,12 @@ func serve(ctx context.Context, e *Env, args []string) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Reminders, expiry and campaign deadlines, every --scheduler-every;
+	// a tick is idempotent, so a restart never repeats a notice.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	defer stopSched()
+	sched := &registry.Scheduler{Service: a.registry, Log: log}
+	go sched.Run(schedCtx, cfg.SchedulerEvery, e.Now)
 	select {
 	case err := <-errc:
 		return err

@@ -16,6 +16,7 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/metrics"
+	"charter/internal/registry"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
 )
@@ -53,11 +54,15 @@ func newHarness(t *testing.T, engine string) *harness {
 	cfg := config.Default()
 	cfg.MaxBodyBytes = 4096
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
-	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
+	reg := registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
+	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Registry: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(h.srv.Close)
 	ctx := context.Background()
+	if err := reg.EnsureDefaultTemplate(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := accounts.CreateOrgUnit(ctx, "HQ", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -116,6 +121,10 @@ type example struct {
 	path       func(h *harness) string
 	body       func(h *harness) string
 	ownSession bool // the request ends the session it uses: give it a fresh one
+	// as, when set, makes path and body for one principal: for routes whose
+	// object belongs to someone (only the applicant withdraws, only the
+	// responsible person signs).
+	as func(h *harness, who string) (path, body string)
 }
 
 func fixed(p string) func(*harness) string { return func(*harness) string { return p } }
@@ -158,6 +167,159 @@ var examples = map[string]example{
 		return fmt.Sprintf("/api/v1/tokens/%d/revoke", tok.ID)
 	}},
 	"GET /api/v1/audit": {},
+
+	"POST /api/v1/applications": {body: fixed(`{"name":"g","purpose":"work","platform":"wecom","planned_at":"2030-01-01T00:00:00Z","expires_at":"2031-01-01T00:00:00Z","responsible":"member","level":"public","members":[]}`)},
+	"GET /api/v1/applications":  {},
+	"GET /api/v1/applications/{id}": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/applications/%d", h.apply("admin", false, "public").ID)
+	}},
+	"PUT /api/v1/applications/{id}":           {as: func(h *harness, who string) (string, string) { return h.appPath(who, true, ""), applyBody }},
+	"POST /api/v1/applications/{id}/submit":   {as: func(h *harness, who string) (string, string) { return h.appPath(who, true, "/submit"), "" }},
+	"POST /api/v1/applications/{id}/withdraw": {as: func(h *harness, who string) (string, string) { return h.appPath(who, false, "/withdraw"), "" }},
+	"POST /api/v1/applications/{id}/decision": {as: func(h *harness, who string) (string, string) {
+		// A security officer decides the second step of a sensitive application.
+		level := "public"
+		if who == "security_officer" {
+			level = "sensitive"
+		}
+		a := h.apply("member", false, level)
+		if level == "sensitive" {
+			h.decide(a.ID)
+		}
+		return fmt.Sprintf("/api/v1/applications/%d/decision", a.ID), `{"decision":"approve","comment":"ok"}`
+	}},
+	"GET /api/v1/approval-chains": {},
+	"PUT /api/v1/approval-chains": {body: fixed(`{"org_unit":"HQ","level":"public","steps":[{"role":"approver"}]}`)},
+	"DELETE /api/v1/approval-chains/{org_unit}/{level}": {path: func(h *harness) string {
+		if _, err := h.api.Registry.SetApprovalChain(context.Background(), registry.ApprovalChain{OrgUnit: "HQ", Level: "internal",
+			Steps: []registry.Step{{Role: account.Approver}}}); err != nil {
+			h.t.Fatal(err)
+		}
+		return "/api/v1/approval-chains/HQ/internal"
+	}},
+	"GET /api/v1/groups":                {},
+	"GET /api/v1/groups/{id}":           {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d", h.group("member")) }},
+	"GET /api/v1/groups/{id}/statement": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d/statement", h.group("member")) }},
+	"POST /api/v1/groups/{id}/statement": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/statement", h.group(who)), fmt.Sprintf(`{"full_name":%q}`, who)
+	}},
+	"POST /api/v1/groups/{id}/bindings": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/bindings", h.group(who)), fmt.Sprintf(`{"platform":"wecom","room_id":"wr%d"}`, h.uniq())
+	}},
+	"GET /api/v1/groups/{id}/members": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d/members", h.group("member")) }},
+	"POST /api/v1/groups/{id}/members": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/members", h.group(who)), fmt.Sprintf(`{"external":"x%d","organization":"o","justification":"j"}`, h.uniq())
+	}},
+	"POST /api/v1/groups/{id}/members/{member}/leave": {as: func(h *harness, who string) (string, string) {
+		g := h.group(who)
+		ms, err := h.db.Members(context.Background(), g, false)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/groups/%d/members/%d/leave", g, ms[len(ms)-1].ID), ""
+	}},
+	"POST /api/v1/groups/{id}/dissolve": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/dissolve", h.group(who)), `{"reason":"project ended"}`
+	}},
+	"GET /api/v1/roster.csv":                {},
+	"GET /api/v1/users/{username}/handles":  {path: fixed("/api/v1/users/member/handles")},
+	"POST /api/v1/users/{username}/handles": {path: fixed("/api/v1/users/member/handles"), body: func(h *harness) string { return fmt.Sprintf(`{"platform":"wecom","handle":"h%d"}`, h.uniq()) }},
+	"GET /api/v1/statement-templates":       {},
+	"POST /api/v1/statement-templates":      {body: fixed(`{"text_zh":"新文本","text_en":"new text"}`)},
+	"GET /api/v1/campaigns":                 {},
+	"POST /api/v1/campaigns": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"kind":"declaration","deadline":%q}`, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	}},
+	"GET /api/v1/campaigns/{id}/tasks": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/campaigns/%d/tasks", h.campaign(registry.Declaration))
+	}},
+	"GET /api/v1/campaigns/{id}/results": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/campaigns/%d/results", h.campaign(registry.Declaration))
+	}},
+	"POST /api/v1/campaigns/{id}/recertifications": {as: func(h *harness, who string) (string, string) {
+		g := h.group(who)
+		return fmt.Sprintf("/api/v1/campaigns/%d/recertifications", h.campaign(registry.Recertification)), fmt.Sprintf(`{"group_id":%d,"decision":"keep","members_ok":true}`, g)
+	}},
+	"POST /api/v1/campaigns/{id}/declarations": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/campaigns/%d/declarations", h.campaign(registry.Declaration))
+	},
+		body: fixed(`{"groups":[{"name":"未登记的群","platform":"wechat"}]}`)},
+	"GET /api/v1/notifications": {},
+	"POST /api/v1/notifications/{id}/read": {as: func(h *harness, who string) (string, string) {
+		n := &registry.Notification{Username: who, Kind: "test", Object: "test", Message: "hello", CreatedAt: time.Now()}
+		if strings.HasPrefix(who, "token-") {
+			n.Username = "member"
+		}
+		if _, err := h.db.Notify(context.Background(), n); err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/notifications/%d/read", n.ID), ""
+	}},
+}
+
+const applyBody = `{"name":"g","purpose":"work","platform":"wecom","planned_at":"2030-01-01T00:00:00Z","expires_at":"2031-01-01T00:00:00Z","responsible":"member","level":"public","members":[{"username":"approver"}]}`
+
+// person returns the principal of a user of the harness; tokens stand in
+// as the member, because only people own applications and groups.
+func (h *harness) person(who string) *account.Principal {
+	if strings.HasPrefix(who, "token-") {
+		who = "member"
+	}
+	p, err := h.api.Accounts.Authenticate(context.Background(), h.creds[who])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// apply files an application by who, responsible member, with the approver as a member.
+func (h *harness) apply(who string, draft bool, level string) *registry.Application {
+	in := registry.NewApplication{Name: fmt.Sprintf("group %d", h.uniq()), Purpose: "work", Platform: "wecom",
+		PlannedAt: "2030-01-01T00:00:00Z", ExpiresAt: "2031-01-01T00:00:00Z", Responsible: "member", Level: registry.Level(level),
+		Members: []registry.ProposedMember{{Username: "approver"}}, Draft: draft}
+	a, err := h.api.Registry.Apply(context.Background(), h.person(who), in)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a
+}
+
+func (h *harness) appPath(who string, draft bool, suffix string) string {
+	return fmt.Sprintf("/api/v1/applications/%d%s", h.apply(who, draft, "public").ID, suffix)
+}
+
+func (h *harness) decide(id int64) *registry.Application {
+	a, err := h.api.Registry.Decide(context.Background(), h.person("approver"), id, "approve", "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a
+}
+
+// group makes an approved group whose responsible person is who, with the
+// approver as a member, and returns its ID.
+func (h *harness) group(who string) int64 {
+	p := h.person(who)
+	in := registry.NewApplication{Name: fmt.Sprintf("group %d", h.uniq()), Purpose: "work", Platform: "wecom",
+		PlannedAt: "2030-01-01T00:00:00Z", ExpiresAt: "2031-01-01T00:00:00Z", Responsible: p.User.Username, Level: "public",
+		Members: []registry.ProposedMember{{Username: "approver"}}}
+	applicant := h.person("member")
+	if p.User.Username == "member" {
+		applicant = h.person("admin")
+	}
+	a, err := h.api.Registry.Apply(context.Background(), applicant, in)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return h.decide(a.ID).GroupID
+}
+
+func (h *harness) campaign(kind string) int64 {
+	c, err := h.api.Registry.StartCampaign(context.Background(), registry.NewCampaign{Kind: kind, Deadline: time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c.ID
 }
 
 // TestRouteAccess walks every route with no credentials and with every role:
@@ -172,20 +334,22 @@ func TestRouteAccess(t *testing.T) {
 			t.Errorf("route %s has no example in access_test.go", key)
 			continue
 		}
-		path := func() string {
+		request := func(who string) (string, string) {
+			if ex.as != nil {
+				return ex.as(h, who)
+			}
+			path, body := rt.path, ""
 			if ex.path != nil {
-				return ex.path(h)
+				path = ex.path(h)
 			}
-			return rt.path
-		}
-		body := func() string {
 			if ex.body != nil {
-				return ex.body(h)
+				body = ex.body(h)
 			}
-			return ""
+			return path, body
 		}
 		if !rt.allow.public {
-			resp := h.do(rt.method, path(), "", body())
+			path, body := request("member")
+			resp := h.do(rt.method, path, "", body)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Errorf("%s without credentials: %d, want 401", key, resp.StatusCode)
@@ -196,7 +360,8 @@ func TestRouteAccess(t *testing.T) {
 			if ex.ownSession && p.scope == "" {
 				secret = h.login(p.name)
 			}
-			resp := h.do(rt.method, path(), secret, body())
+			path, body := request(p.name)
+			resp := h.do(rt.method, path, secret, body)
 			msg, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			admitted := rt.allow.public || h.admits(rt, p.name)
