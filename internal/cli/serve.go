@@ -44,6 +44,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	console.Registry = a.registry
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

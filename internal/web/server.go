@@ -18,6 +18,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/httpapi"
+	"charter/internal/registry"
 	"charter/internal/store"
 	"charter/internal/web/i18n"
 )
@@ -30,6 +31,8 @@ type Server struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	Location *time.Location // dates are shown in this zone
+	// Registry, when set, gives the home page the user's unread notices.
+	Registry *registry.Service
 
 	msgs  i18n.Catalog
 	pages map[i18n.Lang]map[string]*templateSet

@@ -51,7 +51,7 @@ func samples(l i18n.Lang) []view {
 		&errorPage{Layout: lay, Code: 403, Message: "no"},
 		&loginPage{Layout: Layout{Lang: l, OtherLang: i18n.ZH, Title: "Sign in", CSRF: "tok", Path: "/login"}, Form: withErr, Next: "/users"},
 		&homePage{Layout: lay},
-		&homePage{Layout: lay, Tasks: []string{"a"}, Notifications: []string{"b"}},
+		&homePage{Layout: lay, Tasks: []string{"a"}, Notices: []notice{{Title: "Waiting", Object: "application:1", Detail: "<i>", At: at}}},
 		&profilePage{Layout: lay, Roles: withMember(admin.Roles), Langs: i18n.Langs},
 		&usersPage{Layout: lay, Users: []account.User{*admin, li}, CanEdit: true},
 		&usersPage{Layout: lay},
@@ -90,7 +90,7 @@ func TestEveryTemplateRenders(t *testing.T) {
 				i := strings.Index(body, i18n.MissingPrefix)
 				t.Errorf("%s/%s: missing message near %q", l, p.template(), body[i:min(len(body), i+60)])
 			}
-			if strings.Contains(body, "<b>") || strings.Contains(body, "<x>") {
+			if strings.Contains(body, "<b>") || strings.Contains(body, "<x>") || strings.Contains(body, "<i>") {
 				t.Errorf("%s/%s: user data not escaped", l, p.template())
 			}
 			// A page struct must not shadow the layout's fields (a page's own
