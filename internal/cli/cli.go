@@ -18,6 +18,8 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
+	"charter/internal/metrics"
+	"charter/internal/review"
 	"charter/internal/store"
 )
 
@@ -118,7 +120,14 @@ type app struct {
 	cfg      *config.Config
 	db       store.DB
 	accounts *account.Service
-	now      func() time.Time
+	metrics  *metrics.Registry
+	policies *review.Policies
+	review   *review.Service
+	// scanner runs the detectors on archived batches. Its Context and
+	// Notifier, and review's Archive, are wired to the registry and the
+	// archive when those are assembled here.
+	scanner *review.Scanner
+	now     func() time.Time
 }
 
 // open opens and migrates the database and wires the services.
@@ -131,10 +140,21 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 		db.Close()
 		return nil, err
 	}
+	reviewTx := store.TxFor[review.TxStore](db)
+	policies, err := review.NewPolicies(ctx, db, reviewTx, now)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	m := metrics.New()
 	return &app{
 		cfg:      cfg,
 		db:       db,
 		accounts: account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL),
+		metrics:  m,
+		policies: policies,
+		review:   &review.Service{Store: db, Tx: reviewTx, Now: now},
+		scanner:  &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: slog.New(slog.DiscardHandler), Now: now},
 		now:      now,
 	}, nil
 }

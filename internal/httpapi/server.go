@@ -17,6 +17,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/metrics"
+	"charter/internal/review"
 	"charter/internal/store"
 )
 
@@ -31,6 +32,9 @@ type Server struct {
 	Log      *slog.Logger
 	Metrics  *metrics.Registry
 	Now      func() time.Time
+	// Review is alert triage and cases; Policies the detection policy.
+	Review   *review.Service
+	Policies *review.Policies
 }
 
 // Handler returns the API with every route of the table registered, wrapped
