@@ -370,3 +370,57 @@ func isField(err error, field string) bool {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// Scanners on several servers may record the same key at once: they must end
+// with one alert counting every message, and concurrent claims with one winner.
+func TestAlertConcurrency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		now := time.Now().UTC()
+		const n = 8
+		errc := make(chan error, n)
+		for i := 0; i < n; i++ {
+			go func() {
+				errc <- db.Tx(ctx, func(tx store.DB) error {
+					_, _, err := tx.RecordFinding(ctx, finding("hot-key", "registry.unregistered_room", now), src("m"+strconv.Itoa(i), now))
+					return err
+				})
+			}()
+		}
+		for i := 0; i < n; i++ {
+			if err := <-errc; err != nil {
+				t.Fatal(err)
+			}
+		}
+		list, err := db.Alerts(ctx, review.AlertFilter{Limit: 10})
+		if err != nil || len(list) != 1 || list[0].Count != n || len(list[0].SourceIDs) != n {
+			t.Fatalf("concurrent findings: %v %+v", err, list)
+		}
+		acc := accounts(db)
+		svc := reviewService(db)
+		wins := make(chan error, n)
+		for i := 0; i < n; i++ {
+			name := "rev" + strconv.Itoa(i)
+			if _, err := acc.CreateUser(ctx, account.NewUser{Username: name, RealName: name, Roles: []account.Grant{{Role: account.Reviewer}}}); err != nil {
+				t.Fatal(err)
+			}
+			go func() {
+				_, err := svc.Claim(as(ctx, name), list[0].ID)
+				wins <- err
+			}()
+		}
+		ok := 0
+		for i := 0; i < n; i++ {
+			err := <-wins
+			switch {
+			case err == nil:
+				ok++
+			case !errs.Is(err, errs.Conflict):
+				t.Fatal(err)
+			}
+		}
+		if ok != 1 {
+			t.Fatalf("%d reviewers won the claim", ok)
+		}
+	})
+}
