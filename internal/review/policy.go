@@ -3,6 +3,7 @@ package review
 import (
 	"context"
 	"encoding/json"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -114,10 +115,16 @@ func (p *Policies) change(ctx context.Context, edit func(cfg *detect.Config) (ac
 	return nil
 }
 
-// RuleView is a built-in or lexicon rule with the policy in force.
+// RuleView is a rule as the policy screen shows it: what it is, its
+// defaults, and the policy in force (thresholds filled with defaults).
 type RuleView struct {
-	detect.RuleInfo
-	Policy detect.Policy `json:"policy"`
+	ID              string                 `json:"id"`
+	Category        string                 `json:"category"`
+	Description     string                 `json:"description"`
+	DefaultSeverity string                 `json:"default_severity"`
+	DefaultEnabled  bool                   `json:"default_enabled"`
+	Thresholds      []detect.ThresholdInfo `json:"thresholds,omitempty"`
+	Policy          detect.Policy          `json:"policy"`
 }
 
 // Rules lists every rule with its current policy: built-in rules first, then
@@ -125,11 +132,12 @@ type RuleView struct {
 func (p *Policies) Rules() []RuleView {
 	st := p.state.Load()
 	cfg := st.cfg
+	defaults := detect.DefaultConfig()
 	var out []RuleView
 	for _, r := range detect.Rules() {
 		pol, ok := cfg.Rules[r.ID]
 		if !ok {
-			pol = detect.DefaultConfig().Rules[r.ID]
+			pol = defaults.Rules[r.ID]
 		}
 		if pol.Severity == "" {
 			pol.Severity = r.Severity
@@ -144,12 +152,13 @@ func (p *Policies) Rules() []RuleView {
 		if len(th) > 0 {
 			pol.Thresholds = th
 		}
-		out = append(out, RuleView{RuleInfo: r, Policy: pol})
+		out = append(out, RuleView{ID: r.ID, Category: r.Category, Description: r.Description, DefaultSeverity: r.Severity,
+			DefaultEnabled: r.Enabled, Thresholds: r.Thresholds, Policy: pol})
 	}
-	lexRules := st.engine.LexiconRules()
-	for i, r := range lexRules {
-		l := cfg.Lexicons[i]
-		out = append(out, RuleView{RuleInfo: r, Policy: detect.Policy{Enabled: true, Severity: r.Severity, Scope: l.Scope}})
+	for i, r := range st.engine.LexiconRules() {
+		l := cfg.Lexicons[i] // LexiconRules follows the order of cfg.Lexicons
+		out = append(out, RuleView{ID: r.ID, Category: r.Category, Description: r.Description + " " + strconv.Quote(l.Name),
+			DefaultSeverity: detect.SevMedium, DefaultEnabled: true, Policy: detect.Policy{Enabled: true, Severity: r.Severity, Scope: l.Scope}})
 	}
 	return out
 }

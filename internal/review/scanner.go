@@ -86,6 +86,12 @@ func (s *Scanner) Scan(ctx context.Context, batch []Captured) (Result, error) {
 			return res, errs.Wrap(err, fmt.Sprintf("scan message %s/%s", c.Msg.Platform, c.Msg.SourceID))
 		}
 		for _, f := range eng.Scan(m) {
+			if f.Rule == "registry.unregistered_room" {
+				// The room may be a personal group: the alert says that it
+				// exists, not what was said there. Reading its messages is
+				// the separate, audited context action.
+				f.Excerpt = string(c.Msg.Kind)
+			}
 			recs = append(recs, recorded{
 				alert: Alert{Key: f.Key, Rule: f.Rule, Category: f.Category, Severity: f.Severity, Status: StatusOpen,
 					GroupID: c.GroupID, Platform: c.Msg.Platform, RoomID: c.Msg.RoomID, Excerpt: f.Excerpt, Detail: f.Detail,

@@ -203,7 +203,7 @@ func TestScannerWeComBatch(t *testing.T) {
 			t.Fatalf("result: %d created, %d updated, %d findings", len(res.Created), res.Updated, res.Findings)
 		}
 		room := got["registry.unregistered_room"]
-		if room.Count != 4 || len(room.SourceIDs) != 4 || room.GroupID != nil || room.Platform != "wecom" || room.RoomID != "wrOgQhDgAAprivateRoomNotRegistered" {
+		if room.Count != 4 || len(room.SourceIDs) != 4 || room.GroupID != nil || room.Excerpt != "text" || room.Platform != "wecom" || room.RoomID != "wrOgQhDgAAprivateRoomNotRegistered" {
 			t.Fatalf("unregistered room alert: %+v", room)
 		}
 		id := got["pii.resident_id"]
