@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"time"
 
 	"charter/internal/detect"
 	"charter/internal/errs"
@@ -96,9 +97,40 @@ func (s *Server) listPeriods(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-func (s *Server) createPeriod(w http.ResponseWriter, r *http.Request) error {
-	var in detect.Period
+// periodBody reads times as strings so that a bad one is refused naming its field.
+type periodBody struct {
+	Name     string   `json:"name"`
+	From     string   `json:"from"`
+	To       string   `json:"to"`
+	OrgUnits []string `json:"org_units"`
+}
+
+func (s *Server) decodePeriod(w http.ResponseWriter, r *http.Request) (detect.Period, error) {
+	var in periodBody
 	if err := decode(w, r, s.Cfg.MaxBodyBytes, &in); err != nil {
+		return detect.Period{}, err
+	}
+	p := detect.Period{Name: in.Name, OrgUnits: in.OrgUnits}
+	for _, f := range []struct {
+		name string
+		v    string
+		dst  *time.Time
+	}{{"from", in.From, &p.From}, {"to", in.To, &p.To}} {
+		if f.v == "" {
+			return p, errs.Field(f.name, "required")
+		}
+		t, err := time.Parse(time.RFC3339, f.v)
+		if err != nil {
+			return p, errs.Field(f.name, "%q is not an RFC 3339 time with its offset (2026-06-01T00:00:00+08:00)", f.v)
+		}
+		*f.dst = t
+	}
+	return p, nil
+}
+
+func (s *Server) createPeriod(w http.ResponseWriter, r *http.Request) error {
+	in, err := s.decodePeriod(w, r)
+	if err != nil {
 		return err
 	}
 	if err := s.Policies.PutPeriod(r.Context(), "", in, true); err != nil {
@@ -108,8 +140,8 @@ func (s *Server) createPeriod(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) putPeriod(w http.ResponseWriter, r *http.Request) error {
-	var in detect.Period
-	if err := decode(w, r, s.Cfg.MaxBodyBytes, &in); err != nil {
+	in, err := s.decodePeriod(w, r)
+	if err != nil {
 		return err
 	}
 	name := r.PathValue("name")

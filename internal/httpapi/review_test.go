@@ -81,6 +81,9 @@ func testReviewOverHTTP(t *testing.T, engine string) {
 	if code := h.call("POST", "/api/v1/detection/lexicons", "security_officer", `{"name":"watch","terms":["人权"]}`, &bad); code != 400 || bad.Error.Field != "lexicons[0].terms" {
 		t.Fatalf("opinion lexicon: %d %+v", code, bad)
 	}
+	if code := h.call("POST", "/api/v1/detection/periods", "security_officer", `{"name":"election","from":"2026-06-01","to":"2026-06-08T00:00:00+08:00"}`, &bad); code != 400 || bad.Error.Field != "from" {
+		t.Fatalf("bad period time: %d %+v", code, bad)
+	}
 
 	// The queue: newest first, masked excerpt, filters.
 	var list alertList
