@@ -269,7 +269,7 @@ func (s *Service) CreateCase(ctx context.Context, in NewCase) (*Case, error) {
 			return err
 		}
 		if note := strings.TrimSpace(in.Note); note != "" {
-			if err := s.addNote(ctx, tx, c, note, now); err != nil {
+			if _, err := s.addNote(ctx, tx, c, note, now); err != nil {
 				return err
 			}
 		}
@@ -357,26 +357,21 @@ func (s *Service) AddNote(ctx context.Context, id int64, body string) (*Note, er
 			return errs.E(errs.Conflict, "case %d is closed", id)
 		}
 		now := s.Now().UTC()
-		if err := s.addNote(ctx, tx, c, body, now); err != nil {
+		if out, err = s.addNote(ctx, tx, c, body, now); err != nil {
 			return err
 		}
 		c.UpdatedAt = now
-		notes, err := tx.Notes(ctx, id)
-		if err != nil {
-			return err
-		}
-		out = &notes[len(notes)-1]
 		return tx.UpdateCase(ctx, c)
 	})
 	return out, err
 }
 
-func (s *Service) addNote(ctx context.Context, tx TxStore, c *Case, body string, now time.Time) error {
+func (s *Service) addNote(ctx context.Context, tx TxStore, c *Case, body string, now time.Time) (*Note, error) {
 	n := &Note{CaseID: c.ID, Author: audit.ActorFrom(ctx).Name, Body: body, CreatedAt: now}
 	if err := tx.AddNote(ctx, n); err != nil {
-		return err
+		return nil, err
 	}
-	return tx.AppendAudit(ctx, audit.New(ctx, now, "case.note", caseObject(c.ID), audit.Summarize(map[string]any{"note_id": n.ID, "body": body})))
+	return n, tx.AppendAudit(ctx, audit.New(ctx, now, "case.note", caseObject(c.ID), audit.Summarize(map[string]any{"note_id": n.ID, "body": body})))
 }
 
 // Assign hands an open case to a reviewer.
