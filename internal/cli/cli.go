@@ -18,7 +18,9 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
+	"charter/internal/metrics"
 	"charter/internal/registry"
+	"charter/internal/review"
 	"charter/internal/store"
 )
 
@@ -127,7 +129,13 @@ type app struct {
 	db       store.DB
 	accounts *account.Service
 	registry *registry.Service
-	now      func() time.Time
+	metrics  *metrics.Registry
+	policies *review.Policies
+	review   *review.Service
+	// scanner runs the detectors on archived batches; its Context and
+	// Notifier are wired to the registry (and the archive) below.
+	scanner *review.Scanner
+	now     func() time.Time
 }
 
 // open opens and migrates the database and wires the services.
@@ -146,11 +154,22 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 		db.Close()
 		return nil, err
 	}
+	reviewTx := store.TxFor[review.TxStore](db)
+	policies, err := review.NewPolicies(ctx, db, reviewTx, now)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	m := metrics.New()
 	a := &app{
 		cfg:      cfg,
 		db:       db,
 		accounts: account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL),
 		registry: registry.NewService(db, store.TxFor[registry.TxStore](db), now, policy),
+		metrics:  m,
+		policies: policies,
+		review:   &review.Service{Store: db, Tx: reviewTx, Now: now},
+		scanner:  &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: slog.New(slog.DiscardHandler), Now: now},
 		now:      now,
 	}
 	// Every group signs some statement: ship the default as version 1.

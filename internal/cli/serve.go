@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
 	"charter/internal/config"
 	"charter/internal/httpapi"
-	"charter/internal/metrics"
 	"charter/internal/registry"
 	"charter/internal/web"
 )
@@ -38,8 +38,10 @@ func serve(ctx context.Context, e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "Created the first admin account.\n  username: admin\n  password: %s\nThis password is shown only once; sign in and change it.\n", generated)
 	}
 
-	m := metrics.New()
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Registry: a.registry, Log: log, Metrics: m, Now: e.Now}
+	a.scanner.Log = log
+	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Registry: a.registry, Log: log, Metrics: a.metrics, Now: e.Now,
+		Review: a.review, Policies: a.policies}
+	go reloadPolicies(ctx, a, log)
 	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, time.Local)
 	if err != nil {
 		return err
@@ -87,6 +89,23 @@ func routes(api, console http.Handler) http.Handler {
 	mux.Handle("/metrics", api)
 	mux.Handle("/", console)
 	return mux
+}
+
+// reloadPolicies picks up detection policy changes made through another
+// server on the same PostgreSQL database; changes made here apply at once.
+func reloadPolicies(ctx context.Context, a *app, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.policies.Reload(ctx); err != nil && ctx.Err() == nil {
+				log.Error("reload detection policy", "err", err)
+			}
+		}
+	}
 }
 
 func migrate(ctx context.Context, e *Env, args []string) error {

@@ -14,9 +14,12 @@ import (
 
 	"charter/internal/account"
 	"charter/internal/audit"
+	"charter/internal/capture"
 	"charter/internal/config"
+	"charter/internal/detect"
 	"charter/internal/metrics"
 	"charter/internal/registry"
+	"charter/internal/review"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
 )
@@ -55,7 +58,13 @@ func newHarness(t *testing.T, engine string) *harness {
 	cfg.MaxBodyBytes = 4096
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
 	reg := registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
-	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Registry: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
+	reviewTx := store.TxFor[review.TxStore](db)
+	policies, err := review.NewPolicies(context.Background(), db, reviewTx, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Registry: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now,
+		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(h.srv.Close)
@@ -255,6 +264,58 @@ var examples = map[string]example{
 		}
 		return fmt.Sprintf("/api/v1/notifications/%d/read", n.ID), ""
 	}},
+
+	"GET /api/v1/detection/rules":        {},
+	"PUT /api/v1/detection/rules/{rule}": {path: fixed("/api/v1/detection/rules/pii.bank_card"), body: fixed(`{"enabled":true,"severity":"high"}`)},
+	"GET /api/v1/detection/lexicons":     {},
+	"POST /api/v1/detection/lexicons": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"name":"lex-%d","terms":["天穹%d号"],"severity":"high"}`, h.uniq(), h.uniq())
+	}},
+	"PUT /api/v1/detection/lexicons/{name}": {path: func(h *harness) string {
+		return "/api/v1/detection/lexicons/" + h.lexicon()
+	}, body: fixed(`{"terms":["北斗七号","Orion"]}`)},
+	"DELETE /api/v1/detection/lexicons/{name}": {path: func(h *harness) string {
+		return "/api/v1/detection/lexicons/" + h.lexicon()
+	}},
+	"GET /api/v1/detection/periods": {},
+	"POST /api/v1/detection/periods": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"name":"election-%d","from":"2026-06-01T00:00:00+08:00","to":"2026-06-15T00:00:00+08:00","org_units":["HQ"]}`, h.uniq())
+	}},
+	"PUT /api/v1/detection/periods/{name}": {path: func(h *harness) string {
+		return "/api/v1/detection/periods/" + h.period()
+	}, body: fixed(`{"from":"2026-07-01T00:00:00Z","to":"2026-07-08T00:00:00Z"}`)},
+	"DELETE /api/v1/detection/periods/{name}": {path: func(h *harness) string {
+		return "/api/v1/detection/periods/" + h.period()
+	}},
+
+	"GET /api/v1/alerts": {path: fixed("/api/v1/alerts?status=open&category=pii")},
+	"GET /api/v1/alerts/{id}": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/alerts/%d", h.alert())
+	}},
+	"GET /api/v1/alerts/{id}/context": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/alerts/%d/context", h.alert())
+	}},
+	"POST /api/v1/alerts/{id}/claim": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/alerts/%d/claim", h.alert())
+	}},
+	"POST /api/v1/alerts/{id}/resolve": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/alerts/%d/resolve", h.alert())
+	}, body: fixed(`{"disposition":"false_positive","note":"a test card number","reassign":true}`)},
+
+	"GET /api/v1/cases":  {path: fixed("/api/v1/cases?status=open")},
+	"POST /api/v1/cases": {body: fixed(`{"title":"Vote buying in the union election","note":"from a tip"}`)},
+	"GET /api/v1/cases/{id}": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/cases/%d", h.openCase())
+	}},
+	"POST /api/v1/cases/{id}/notes": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/cases/%d/notes", h.openCase())
+	}, body: fixed(`{"body":"asked the group administrator"}`)},
+	"POST /api/v1/cases/{id}/assign": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/cases/%d/assign", h.openCase())
+	}, body: fixed(`{"assignee":"reviewer"}`)},
+	"POST /api/v1/cases/{id}/close": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/cases/%d/close", h.openCase())
+	}, body: fixed(`{"resolution":"no breach found"}`)},
 }
 
 const applyBody = `{"name":"g","purpose":"work","platform":"wecom","planned_at":"2030-01-01T00:00:00Z","expires_at":"2031-01-01T00:00:00Z","responsible":"member","level":"public","members":[{"username":"approver"}]}`
@@ -320,6 +381,65 @@ func (h *harness) campaign(kind string) int64 {
 		h.t.Fatal(err)
 	}
 	return c.ID
+}
+
+// officer is the context of the security officer, for fixtures.
+func officer() context.Context {
+	return audit.WithActor(context.Background(), audit.Actor{Name: "security_officer"})
+}
+
+func (h *harness) lexicon() string {
+	name := fmt.Sprintf("lexicon-%d", h.uniq())
+	if err := h.api.Policies.PutLexicon(officer(), "", detect.Lexicon{Name: name, Terms: []string{"天枢计划"}}, true); err != nil {
+		h.t.Fatal(err)
+	}
+	return name
+}
+
+func (h *harness) period() string {
+	name := fmt.Sprintf("period-%d", h.uniq())
+	from := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	if err := h.api.Policies.PutPeriod(officer(), "", detect.Period{Name: name, From: from, To: from.AddDate(0, 0, 7)}, true); err != nil {
+		h.t.Fatal(err)
+	}
+	return name
+}
+
+// alert stores a fresh open alert.
+func (h *harness) alert() int64 {
+	n := h.uniq()
+	now := time.Now().UTC()
+	a := &review.Alert{Key: fmt.Sprintf("pii.bank_card:wecom:room:%d", n), Rule: "pii.bank_card", Category: "pii", Severity: "high",
+		Status: review.StatusOpen, Platform: "wecom", RoomID: "room", Excerpt: "卡号 6222…", FirstSeen: now, LastSeen: now, CreatedAt: now, UpdatedAt: now}
+	if _, _, err := h.db.RecordFinding(context.Background(), a, review.Source{SourceID: fmt.Sprintf("m%d", n), ArchiveID: n, SentAt: now}); err != nil {
+		h.t.Fatal(err)
+	}
+	return a.ID
+}
+
+func (h *harness) openCase() int64 {
+	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "reviewer"})
+	c, err := h.api.Review.CreateCase(ctx, review.NewCase{Title: fmt.Sprintf("case %d", h.uniq())})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c.ID
+}
+
+// fakeArchive returns each asked-for message with one neighbour before it.
+type fakeArchive struct{}
+
+func (fakeArchive) MessagesAround(ctx context.Context, platform, room string, ids []string, radius int) ([]review.ContextMessage, error) {
+	var out []review.ContextMessage
+	for i, id := range ids {
+		at := time.Date(2026, 5, 1, 10, i, 0, 0, time.UTC)
+		out = append(out,
+			review.ContextMessage{ArchiveID: int64(2 * i), Message: capture.Message{Platform: platform, RoomID: room, SourceID: id + "-before",
+				Sender: "lisi", SentAt: at.Add(-time.Second), Kind: capture.KindText, Text: "卡号发一下"}},
+			review.ContextMessage{ArchiveID: int64(2*i + 1), Message: capture.Message{Platform: platform, RoomID: room, SourceID: id,
+				Sender: "zhangsan", SentAt: at, Kind: capture.KindText, Text: "6222020200112233445", Raw: []byte(`{"msgid":"x"}`)}})
+	}
+	return out, nil
 }
 
 // TestRouteAccess walks every route with no credentials and with every role:

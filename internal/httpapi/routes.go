@@ -72,5 +72,35 @@ func (s *Server) routes() []route {
 
 		{"GET", "/api/v1/notifications", roles(Member), s.listNotifications},
 		{"POST", "/api/v1/notifications/{id}/read", roles(Member), s.markRead},
+		// Detection policy: security officers edit it; reviewers and auditors read it.
+		// Admin is left out of detection and review on purpose: whoever manages
+		// accounts should not also read alerts or tune what is watched without a
+		// role grant that the audit trail shows.
+		{"GET", "/api/v1/detection/rules", roles(SecurityOfficer, Reviewer, Auditor), s.listRules},
+		{"PUT", "/api/v1/detection/rules/{rule}", roles(SecurityOfficer), s.putRule},
+		{"GET", "/api/v1/detection/lexicons", roles(SecurityOfficer, Reviewer, Auditor), s.listLexicons},
+		{"POST", "/api/v1/detection/lexicons", roles(SecurityOfficer), s.createLexicon},
+		{"PUT", "/api/v1/detection/lexicons/{name}", roles(SecurityOfficer), s.putLexicon},
+		{"DELETE", "/api/v1/detection/lexicons/{name}", roles(SecurityOfficer), s.deleteLexicon},
+		{"GET", "/api/v1/detection/periods", roles(SecurityOfficer, Reviewer, Auditor), s.listPeriods},
+		{"POST", "/api/v1/detection/periods", roles(SecurityOfficer), s.createPeriod},
+		{"PUT", "/api/v1/detection/periods/{name}", roles(SecurityOfficer), s.putPeriod},
+		{"DELETE", "/api/v1/detection/periods/{name}", roles(SecurityOfficer), s.deletePeriod},
+
+		// Alerts: reviewers triage; security officers and auditors read. Message
+		// context is content, so only reviewers and auditors read it, audited.
+		{"GET", "/api/v1/alerts", roles(Reviewer, SecurityOfficer, Auditor), s.listAlerts},
+		{"GET", "/api/v1/alerts/{id}", roles(Reviewer, SecurityOfficer, Auditor), s.getAlert},
+		{"GET", "/api/v1/alerts/{id}/context", roles(Reviewer, Auditor), s.alertContext},
+		{"POST", "/api/v1/alerts/{id}/claim", roles(Reviewer), s.claimAlert},
+		{"POST", "/api/v1/alerts/{id}/resolve", roles(Reviewer), s.resolveAlert},
+
+		// Cases: reviewers work them; auditors read them.
+		{"GET", "/api/v1/cases", roles(Reviewer, Auditor), s.listCases},
+		{"POST", "/api/v1/cases", roles(Reviewer), s.createCase},
+		{"GET", "/api/v1/cases/{id}", roles(Reviewer, Auditor), s.getCase},
+		{"POST", "/api/v1/cases/{id}/notes", roles(Reviewer), s.addCaseNote},
+		{"POST", "/api/v1/cases/{id}/assign", roles(Reviewer), s.assignCase},
+		{"POST", "/api/v1/cases/{id}/close", roles(Reviewer), s.closeCase},
 	}
 }

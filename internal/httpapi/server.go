@@ -18,6 +18,7 @@ import (
 	"charter/internal/errs"
 	"charter/internal/metrics"
 	"charter/internal/registry"
+	"charter/internal/review"
 	"charter/internal/store"
 )
 
@@ -33,6 +34,9 @@ type Server struct {
 	Log      *slog.Logger
 	Metrics  *metrics.Registry
 	Now      func() time.Time
+	// Review is alert triage and cases; Policies the detection policy.
+	Review   *review.Service
+	Policies *review.Policies
 }
 
 // Handler returns the API with every route of the table registered, wrapped

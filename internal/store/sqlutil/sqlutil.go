@@ -226,3 +226,19 @@ func FromJSON(pairs ...any) error {
 	}
 	return nil
 }
+
+// Int64Ptr converts a nullable integer for a JSON field.
+func Int64Ptr(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Int64
+	return &v
+}
+
+// UTC sets each time to UTC, as every engine should hand times out.
+func UTC(ts ...*time.Time) {
+	for _, t := range ts {
+		*t = t.UTC()
+	}
+}
