@@ -46,7 +46,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	console.Registry = a.registry
+	console.Registry, console.Review = a.registry, a.review
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

@@ -94,6 +94,7 @@ func (s *Server) funcs(l i18n.Lang) template.FuncMap {
 		"role":     func(r account.Role) string { return s.msgs.T(l, "role."+string(r)) },
 		"langName": func(x i18n.Lang) string { return s.msgs.T(l, "lang."+string(x)) },
 		"field":    fieldOf,
+		"inc":      func(i int) int { return i + 1 },
 		"bar":      chart.Bar,
 		"line":     chart.Line,
 	}

@@ -60,9 +60,35 @@ func (s *Server) routes() []page {
 		{"GET", "/{$}", httpapi.Roles(Member), s.home, nav{"nav.home", secWork}},
 		{"GET", "/profile", asAPI("GET /api/v1/me"), s.profile, nav{}},
 
-		// Later pages join here: /groups, /applications, /approvals (secWork),
-		// /alerts, /cases, /search, /dashboard (secOversight), each as the API
-		// route it shows.
+		// The registry. Pages open to members rely on the service for the
+		// object check, as the API does: only the applicant withdraws, only the
+		// holder of the current step decides, only the responsible person signs.
+		{"GET", "/groups", asAPI("GET /api/v1/groups"), s.groups, nav{"nav.groups", secWork}},
+		{"GET", "/groups/{id}", asAPI("GET /api/v1/groups/{id}"), s.group, nav{}},
+		{"POST", "/groups/{id}/sign", asAPI("POST /api/v1/groups/{id}/statement"), s.signStatement, nav{}},
+		{"POST", "/groups/{id}/bind", asAPI("POST /api/v1/groups/{id}/bindings"), s.bindGroup, nav{}},
+		{"GET", "/applications", asAPI("GET /api/v1/applications"), s.applications, nav{"nav.applications", secWork}},
+		{"GET", "/applications/new", asAPI("POST /api/v1/applications"), s.newApplication, nav{"nav.apply", secWork}},
+		{"POST", "/applications", asAPI("POST /api/v1/applications"), s.apply, nav{}},
+		{"GET", "/applications/{id}", asAPI("GET /api/v1/applications/{id}"), s.application, nav{}},
+		{"GET", "/applications/{id}/edit", asAPI("PUT /api/v1/applications/{id}"), s.editApplication, nav{}},
+		{"POST", "/applications/{id}/edit", asAPI("POST /api/v1/applications/{id}/submit"), s.resubmit, nav{}},
+		{"POST", "/applications/{id}/withdraw", asAPI("POST /api/v1/applications/{id}/withdraw"), s.withdrawApplication, nav{}},
+		{"POST", "/applications/{id}/decision", asAPI("POST /api/v1/applications/{id}/decision"), s.decide, nav{}},
+		{"GET", "/approvals", asAPI("POST /api/v1/applications/{id}/decision"), s.approvals, nav{"nav.approvals", secWork}},
+
+		// Review. Reading the messages around an alert is a POST: it is audited.
+		{"GET", "/alerts", asAPI("GET /api/v1/alerts"), s.alerts, nav{"nav.alerts", secOversight}},
+		{"GET", "/alerts/{id}", asAPI("GET /api/v1/alerts/{id}"), s.alert, nav{}},
+		{"POST", "/alerts/{id}/context", asAPI("GET /api/v1/alerts/{id}/context"), s.alertContext, nav{}},
+		{"POST", "/alerts/{id}/claim", asAPI("POST /api/v1/alerts/{id}/claim"), s.claimAlert, nav{}},
+		{"POST", "/alerts/{id}/resolve", asAPI("POST /api/v1/alerts/{id}/resolve"), s.resolveAlert, nav{}},
+		{"GET", "/cases", asAPI("GET /api/v1/cases"), s.cases, nav{"nav.cases", secOversight}},
+		{"POST", "/cases", asAPI("POST /api/v1/cases"), s.createCase, nav{}},
+		{"GET", "/cases/{id}", asAPI("GET /api/v1/cases/{id}"), s.caseDetail, nav{}},
+		{"POST", "/cases/{id}/notes", asAPI("POST /api/v1/cases/{id}/notes"), s.caseAction(addNote, "body", "note_added"), nav{}},
+		{"POST", "/cases/{id}/assign", asAPI("POST /api/v1/cases/{id}/assign"), s.caseAction(assignCase, "assignee", "assigned"), nav{}},
+		{"POST", "/cases/{id}/close", asAPI("POST /api/v1/cases/{id}/close"), s.caseAction(closeCase, "resolution", "case_closed"), nav{}},
 
 		{"GET", "/users", asAPI("GET /api/v1/users"), s.users, nav{"nav.users", secAdmin}},
 		{"GET", "/users/new", asAPI("POST /api/v1/users"), s.newUser, nav{}},
