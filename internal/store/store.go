@@ -11,6 +11,7 @@ import (
 	"charter/internal/account"
 	"charter/internal/audit"
 	"charter/internal/config"
+	"charter/internal/registry"
 	"charter/internal/store/postgres"
 	"charter/internal/store/sqlite"
 )
@@ -20,6 +21,7 @@ import (
 type DB interface {
 	account.Store
 	audit.Store
+	registry.Store
 
 	Tx(ctx context.Context, fn func(DB) error) error
 	Migrate(ctx context.Context) (int, error)
