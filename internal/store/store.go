@@ -12,6 +12,7 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/store/postgres"
 	"charter/internal/store/sqlite"
 )
@@ -22,6 +23,7 @@ type DB interface {
 	account.Store
 	audit.Store
 	registry.Store
+	report.Store
 
 	Tx(ctx context.Context, fn func(DB) error) error
 	Migrate(ctx context.Context) (int, error)
