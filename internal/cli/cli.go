@@ -18,6 +18,7 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
+	"charter/internal/report"
 	"charter/internal/store"
 )
 
@@ -42,6 +43,7 @@ func commands() []command {
 		{"org-unit", "manage org units: create, list", orgUnitCmd},
 		{"token", "manage API tokens: create, list, revoke", tokenCmd},
 		{"verify", "check the hash chains of the audit trail and the archive", verify},
+		{"report", "periodic reports and registration forms: generate, list, export, roster, form", reportCmd},
 		{"version", "print the version", version},
 	}
 }
@@ -118,6 +120,7 @@ type app struct {
 	cfg      *config.Config
 	db       store.DB
 	accounts *account.Service
+	reports  *report.Service
 	now      func() time.Time
 }
 
@@ -135,7 +138,10 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 		cfg:      cfg,
 		db:       db,
 		accounts: account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL),
-		now:      now,
+		// The archive and review are not on this branch: report figures from
+		// them show as unavailable until their Figures are wired here.
+		reports: report.NewService(db, store.TxFor[report.TxStore](db), now, nil),
+		now:     now,
 	}, nil
 }
 

@@ -37,7 +37,8 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 
 	m := metrics.New()
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Log: log, Metrics: m, Now: e.Now}
+	a.reports.Getenv = e.Getenv
+	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Reports: a.reports, Log: log, Metrics: m, Now: e.Now}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -45,6 +46,13 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
 	fmt.Fprintf(e.Stdout, "Charter is serving on http://%s (%s)\n", ln.Addr(), a.db.Engine())
 	log.Info("listening", "addr", ln.Addr().String())
+
+	// Report due dates are days apart, so an hourly tick is plenty; Tick is
+	// idempotent, so a restart that ticks again at once does no harm.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	schedDone := make(chan struct{})
+	go func() { defer close(schedDone); a.reports.Run(schedCtx, time.Hour, e.Now, log) }()
+	defer func() { stopSched(); <-schedDone }()
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

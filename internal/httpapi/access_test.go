@@ -16,6 +16,8 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/metrics"
+	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
 )
@@ -53,7 +55,8 @@ func newHarness(t *testing.T, engine string) *harness {
 	cfg := config.Default()
 	cfg.MaxBodyBytes = 4096
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
-	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
+	reports := report.NewService(db, store.TxFor[report.TxStore](db), time.Now, nil)
+	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Reports: reports, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(h.srv.Close)
@@ -116,6 +119,10 @@ type example struct {
 	path       func(h *harness) string
 	body       func(h *harness) string
 	ownSession bool // the request ends the session it uses: give it a fresh one
+	// as, when set, makes the path and body for one principal: for routes
+	// whose service checks the object (a report only its group's
+	// responsible person may fill), each principal gets an object of its own.
+	as func(h *harness, principal string) (path, body string)
 }
 
 func fixed(p string) func(*harness) string { return func(*harness) string { return p } }
@@ -158,6 +165,80 @@ var examples = map[string]example{
 		return fmt.Sprintf("/api/v1/tokens/%d/revoke", tok.ID)
 	}},
 	"GET /api/v1/audit": {},
+
+	"GET /api/v1/reports":           {},
+	"GET /api/v1/reports/overdue":   {},
+	"POST /api/v1/reports/generate": {body: fixed(`{"period":"2026-10"}`)},
+	"GET /api/v1/reports/{id}": {as: func(h *harness, p string) (string, string) {
+		return fmt.Sprintf("/api/v1/reports/%d.pdf", h.report(p).ID), ""
+	}},
+	"PUT /api/v1/reports/{id}/draft": {as: func(h *harness, p string) (string, string) {
+		return fmt.Sprintf("/api/v1/reports/%d/draft", h.report(p).ID), `{"remarks":"本期无异常"}`
+	}},
+	"POST /api/v1/reports/{id}/file": {as: func(h *harness, p string) (string, string) {
+		r := h.report(p)
+		var answers []string
+		for _, a := range r.Checklist {
+			answers = append(answers, fmt.Sprintf(`{"item_id":%d,"answer":"yes"}`, a.ItemID))
+		}
+		return fmt.Sprintf("/api/v1/reports/%d/file", r.ID), fmt.Sprintf(`{"full_name":%q,"checklist":[%s]}`, p, strings.Join(answers, ","))
+	}},
+	"GET /api/v1/report-schedules":         {},
+	"PUT /api/v1/report-schedules/{level}": {path: fixed("/api/v1/report-schedules/internal"), body: fixed(`{"cadence":"monthly","due_days":10}`)},
+	"GET /api/v1/checklist-items":          {},
+	"POST /api/v1/checklist-items":         {body: fixed(`{"text_zh":"群公告已告知成员存档范围","text_en":"The group notice tells members what is archived","position":9}`)},
+	"POST /api/v1/checklist-items/{id}/deactivate": {path: func(h *harness) string {
+		it, err := h.api.Reports.AddChecklistItem(context.Background(), report.NewChecklistItem{TextZh: "临时", TextEn: "Temporary"})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/checklist-items/%d/deactivate", it.ID)
+	}},
+	"GET /api/v1/roster.csv":  {},
+	"GET /api/v1/roster.xlsx": {},
+	"GET /api/v1/roster.pdf":  {},
+	"GET /api/v1/users/{username}/registration-form.csv": {as: func(h *harness, p string) (string, string) {
+		return "/api/v1/users/" + h.person(p) + "/registration-form.csv", ""
+	}},
+	"GET /api/v1/users/{username}/registration-form.xlsx": {as: func(h *harness, p string) (string, string) {
+		return "/api/v1/users/" + h.person(p) + "/registration-form.xlsx", ""
+	}},
+	"GET /api/v1/users/{username}/registration-form.pdf": {as: func(h *harness, p string) (string, string) {
+		return "/api/v1/users/" + h.person(p) + "/registration-form.pdf", ""
+	}},
+}
+
+// person is the user a principal acts as; a token acts as no one, so its
+// objects belong to the member.
+func (h *harness) person(principal string) string {
+	for _, p := range principals {
+		if p.name == principal && p.scope != "" {
+			return "member"
+		}
+	}
+	return principal
+}
+
+// report makes a fresh group whose responsible person is the principal's
+// person, and a report of it due for filing.
+func (h *harness) report(principal string) *report.Report {
+	h.t.Helper()
+	ctx := context.Background()
+	g := storetest.Group(h.t, h.db, fmt.Sprintf("工作群%d", h.uniq()), h.person(principal), registry.Internal, time.Now().AddDate(0, -4, 0))
+	items, err := h.db.ChecklistItems(ctx, true)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	p := report.Containing(report.Monthly, time.Now()).Prev()
+	r := &report.Report{GroupID: g.ID, Period: p.String(), PeriodStart: p.Start(), PeriodEnd: p.End(), DueAt: p.End().AddDate(0, 0, 10),
+		Status: report.Due, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	for _, it := range items {
+		r.Checklist = append(r.Checklist, report.Answer{ItemID: it.ID, TextZh: it.TextZh, TextEn: it.TextEn})
+	}
+	if _, err := h.db.CreateReport(ctx, r); err != nil {
+		h.t.Fatal(err)
+	}
+	return r
 }
 
 // TestRouteAccess walks every route with no credentials and with every role:
@@ -172,20 +253,22 @@ func TestRouteAccess(t *testing.T) {
 			t.Errorf("route %s has no example in access_test.go", key)
 			continue
 		}
-		path := func() string {
+		pathBody := func(principal string) (string, string) {
+			if ex.as != nil {
+				return ex.as(h, principal)
+			}
+			path, body := rt.path, ""
 			if ex.path != nil {
-				return ex.path(h)
+				path = ex.path(h)
 			}
-			return rt.path
-		}
-		body := func() string {
 			if ex.body != nil {
-				return ex.body(h)
+				body = ex.body(h)
 			}
-			return ""
+			return path, body
 		}
 		if !rt.allow.public {
-			resp := h.do(rt.method, path(), "", body())
+			path, body := pathBody("member")
+			resp := h.do(rt.method, path, "", body)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Errorf("%s without credentials: %d, want 401", key, resp.StatusCode)
@@ -196,7 +279,8 @@ func TestRouteAccess(t *testing.T) {
 			if ex.ownSession && p.scope == "" {
 				secret = h.login(p.name)
 			}
-			resp := h.do(rt.method, path(), secret, body())
+			path, body := pathBody(p.name)
+			resp := h.do(rt.method, path, secret, body)
 			msg, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			admitted := rt.allow.public || h.admits(rt, p.name)

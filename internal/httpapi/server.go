@@ -17,6 +17,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/metrics"
+	"charter/internal/report"
 	"charter/internal/store"
 )
 
@@ -28,6 +29,7 @@ type Server struct {
 	Cfg      *config.Config
 	DB       store.DB
 	Accounts *account.Service
+	Reports  *report.Service
 	Log      *slog.Logger
 	Metrics  *metrics.Registry
 	Now      func() time.Time
