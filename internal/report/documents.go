@@ -185,7 +185,14 @@ func ReportTable(r *Report) *export.Table {
 	add(info, "密级 Level", levelName(r.Level), "")
 	add(info, "负责人 Responsible person", r.ResponsibleName+" ("+r.Responsible+")", "")
 	add(info, "报告期 Period", r.Period, r.PeriodStart.Format(day)+" – "+r.PeriodEnd.AddDate(0, 0, -1).Format(day))
-	add(info, "截止日期 Due date", r.DueAt.Format(day), map[bool]string{true: "已逾期 Overdue", false: ""}[r.Overdue])
+	lateness := ""
+	switch {
+	case r.Overdue:
+		lateness = "已逾期 Overdue"
+	case r.FiledAt != nil && r.FiledAt.After(r.DueAt):
+		lateness = "逾期提交 Filed late"
+	}
+	add(info, "截止日期 Due date", r.DueAt.Format(day), lateness)
 	add(info, "状态 Status", name(reportStatusNames, r.Status), "")
 
 	fig := "统计数据 Figures"

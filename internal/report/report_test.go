@@ -1,15 +1,8 @@
 package report_test
 
 import (
-	"archive/zip"
-	"bytes"
 	"context"
-	"encoding/csv"
-	"encoding/xml"
-	"io"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,6 +13,7 @@ import (
 	"charter/internal/registry"
 	"charter/internal/report"
 	"charter/internal/report/export"
+	"charter/internal/report/reporttest"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
 )
@@ -289,7 +283,7 @@ func TestFileSignAndExport(t *testing.T) {
 		if doc.Filename != "report-1-2026-10.csv" && !strings.HasSuffix(doc.Filename, "-2026-10.csv") {
 			t.Fatalf("csv filename %q", doc.Filename)
 		}
-		rows := ReadCSV(t, doc.Body)
+		rows := reporttest.ReadCSV(t, doc.Body)
 		for _, want := range [][]string{
 			{"统计数据 Figures", "消息数 Messages", "120", ""},
 			{"统计数据 Figures", "红包和转账总额（元） Total (yuan)", "88.88", ""},
@@ -307,7 +301,7 @@ func TestFileSignAndExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		sheets := ReadXLSX(t, doc.Body)
+		sheets := reporttest.ReadXLSX(t, doc.Body)
 		if len(sheets) != 1 || !strings.Contains(flatten(sheets), "预算编制工作群") || !strings.Contains(flatten(sheets), "本人确认以上报告内容真实") {
 			t.Fatalf("xlsx: %q", sheets)
 		}
@@ -325,7 +319,7 @@ func TestFileSignAndExport(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			text := PDFText(t, doc.Body, "report-"+t.Name())
+			text := reporttest.PDFText(t, doc.Body, "report-"+t.Name())
 			for _, want := range []string{"工作群定期报告", "预算编制工作群", "本群未传播任何涉密信息", "张伟", "88.88"} {
 				if !strings.Contains(text, want) {
 					t.Errorf("PDF text lacks %q", want)
@@ -369,7 +363,7 @@ func TestRosterAndForm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := ReadCSV(t, doc.Body)
+		got := reporttest.ReadCSV(t, doc.Body)
 		if len(got) != 3 || got[0][0] != "群名称 Name" || got[1][0] != "预算编制工作群" || got[1][6] != "2" || got[2][4] != "内部 Internal" {
 			t.Fatalf("roster csv: %q", got)
 		}
@@ -377,7 +371,7 @@ func TestRosterAndForm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s := flatten(ReadXLSX(t, doc.Body)); !strings.Contains(s, "李娜") || !strings.Contains(s, "项目沟通群") || !strings.Contains(s, "负责人 Responsible") {
+		if s := flatten(reporttest.ReadXLSX(t, doc.Body)); !strings.Contains(s, "李娜") || !strings.Contains(s, "项目沟通群") || !strings.Contains(s, "负责人 Responsible") {
 			t.Fatalf("form xlsx: %s", s)
 		}
 	})
@@ -426,93 +420,4 @@ func flatten(sheets map[string][][]string) string {
 		}
 	}
 	return b.String()
-}
-
-// ReadCSV checks the byte-order mark and reads the CSV back.
-func ReadCSV(t *testing.T, data []byte) [][]string {
-	t.Helper()
-	rest, ok := bytes.CutPrefix(data, []byte("\ufeff"))
-	if !ok {
-		t.Fatal("CSV lacks the UTF-8 byte-order mark")
-	}
-	rows, err := csv.NewReader(bytes.NewReader(rest)).ReadAll()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
-}
-
-// ReadXLSX reads every sheet's inline strings back, by sheet name.
-func ReadXLSX(t *testing.T, data []byte) map[string][][]string {
-	t.Helper()
-	z, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files := map[string][]byte{}
-	for _, f := range z.File {
-		r, _ := f.Open()
-		files[f.Name], _ = io.ReadAll(r)
-		r.Close()
-	}
-	var wb struct {
-		Sheets []struct {
-			Name string `xml:"name,attr"`
-		} `xml:"sheets>sheet"`
-	}
-	if err := xml.Unmarshal(files["xl/workbook.xml"], &wb); err != nil {
-		t.Fatal(err)
-	}
-	out := map[string][][]string{}
-	for i, s := range wb.Sheets {
-		var ws struct {
-			Rows []struct {
-				Cells []struct {
-					Text string `xml:"is>t"`
-				} `xml:"c"`
-			} `xml:"sheetData>row"`
-		}
-		if err := xml.Unmarshal(files["xl/worksheets/sheet"+string(rune('1'+i))+".xml"], &ws); err != nil {
-			t.Fatal(err)
-		}
-		for _, r := range ws.Rows {
-			var row []string
-			for _, c := range r.Cells {
-				row = append(row, c.Text)
-			}
-			out[s.Name] = append(out[s.Name], row)
-		}
-	}
-	return out
-}
-
-// PDFText extracts a PDF's text with pdftotext and renders its first page
-// to PNG with pdftoppm, into $CHARTER_SCREENSHOTS when set.
-func PDFText(t *testing.T, data []byte, name string) string {
-	t.Helper()
-	for _, tool := range []string{"pdftotext", "pdftoppm"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("skipping PDF checks: %s not installed (Debian poppler-utils)", tool)
-		}
-	}
-	dir := t.TempDir()
-	if d := os.Getenv("CHARTER_SCREENSHOTS"); d != "" {
-		dir = d
-	}
-	name = strings.NewReplacer("/", "-", " ", "-").Replace(name)
-	path := filepath.Join(dir, name+".pdf")
-	if err := os.WriteFile(path, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command("pdftotext", "-layout", path, "-").Output()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := exec.Command("pdftoppm", "-png", "-r", "70", "-f", "1", "-l", "1", path, filepath.Join(dir, name)).Run(); err != nil {
-		t.Fatal(err)
-	}
-	if st, err := os.Stat(filepath.Join(dir, name+"-1.png")); err != nil || st.Size() < 5000 {
-		t.Fatalf("rendered page: %v", err)
-	}
-	return string(out)
 }
