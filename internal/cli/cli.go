@@ -18,6 +18,7 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
+	"charter/internal/registry"
 	"charter/internal/report"
 	"charter/internal/store"
 )
@@ -39,9 +40,16 @@ func commands() []command {
 	return []command{
 		{"serve", "run the API and console", serve},
 		{"migrate", "apply database migrations and exit", migrate},
-		{"user", "manage users: create, list, show, update, deactivate, import, handle", userCmd},
+		{"user", "manage users: create, list, show, update, deactivate, import, handle, handles", userCmd},
 		{"org-unit", "manage org units: create, list", orgUnitCmd},
 		{"token", "manage API tokens: create, list, revoke", tokenCmd},
+		{"application", "apply for work groups and decide: apply, edit, submit, withdraw, decide, list, show", applicationCmd},
+		{"group", "registered groups: list, show, statement, sign, bind, members, member-add, member-remove, dissolve, roster", groupCmd},
+		{"approval-chain", "approval chains per org unit and level: list, set, delete", approvalChainCmd},
+		{"template", "confidentiality statement templates: list, show, publish", templateCmd},
+		{"campaign", "re-certification and declaration campaigns: list, start, tasks, recertify, declare, results", campaignCmd},
+		{"notification", "in-app notices: list, read", notificationCmd},
+		{"tick", "run the time-driven work once (registry reminders, expiry, campaign deadlines; periodic reports and their reminders)", tick},
 		{"verify", "check the hash chains of the audit trail and the archive", verify},
 		{"report", "periodic reports and registration forms: generate, list, export, roster, form", reportCmd},
 		{"version", "print the version", version},
@@ -120,6 +128,7 @@ type app struct {
 	cfg      *config.Config
 	db       store.DB
 	accounts *account.Service
+	registry *registry.Service
 	reports  *report.Service
 	now      func() time.Time
 }
@@ -134,15 +143,28 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 		db.Close()
 		return nil, err
 	}
-	return &app{
+	policy := registry.DefaultPolicy()
+	policy.RemindAfter, policy.SignatureDays, policy.RecertDefault = cfg.ApprovalRemindAfter, int(cfg.SignatureDays), cfg.RecertDefault
+	if policy.RecertMonths, err = registry.ParseRecertMonths(cfg.RecertMonths); err != nil {
+		db.Close()
+		return nil, err
+	}
+	a := &app{
 		cfg:      cfg,
 		db:       db,
 		accounts: account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL),
-		// The archive and review are not on this branch: report figures from
-		// them show as unavailable until their Figures are wired here.
-		reports: report.NewService(db, store.TxFor[report.TxStore](db), now, nil),
-		now:     now,
-	}, nil
+		registry: registry.NewService(db, store.TxFor[registry.TxStore](db), now, policy),
+		now:      now,
+	}
+	// The archive and review are not on this branch: report figures from
+	// them show as unavailable until their Figures are wired here.
+	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry, nil)
+	// Every group signs some statement: ship the default as version 1.
+	if err := a.registry.EnsureDefaultTemplate(cliContext(ctx)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 func (a *app) Close() error { return a.db.Close() }

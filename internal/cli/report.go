@@ -16,7 +16,7 @@ import (
 func reportCmd(ctx context.Context, e *Env, args []string) error {
 	return subcommand(ctx, e, "report", args, map[string]func(context.Context, *Env, []string) error{
 		"generate": reportGenerate, "list": reportList, "export": reportExport, "roster": reportRoster,
-		"form": reportForm, "tick": reportTick,
+		"form": reportForm,
 	})
 }
 
@@ -153,7 +153,7 @@ func reportRoster(ctx context.Context, e *Env, args []string) error {
 		if len(pos) != 0 {
 			return fmt.Errorf("%w: charter report roster --format xlsx --out FILE", ErrUsage)
 		}
-		doc, err := a.reports.ExportRoster(cliContext(ctx), nil, format)
+		doc, err := a.reports.ExportRoster(cliContext(ctx), format)
 		if err != nil {
 			return err
 		}
@@ -172,17 +172,5 @@ func reportForm(ctx context.Context, e *Env, args []string) error {
 			return err
 		}
 		return writeDoc(e, doc, out)
-	})
-}
-
-// reportTick runs the report scheduler once, for hosts that drive it from
-// cron instead of a long-running charter serve.
-func reportTick(ctx context.Context, e *Env, args []string) error {
-	return withAppArgs(ctx, e, "report tick", args, nil, func(a *app, pos []string) error {
-		if err := a.reports.Tick(ctx, a.now()); err != nil {
-			return err
-		}
-		fmt.Fprintln(e.Stdout, "report scheduler: done")
-		return nil
 	})
 }

@@ -14,10 +14,9 @@ import (
 
 	"charter/internal/audit"
 	"charter/internal/config"
-	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/report/reporttest"
 	"charter/internal/store"
-	"charter/internal/store/storetest"
 )
 
 // db opens the instance's database from the test, as a second process would.
@@ -56,40 +55,58 @@ func (in *instance) download(path, token string) (int, []byte, http.Header) {
 func TestReportEndToEnd(t *testing.T) {
 	eachEngine(t, func(t *testing.T, engine string) {
 		in := startCharter(t, engine)
-		in.env["TEST_PASSWORD"] = "a-long-test-password"
-		for _, u := range [][]string{
-			{"--username", "zhang.wei", "--real-name", "张伟", "--employee-no", "E2001"},
-			{"--username", "li.na", "--real-name", "李娜"},
-			{"--username", "bao.mi", "--real-name", "保密员", "--roles", "security_officer"},
-		} {
-			if _, errOut, err := in.cli("user create", append(u, "--verified", "--password-env", "TEST_PASSWORD")...); err != nil {
-				t.Fatalf("user create %v: %v %s", u, err, errOut)
+		admin := in.login("admin", testAdminPassword)
+		must := func(code, want int, what string) {
+			t.Helper()
+			if code != want {
+				t.Fatalf("%s: %d, want %d", what, code, want)
 			}
 		}
-		// The registry's API is on its own branch; the group is registered in storage as an approval would.
+		// The group goes through the registry: applied for, approved in two
+		// steps (it is sensitive), its statement signed by the responsible person.
+		must(in.call("POST", "/api/v1/org-units", admin, map[string]string{"name": "总部"}, nil), 201, "org unit")
+		for _, u := range []map[string]any{
+			{"username": "zhang.wei", "real_name": "张伟", "employee_no": "E2001"},
+			{"username": "li.na", "real_name": "李娜"},
+			{"username": "wang.head", "real_name": "王主任", "roles": []map[string]string{{"role": "approver", "org_unit": "总部"}}},
+			{"username": "bao.mi", "real_name": "保密员", "roles": []map[string]string{{"role": "security_officer"}}},
+		} {
+			u["org_unit"], u["verified"], u["password"] = "总部", true, "a-long-test-password"
+			must(in.call("POST", "/api/v1/users", admin, u, nil), 201, fmt.Sprint("user ", u["username"]))
+		}
+		period := report.Containing(report.Monthly, time.Now())
+		planned := period.Start().Add(24 * time.Hour)
+		var app struct {
+			ID      int64 `json:"id"`
+			GroupID int64 `json:"group_id"`
+		}
+		must(in.call("POST", "/api/v1/applications", in.login("zhang.wei", "a-long-test-password"), map[string]any{
+			"name": "预算编制工作群", "purpose": "年度预算编制的日常沟通", "platform": "wecom", "level": "sensitive", "responsible": "zhang.wei",
+			"planned_at": planned.Format(time.RFC3339), "expires_at": planned.AddDate(1, 0, 0).Format(time.RFC3339),
+			"members": []map[string]string{{"username": "li.na"}}}, &app), 201, "apply")
+		for _, who := range []string{"wang.head", "bao.mi"} {
+			must(in.call("POST", fmt.Sprintf("/api/v1/applications/%d/decision", app.ID), in.login(who, "a-long-test-password"),
+				map[string]string{"decision": "approve", "comment": "同意"}, &app), 200, "approve by "+who)
+		}
+		if app.GroupID == 0 {
+			t.Fatalf("approved application made no group: %+v", app)
+		}
+		must(in.call("POST", fmt.Sprintf("/api/v1/groups/%d/statement", app.GroupID), in.login("zhang.wei", "a-long-test-password"),
+			map[string]string{"full_name": "张伟"}, nil), 201, "sign the statement")
 		db := in.db()
-		g := storetest.Group(t, db, "预算编制工作群", "zhang.wei", registry.Sensitive, time.Date(2026, 9, 1, 0, 0, 0, 0, time.UTC))
-		for _, m := range []registry.Member{
-			{GroupID: g.ID, Username: "zhang.wei", JoinedAt: g.EstablishedAt},
-			{GroupID: g.ID, Username: "li.na", JoinedAt: time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)},
-		} {
-			if err := db.AddMember(context.Background(), &m); err != nil {
-				t.Fatal(err)
-			}
-		}
 
-		out, errOut, err := in.cli("report generate", "--period", "2026-10")
-		if err != nil || !strings.Contains(out, "1 reports created") || !strings.Contains(out, "预算编制工作群 2026-10, due 2026-11-11") {
+		due := period.End().AddDate(0, 0, 10).Format("2006-01-02")
+		out, errOut, err := in.cli("report generate", "--period", period.String())
+		if err != nil || !strings.Contains(out, "1 reports created") || !strings.Contains(out, "预算编制工作群 "+period.String()+", due "+due) {
 			t.Fatalf("report generate: %v\n%s\n%s", err, out, errOut)
 		}
-		if out, _, _ = in.cli("report generate", "--period", "2026-10"); !strings.Contains(out, "0 reports created") {
+		if out, _, _ = in.cli("report generate", "--period", period.String()); !strings.Contains(out, "0 reports created") {
 			t.Fatalf("generate twice: %s", out)
 		}
 
 		zhang := in.login("zhang.wei", "a-long-test-password")
 		li := in.login("li.na", "a-long-test-password")
 		so := in.login("bao.mi", "a-long-test-password")
-		admin := in.login("admin", testAdminPassword)
 		var list struct {
 			Items []struct {
 				ID        int64
@@ -167,7 +184,7 @@ func TestReportEndToEnd(t *testing.T) {
 		}
 		for _, format := range []string{"csv", "xlsx", "pdf"} {
 			code, body, h := in.download(fmt.Sprintf("%s.%s", path, format), zhang)
-			want := fmt.Sprintf(`attachment; filename=report-%d-2026-10.%s`, rep.ID, format)
+			want := fmt.Sprintf(`attachment; filename=report-%d-%s.%s`, rep.ID, period, format)
 			if code != 200 || h.Get("Content-Disposition") != want {
 				t.Fatalf("download %s: %d %q %s", format, code, h.Get("Content-Disposition"), body)
 			}
@@ -201,7 +218,7 @@ func TestReportEndToEnd(t *testing.T) {
 		for _, rows := range reporttest.ReadXLSX(t, body) {
 			fmt.Fprint(&roster, rows)
 		}
-		for _, want := range []string{"工作群登记表", "预算编制工作群", "张伟 (zhang.wei)", "敏感 Sensitive", "运行中 Active"} {
+		for _, want := range []string{"工作群登记表", "预算编制工作群", "年度预算编制的日常沟通", "张伟", "zhang.wei", "sensitive", "approved", "true"} {
 			if !strings.Contains(roster.String(), want) {
 				t.Errorf("roster lacks %q: %s", want, roster.String())
 			}

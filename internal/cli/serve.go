@@ -11,6 +11,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/httpapi"
 	"charter/internal/metrics"
+	"charter/internal/registry"
 )
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM in main).
@@ -38,7 +39,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 
 	m := metrics.New()
 	a.reports.Getenv = e.Getenv
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Reports: a.reports, Log: log, Metrics: m, Now: e.Now}
+	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Registry: a.registry, Reports: a.reports, Log: log, Metrics: m, Now: e.Now}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -47,15 +48,19 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	fmt.Fprintf(e.Stdout, "Charter is serving on http://%s (%s)\n", ln.Addr(), a.db.Engine())
 	log.Info("listening", "addr", ln.Addr().String())
 
-	// Report due dates are days apart, so an hourly tick is plenty; Tick is
-	// idempotent, so a restart that ticks again at once does no harm.
-	schedCtx, stopSched := context.WithCancel(ctx)
-	schedDone := make(chan struct{})
-	go func() { defer close(schedDone); a.reports.Run(schedCtx, time.Hour, e.Now, log) }()
-	defer func() { stopSched(); <-schedDone }()
-
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// Reminders, expiry and campaign deadlines, and the periodic reports
+	// with their reminders, every --scheduler-every; a tick is idempotent,
+	// so a restart never repeats a notice.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	defer stopSched()
+	sched := &registry.Scheduler{Service: a.registry, Log: log}
+	go sched.Run(schedCtx, cfg.SchedulerEvery, e.Now)
+	// The report scheduler is waited for, so it never ticks on a closed database.
+	reportsDone := make(chan struct{})
+	go func() { defer close(reportsDone); a.reports.Run(schedCtx, cfg.SchedulerEvery, e.Now, log) }()
+	defer func() { stopSched(); <-reportsDone }()
 	select {
 	case err := <-errc:
 		return err

@@ -22,6 +22,13 @@ type Config struct {
 	SessionTTL    time.Duration // --session-ttl, CHARTER_SESSION_TTL
 	LogLevel      string        // --log-level, CHARTER_LOG_LEVEL: debug, info, warn, error
 	LogFormat     string        // --log-format, CHARTER_LOG_FORMAT: text or json
+
+	// Registry timing.
+	ApprovalRemindAfter time.Duration // --approval-remind-after, CHARTER_APPROVAL_REMIND_AFTER
+	SignatureDays       int64         // --signature-days, CHARTER_SIGNATURE_DAYS; 0: signatures never lapse
+	RecertMonths        string        // --recert-months, CHARTER_RECERT_MONTHS: "sensitive=6,internal=12"
+	RecertDefault       string        // --recert-default, CHARTER_RECERT_DEFAULT: keep or suspend
+	SchedulerEvery      time.Duration // --scheduler-every, CHARTER_SCHEDULER_EVERY: how often serve runs time-driven work
 }
 
 // Default returns the settings Charter runs with when nothing is given.
@@ -34,6 +41,11 @@ func Default() Config {
 		SessionTTL:    12 * time.Hour,
 		LogLevel:      "info",
 		LogFormat:     "text",
+
+		ApprovalRemindAfter: 48 * time.Hour,
+		SignatureDays:       365,
+		RecertDefault:       "keep",
+		SchedulerEvery:      time.Minute,
 	}
 }
 
@@ -63,6 +75,17 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a sign-in lasts (CHARTER_SESSION_TTL)")
 	str(&c.LogLevel, "log-level", "CHARTER_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "CHARTER_LOG_FORMAT", "text or json")
+	dur := func(p *time.Duration, name, env, usage string) {
+		if v, err := time.ParseDuration(getenv(env)); err == nil {
+			*p = v
+		}
+		fs.DurationVar(p, name, *p, usage+" ("+env+")")
+	}
+	dur(&c.ApprovalRemindAfter, "approval-remind-after", "CHARTER_APPROVAL_REMIND_AFTER", "remind approvers when an application waits this long on a step")
+	i64(&c.SignatureDays, "signature-days", "CHARTER_SIGNATURE_DAYS", "days after which a statement signature lapses (0: never)")
+	str(&c.RecertMonths, "recert-months", "CHARTER_RECERT_MONTHS", `start re-certification every N months per level, e.g. "sensitive=6,internal=12"`)
+	str(&c.RecertDefault, "recert-default", "CHARTER_RECERT_DEFAULT", "keep or suspend: what happens to a group nobody re-certified")
+	dur(&c.SchedulerEvery, "scheduler-every", "CHARTER_SCHEDULER_EVERY", "how often the server runs reminders, expiry and campaign deadlines")
 	c.AdminPassword = getenv("CHARTER_ADMIN_PASSWORD")
 }
 
@@ -89,6 +112,15 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionTTL < time.Minute {
 		return fmt.Errorf("config: --session-ttl must be at least a minute")
+	}
+	if c.SignatureDays < 0 {
+		return fmt.Errorf("config: --signature-days must not be negative")
+	}
+	if c.RecertDefault != "keep" && c.RecertDefault != "suspend" {
+		return fmt.Errorf("config: --recert-default %q is not keep or suspend", c.RecertDefault)
+	}
+	if c.SchedulerEvery < time.Millisecond {
+		return fmt.Errorf("config: --scheduler-every is too short")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -55,12 +55,16 @@ func newHarness(t *testing.T, engine string) *harness {
 	cfg := config.Default()
 	cfg.MaxBodyBytes = 4096
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
-	reports := report.NewService(db, store.TxFor[report.TxStore](db), time.Now, nil)
-	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Reports: reports, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
+	reg := registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
+	reports := report.NewService(db, store.TxFor[report.TxStore](db), time.Now, reg, nil)
+	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Registry: reg, Reports: reports, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(h.srv.Close)
 	ctx := context.Background()
+	if err := reg.EnsureDefaultTemplate(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := accounts.CreateOrgUnit(ctx, "HQ", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -119,10 +123,10 @@ type example struct {
 	path       func(h *harness) string
 	body       func(h *harness) string
 	ownSession bool // the request ends the session it uses: give it a fresh one
-	// as, when set, makes the path and body for one principal: for routes
-	// whose service checks the object (a report only its group's
-	// responsible person may fill), each principal gets an object of its own.
-	as func(h *harness, principal string) (path, body string)
+	// as, when set, makes path and body for one principal: for routes whose
+	// object belongs to someone (only the applicant withdraws, only the
+	// responsible person signs).
+	as func(h *harness, who string) (path, body string)
 }
 
 func fixed(p string) func(*harness) string { return func(*harness) string { return p } }
@@ -166,6 +170,94 @@ var examples = map[string]example{
 	}},
 	"GET /api/v1/audit": {},
 
+	"POST /api/v1/applications": {body: fixed(`{"name":"g","purpose":"work","platform":"wecom","planned_at":"2030-01-01T00:00:00Z","expires_at":"2031-01-01T00:00:00Z","responsible":"member","level":"public","members":[]}`)},
+	"GET /api/v1/applications":  {},
+	"GET /api/v1/applications/{id}": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/applications/%d", h.apply("admin", false, "public").ID)
+	}},
+	"PUT /api/v1/applications/{id}":           {as: func(h *harness, who string) (string, string) { return h.appPath(who, true, ""), applyBody }},
+	"POST /api/v1/applications/{id}/submit":   {as: func(h *harness, who string) (string, string) { return h.appPath(who, true, "/submit"), "" }},
+	"POST /api/v1/applications/{id}/withdraw": {as: func(h *harness, who string) (string, string) { return h.appPath(who, false, "/withdraw"), "" }},
+	"POST /api/v1/applications/{id}/decision": {as: func(h *harness, who string) (string, string) {
+		// A security officer decides the second step of a sensitive application.
+		level := "public"
+		if who == "security_officer" {
+			level = "sensitive"
+		}
+		a := h.apply("member", false, level)
+		if level == "sensitive" {
+			h.decide(a.ID)
+		}
+		return fmt.Sprintf("/api/v1/applications/%d/decision", a.ID), `{"decision":"approve","comment":"ok"}`
+	}},
+	"GET /api/v1/approval-chains": {},
+	"PUT /api/v1/approval-chains": {body: fixed(`{"org_unit":"HQ","level":"public","steps":[{"role":"approver"}]}`)},
+	"DELETE /api/v1/approval-chains/{org_unit}/{level}": {path: func(h *harness) string {
+		if _, err := h.api.Registry.SetApprovalChain(context.Background(), registry.ApprovalChain{OrgUnit: "HQ", Level: "internal",
+			Steps: []registry.Step{{Role: account.Approver}}}); err != nil {
+			h.t.Fatal(err)
+		}
+		return "/api/v1/approval-chains/HQ/internal"
+	}},
+	"GET /api/v1/groups":                {},
+	"GET /api/v1/groups/{id}":           {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d", h.group("member")) }},
+	"GET /api/v1/groups/{id}/statement": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d/statement", h.group("member")) }},
+	"POST /api/v1/groups/{id}/statement": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/statement", h.group(who)), fmt.Sprintf(`{"full_name":%q}`, who)
+	}},
+	"POST /api/v1/groups/{id}/bindings": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/bindings", h.group(who)), fmt.Sprintf(`{"platform":"wecom","room_id":"wr%d"}`, h.uniq())
+	}},
+	"GET /api/v1/groups/{id}/members": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d/members", h.group("member")) }},
+	"POST /api/v1/groups/{id}/members": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/members", h.group(who)), fmt.Sprintf(`{"external":"x%d","organization":"o","justification":"j"}`, h.uniq())
+	}},
+	"POST /api/v1/groups/{id}/members/{member}/leave": {as: func(h *harness, who string) (string, string) {
+		g := h.group(who)
+		ms, err := h.db.Members(context.Background(), g, false)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/groups/%d/members/%d/leave", g, ms[len(ms)-1].ID), ""
+	}},
+	"POST /api/v1/groups/{id}/dissolve": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/dissolve", h.group(who)), `{"reason":"project ended"}`
+	}},
+	"GET /api/v1/roster.csv":                {},
+	"GET /api/v1/users/{username}/handles":  {path: fixed("/api/v1/users/member/handles")},
+	"POST /api/v1/users/{username}/handles": {path: fixed("/api/v1/users/member/handles"), body: func(h *harness) string { return fmt.Sprintf(`{"platform":"wecom","handle":"h%d"}`, h.uniq()) }},
+	"GET /api/v1/statement-templates":       {},
+	"POST /api/v1/statement-templates":      {body: fixed(`{"text_zh":"新文本","text_en":"new text"}`)},
+	"GET /api/v1/campaigns":                 {},
+	"POST /api/v1/campaigns": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"kind":"declaration","deadline":%q}`, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	}},
+	"GET /api/v1/campaigns/{id}/tasks": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/campaigns/%d/tasks", h.campaign(registry.Declaration))
+	}},
+	"GET /api/v1/campaigns/{id}/results": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/campaigns/%d/results", h.campaign(registry.Declaration))
+	}},
+	"POST /api/v1/campaigns/{id}/recertifications": {as: func(h *harness, who string) (string, string) {
+		g := h.group(who)
+		return fmt.Sprintf("/api/v1/campaigns/%d/recertifications", h.campaign(registry.Recertification)), fmt.Sprintf(`{"group_id":%d,"decision":"keep","members_ok":true}`, g)
+	}},
+	"POST /api/v1/campaigns/{id}/declarations": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/campaigns/%d/declarations", h.campaign(registry.Declaration))
+	},
+		body: fixed(`{"groups":[{"name":"未登记的群","platform":"wechat"}]}`)},
+	"GET /api/v1/notifications": {},
+	"POST /api/v1/notifications/{id}/read": {as: func(h *harness, who string) (string, string) {
+		n := &registry.Notification{Username: who, Kind: "test", Object: "test", Message: "hello", CreatedAt: time.Now()}
+		if strings.HasPrefix(who, "token-") {
+			n.Username = "member"
+		}
+		if _, err := h.db.Notify(context.Background(), n); err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/notifications/%d/read", n.ID), ""
+	}},
+
 	"GET /api/v1/reports":           {},
 	"GET /api/v1/reports/overdue":   {},
 	"POST /api/v1/reports/generate": {body: fixed(`{"period":"2026-10"}`)},
@@ -194,29 +286,83 @@ var examples = map[string]example{
 		}
 		return fmt.Sprintf("/api/v1/checklist-items/%d/deactivate", it.ID)
 	}},
-	"GET /api/v1/roster.csv":  {},
 	"GET /api/v1/roster.xlsx": {},
 	"GET /api/v1/roster.pdf":  {},
 	"GET /api/v1/users/{username}/registration-form.csv": {as: func(h *harness, p string) (string, string) {
-		return "/api/v1/users/" + h.person(p) + "/registration-form.csv", ""
+		return "/api/v1/users/" + h.person(p).User.Username + "/registration-form.csv", ""
 	}},
 	"GET /api/v1/users/{username}/registration-form.xlsx": {as: func(h *harness, p string) (string, string) {
-		return "/api/v1/users/" + h.person(p) + "/registration-form.xlsx", ""
+		return "/api/v1/users/" + h.person(p).User.Username + "/registration-form.xlsx", ""
 	}},
 	"GET /api/v1/users/{username}/registration-form.pdf": {as: func(h *harness, p string) (string, string) {
-		return "/api/v1/users/" + h.person(p) + "/registration-form.pdf", ""
+		return "/api/v1/users/" + h.person(p).User.Username + "/registration-form.pdf", ""
 	}},
 }
 
-// person is the user a principal acts as; a token acts as no one, so its
-// objects belong to the member.
-func (h *harness) person(principal string) string {
-	for _, p := range principals {
-		if p.name == principal && p.scope != "" {
-			return "member"
-		}
+const applyBody = `{"name":"g","purpose":"work","platform":"wecom","planned_at":"2030-01-01T00:00:00Z","expires_at":"2031-01-01T00:00:00Z","responsible":"member","level":"public","members":[{"username":"approver"}]}`
+
+// person returns the principal of a user of the harness; tokens stand in
+// as the member, because only people own applications and groups.
+func (h *harness) person(who string) *account.Principal {
+	if strings.HasPrefix(who, "token-") {
+		who = "member"
 	}
-	return principal
+	p, err := h.api.Accounts.Authenticate(context.Background(), h.creds[who])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// apply files an application by who, responsible member, with the approver as a member.
+func (h *harness) apply(who string, draft bool, level string) *registry.Application {
+	in := registry.NewApplication{Name: fmt.Sprintf("group %d", h.uniq()), Purpose: "work", Platform: "wecom",
+		PlannedAt: "2030-01-01T00:00:00Z", ExpiresAt: "2031-01-01T00:00:00Z", Responsible: "member", Level: registry.Level(level),
+		Members: []registry.ProposedMember{{Username: "approver"}}, Draft: draft}
+	a, err := h.api.Registry.Apply(context.Background(), h.person(who), in)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a
+}
+
+func (h *harness) appPath(who string, draft bool, suffix string) string {
+	return fmt.Sprintf("/api/v1/applications/%d%s", h.apply(who, draft, "public").ID, suffix)
+}
+
+func (h *harness) decide(id int64) *registry.Application {
+	a, err := h.api.Registry.Decide(context.Background(), h.person("approver"), id, "approve", "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a
+}
+
+// group makes an approved group whose responsible person is who, with the
+// approver as a member, and returns its ID.
+func (h *harness) group(who string) int64 {
+	p := h.person(who)
+	in := registry.NewApplication{Name: fmt.Sprintf("group %d", h.uniq()), Purpose: "work", Platform: "wecom",
+		PlannedAt: "2030-01-01T00:00:00Z", ExpiresAt: "2031-01-01T00:00:00Z", Responsible: p.User.Username, Level: "public",
+		Members: []registry.ProposedMember{{Username: "approver"}}}
+	applicant := h.person("member")
+	if p.User.Username == "member" {
+		applicant = h.person("admin")
+	}
+	a, err := h.api.Registry.Apply(context.Background(), applicant, in)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return h.decide(a.ID).GroupID
+}
+
+func (h *harness) campaign(kind string) int64 {
+	c, err := h.api.Registry.StartCampaign(context.Background(), registry.NewCampaign{Kind: kind, Deadline: time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c.ID
+
 }
 
 // report makes a fresh group whose responsible person is the principal's
@@ -224,7 +370,7 @@ func (h *harness) person(principal string) string {
 func (h *harness) report(principal string) *report.Report {
 	h.t.Helper()
 	ctx := context.Background()
-	g := storetest.Group(h.t, h.db, fmt.Sprintf("工作群%d", h.uniq()), h.person(principal), registry.Internal, time.Now().AddDate(0, -4, 0))
+	g := storetest.Group(h.t, h.db, fmt.Sprintf("工作群%d", h.uniq()), h.person(principal).User.Username, registry.Internal, time.Now().AddDate(0, -4, 0))
 	items, err := h.db.ChecklistItems(ctx, true)
 	if err != nil {
 		h.t.Fatal(err)
@@ -253,9 +399,9 @@ func TestRouteAccess(t *testing.T) {
 			t.Errorf("route %s has no example in access_test.go", key)
 			continue
 		}
-		pathBody := func(principal string) (string, string) {
+		request := func(who string) (string, string) {
 			if ex.as != nil {
-				return ex.as(h, principal)
+				return ex.as(h, who)
 			}
 			path, body := rt.path, ""
 			if ex.path != nil {
@@ -267,7 +413,7 @@ func TestRouteAccess(t *testing.T) {
 			return path, body
 		}
 		if !rt.allow.public {
-			path, body := pathBody("member")
+			path, body := request("member")
 			resp := h.do(rt.method, path, "", body)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusUnauthorized {
@@ -279,7 +425,7 @@ func TestRouteAccess(t *testing.T) {
 			if ex.ownSession && p.scope == "" {
 				secret = h.login(p.name)
 			}
-			path, body := pathBody(p.name)
+			path, body := request(p.name)
 			resp := h.do(rt.method, path, secret, body)
 			msg, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -388,4 +534,21 @@ func TestLoginRateLimitAndCookie(t *testing.T) {
 		t.Fatalf("cross-site POST with cookie: %v %v, want 403", err, r3.StatusCode)
 	}
 	r3.Body.Close()
+}
+
+func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	var logs strings.Builder
+	h.api.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	admin := h.creds["admin"]
+	h.db.Close() // every query now fails inside the store
+	resp := h.do("GET", "/api/v1/org-units", admin, "")
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(string(b), `"message":"internal error"`) || strings.Contains(string(b), "database") {
+		t.Fatalf("got %d %s", resp.StatusCode, b)
+	}
+	if !strings.Contains(logs.String(), "internal error") || !strings.Contains(logs.String(), "closed") {
+		t.Fatalf("the detail was not logged: %s", logs.String())
+	}
 }

@@ -31,6 +31,50 @@ func (s *Server) routes() []route {
 
 		{"GET", "/api/v1/audit", roles(Admin, Auditor), s.listAudit},
 
+		// Registry. Routes open to members check the object in the service:
+		// a member reads their own applications and groups, only the holder of
+		// the current step decides, only the responsible person signs.
+		{"POST", "/api/v1/applications", roles(Member), s.apply},
+		{"GET", "/api/v1/applications", roles(Member, Auditor), s.listApplications},
+		{"GET", "/api/v1/applications/{id}", roles(Member, Auditor), s.getApplication},
+		{"PUT", "/api/v1/applications/{id}", roles(Member), s.editApplication},
+		{"POST", "/api/v1/applications/{id}/submit", roles(Member), s.submitApplication},
+		{"POST", "/api/v1/applications/{id}/withdraw", roles(Member), s.withdrawApplication},
+		{"POST", "/api/v1/applications/{id}/decision", roles(Approver, SecurityOfficer), s.decideApplication},
+
+		{"GET", "/api/v1/approval-chains", roles(SecurityOfficer, Admin, Auditor), s.listApprovalChains},
+		{"PUT", "/api/v1/approval-chains", roles(SecurityOfficer, Admin), s.setApprovalChain},
+		{"DELETE", "/api/v1/approval-chains/{org_unit}/{level}", roles(SecurityOfficer, Admin), s.deleteApprovalChain},
+
+		{"GET", "/api/v1/groups", roles(Member, Auditor), s.listGroups},
+		{"GET", "/api/v1/groups/{id}", roles(Member, Auditor), s.getGroup},
+		{"GET", "/api/v1/groups/{id}/statement", roles(Member, Auditor), s.getStatement},
+		{"POST", "/api/v1/groups/{id}/statement", roles(Member), s.signStatement},
+		{"POST", "/api/v1/groups/{id}/bindings", roles(Member), s.bindGroup},
+		{"GET", "/api/v1/groups/{id}/members", roles(Member, Auditor), s.memberTimeline},
+		{"POST", "/api/v1/groups/{id}/members", roles(Member), s.addMember},
+		{"POST", "/api/v1/groups/{id}/members/{member}/leave", roles(Member), s.removeMember},
+		{"POST", "/api/v1/groups/{id}/dissolve", roles(Member), s.dissolveGroup},
+		{"GET", "/api/v1/roster.csv", roles(SecurityOfficer, Auditor, Reviewer, Admin), s.roster("csv")},
+		{"GET", "/api/v1/roster.xlsx", roles(SecurityOfficer, Auditor, Reviewer, Admin), s.roster("xlsx")},
+		{"GET", "/api/v1/roster.pdf", roles(SecurityOfficer, Auditor, Reviewer, Admin), s.roster("pdf")},
+
+		{"GET", "/api/v1/users/{username}/handles", roles(Admin, Auditor, SecurityOfficer), s.listHandles},
+		{"POST", "/api/v1/users/{username}/handles", roles(Admin, SecurityOfficer), s.addHandle},
+
+		{"GET", "/api/v1/statement-templates", roles(Member, Auditor), s.listTemplates},
+		{"POST", "/api/v1/statement-templates", roles(SecurityOfficer), s.publishTemplate},
+
+		{"GET", "/api/v1/campaigns", roles(Member, Auditor), s.listCampaigns},
+		{"POST", "/api/v1/campaigns", roles(SecurityOfficer), s.startCampaign},
+		{"GET", "/api/v1/campaigns/{id}/tasks", roles(Member), s.campaignTasks},
+		{"GET", "/api/v1/campaigns/{id}/results", roles(SecurityOfficer, Auditor, Admin), s.campaignResults},
+		{"POST", "/api/v1/campaigns/{id}/recertifications", roles(Member), s.recertify},
+		{"POST", "/api/v1/campaigns/{id}/declarations", roles(Member), s.declare},
+
+		{"GET", "/api/v1/notifications", roles(Member), s.listNotifications},
+		{"POST", "/api/v1/notifications/{id}/read", roles(Member), s.markRead},
+
 		// Reports. A member sees and fills only the reports of groups they are
 		// responsible for (checked in report.Service); security officers and
 		// auditors read all. Admins are left out: they run accounts and the
@@ -46,9 +90,6 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/checklist-items", roles(Member, SecurityOfficer, Auditor), s.listChecklistItems},
 		{"POST", "/api/v1/checklist-items", roles(SecurityOfficer), s.addChecklistItem},
 		{"POST", "/api/v1/checklist-items/{id}/deactivate", roles(SecurityOfficer), s.deactivateChecklistItem},
-		{"GET", "/api/v1/roster.csv", roles(SecurityOfficer, Auditor), s.roster("csv")},
-		{"GET", "/api/v1/roster.xlsx", roles(SecurityOfficer, Auditor), s.roster("xlsx")},
-		{"GET", "/api/v1/roster.pdf", roles(SecurityOfficer, Auditor), s.roster("pdf")},
 		{"GET", "/api/v1/users/{username}/registration-form.csv", roles(Member, SecurityOfficer, Auditor), s.registrationForm("csv")},
 		{"GET", "/api/v1/users/{username}/registration-form.xlsx", roles(Member, SecurityOfficer, Auditor), s.registrationForm("xlsx")},
 		{"GET", "/api/v1/users/{username}/registration-form.pdf", roles(Member, SecurityOfficer, Auditor), s.registrationForm("pdf")},

@@ -17,6 +17,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/metrics"
+	"charter/internal/registry"
 	"charter/internal/report"
 	"charter/internal/store"
 )
@@ -29,6 +30,7 @@ type Server struct {
 	Cfg      *config.Config
 	DB       store.DB
 	Accounts *account.Service
+	Registry *registry.Service
 	Reports  *report.Service
 	Log      *slog.Logger
 	Metrics  *metrics.Registry

@@ -42,6 +42,7 @@ func (s *Service) Apply(ctx context.Context, p *account.Principal, in NewApplica
 	if err != nil {
 		return nil, err
 	}
+	a.setCurrentStep()
 	return a, nil
 }
 
@@ -124,7 +125,11 @@ func (s *Service) Submit(ctx context.Context, p *account.Principal, id int64) (*
 		out = a
 		return s.submit(ctx, tx, a)
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	out.setCurrentStep()
+	return out, nil
 }
 
 // submit checks the application in full, fixes its approval chain for the
@@ -151,6 +156,13 @@ func (s *Service) submit(ctx context.Context, tx TxStore, a *Application) error 
 	steps, err := s.chainFor(ctx, tx, a)
 	if err != nil {
 		return err
+	}
+	if a.OrgUnit == "" {
+		for _, st := range steps {
+			if st.Role == account.Approver {
+				return errs.E(errs.Conflict, "the applicant %s belongs to no org unit, so no approver can decide; ask an admin to set it", a.Applicant)
+			}
+		}
 	}
 	now := s.now()
 	a.Status, a.Round, a.Step, a.Steps, a.StepSince, a.UpdatedAt = Submitted, a.Round+1, 0, steps, &now, now
@@ -322,7 +334,11 @@ func (s *Service) Decide(ctx context.Context, p *account.Principal, id int64, de
 			"Application %d %q is approved: group %d. Its responsible person signs the statement and binds the platform group.", id, a.Name, g.ID)
 		return err
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	out.setCurrentStep()
+	return out, nil
 }
 
 // establish creates the group of an approved application, with the
@@ -335,7 +351,7 @@ func (s *Service) establish(ctx context.Context, tx TxStore, a *Application) (*G
 		if err != nil {
 			return nil, err
 		}
-		old := g.ExpiresAt
+		old, oldStatus := g.ExpiresAt, g.Status
 		g.ExpiresAt, g.UpdatedAt = a.ExpiresAt, now
 		if g.Status == GroupExpired {
 			g.Status = GroupApproved // settle below decides what it is now
@@ -344,7 +360,7 @@ func (s *Service) establish(ctx context.Context, tx TxStore, a *Application) (*G
 			return nil, err
 		}
 		if err := tx.AppendAudit(ctx, event(ctx, now, "group.renew", groupObject(g.ID), map[string]any{
-			"application": a.ID, "expires_at_before": old, "expires_at": g.ExpiresAt})); err != nil {
+			"application": a.ID, "expires_at_before": old, "expires_at": g.ExpiresAt, "status_before": oldStatus})); err != nil {
 			return nil, err
 		}
 		return g, s.settle(ctx, tx, g, now, "renewed")
@@ -398,10 +414,16 @@ func (s *Service) ShowApplication(ctx context.Context, p *account.Principal, id 
 	if a.Decisions, err = s.Store.Decisions(ctx, id); err != nil {
 		return nil, err
 	}
-	if a.Status == Submitted {
+	a.setCurrentStep()
+	return a, nil
+}
+
+// setCurrentStep fills the step a submitted application waits on, for showing.
+func (a *Application) setCurrentStep() {
+	a.CurrentStep = nil
+	if a.Status == Submitted && a.Step < len(a.Steps) {
 		a.CurrentStep = &CurrentStep{Number: a.Step + 1, Role: a.Steps[a.Step].Role}
 	}
-	return a, nil
 }
 
 func (s *Service) mayRead(ctx context.Context, p *account.Principal, a *Application) (bool, error) {
@@ -426,6 +448,11 @@ func (s *Service) mayRead(ctx context.Context, p *account.Principal, a *Applicat
 
 // ListApplications lists the applications p may read.
 func (s *Service) ListApplications(ctx context.Context, p *account.Principal, f ApplicationFilter) ([]Application, error) {
+	switch f.Status {
+	case "", Draft, Submitted, Approved, Rejected, Withdrawn:
+	default:
+		return nil, errs.Field("status", "%q is not draft, submitted, approved, rejected or withdrawn", f.Status)
+	}
 	as, err := s.Store.Applications(ctx, f)
 	if err != nil {
 		return nil, err
@@ -437,9 +464,7 @@ func (s *Service) ListApplications(ctx context.Context, p *account.Principal, f 
 			return nil, err
 		}
 		if ok {
-			if a.Status == Submitted {
-				a.CurrentStep = &CurrentStep{Number: a.Step + 1, Role: a.Steps[a.Step].Role}
-			}
+			a.setCurrentStep()
 			out = append(out, a)
 		}
 	}

@@ -219,9 +219,17 @@ func (s *Service) Recertify(ctx context.Context, p *account.Principal, campaignI
 	return out, err
 }
 
+// Declared is one line an employee declares: the ID of a registered group,
+// or the name and platform of a group that is not registered.
+type Declared struct {
+	GroupID  int64    `json:"group_id,omitempty"`
+	Name     string   `json:"name,omitempty"`
+	Platform Platform `json:"platform,omitempty"`
+}
+
 // Declare records the work groups p says they are in. A group that is not
 // registered becomes a draft application for p to complete and submit.
-func (s *Service) Declare(ctx context.Context, p *account.Principal, campaignID int64, groups []DeclaredGroup) ([]DeclaredGroup, error) {
+func (s *Service) Declare(ctx context.Context, p *account.Principal, campaignID int64, groups []Declared) ([]DeclaredGroup, error) {
 	u, err := userOf(p)
 	if err != nil {
 		return nil, err
@@ -234,7 +242,7 @@ func (s *Service) Declare(ctx context.Context, p *account.Principal, campaignID 
 			return nil, errs.Field("groups", "group %d: platform %q is not one of wecom, wechat, dingtalk, feishu, matrix, other", i+1, d.Platform)
 		}
 	}
-	var out []DeclaredGroup
+	out := []DeclaredGroup{}
 	err = s.Tx(ctx, func(tx TxStore) error {
 		c, err := tx.Campaign(ctx, campaignID)
 		if err != nil {

@@ -16,14 +16,16 @@ import (
 
 // ShowGroup returns a group with its current members, bindings and statement
 // state. A member sees the groups they are responsible for or belong to.
-func (s *Service) ShowGroup(ctx context.Context, p *account.Principal, id int64) (*Group, error) {
-	g, err := s.readableGroup(ctx, p, id)
+func (s *Service) ShowGroup(ctx context.Context, p *account.Principal, id int64) (*GroupDetail, error) {
+	gr, err := s.readableGroup(ctx, p, id)
 	if err != nil {
 		return nil, err
 	}
+	g := &GroupDetail{Group: *gr}
 	if g.Members, err = s.Store.Members(ctx, id, false); err != nil {
 		return nil, err
 	}
+	maskNames(p, gr, g.Members)
 	if g.Bindings, err = s.Store.Bindings(ctx, id); err != nil {
 		return nil, err
 	}
@@ -57,6 +59,14 @@ func (s *Service) readableGroup(ctx context.Context, p *account.Principal, id in
 
 // ListGroups lists the groups p may read.
 func (s *Service) ListGroups(ctx context.Context, p *account.Principal, f GroupFilter) ([]Group, error) {
+	switch f.Status {
+	case "", GroupApproved, GroupActive, GroupNeedsSignature, GroupSuspended, GroupExpired, GroupDissolved:
+	default:
+		return nil, errs.Field("status", "%q is not approved, active, needs_signature, suspended, expired or dissolved", f.Status)
+	}
+	if f.Level != "" && !validLevel(f.Level) {
+		return nil, errs.Field("level", "%q is not one of public, internal, sensitive", f.Level)
+	}
 	if !seesAll(p) {
 		u, err := userOf(p)
 		if err != nil {
@@ -69,10 +79,28 @@ func (s *Service) ListGroups(ctx context.Context, p *account.Principal, f GroupF
 
 // MemberTimeline lists every join and leave of a group.
 func (s *Service) MemberTimeline(ctx context.Context, p *account.Principal, id int64) ([]Member, error) {
-	if _, err := s.readableGroup(ctx, p, id); err != nil {
+	g, err := s.readableGroup(ctx, p, id)
+	if err != nil {
 		return nil, err
 	}
-	return s.Store.Members(ctx, id, true)
+	ms, err := s.Store.Members(ctx, id, true)
+	if err != nil {
+		return nil, err
+	}
+	maskNames(p, g, ms)
+	return ms, nil
+}
+
+// maskNames keeps real names in the back end ("后台实名、前台自愿"): fellow
+// members see display names; the responsible person, who keeps the list
+// true, and the oversight roles see real names.
+func maskNames(p *account.Principal, g *Group, ms []Member) {
+	if seesAll(p) || p.User != nil && p.User.Username == g.Responsible {
+		return
+	}
+	for i := range ms {
+		ms[i].RealName = ""
+	}
 }
 
 // managedGroup loads a group that p administers: its responsible person, or

@@ -172,11 +172,15 @@ type Group struct {
 	DissolvedReason string    `json:"dissolved_reason,omitempty"`
 	CreatedAt       time.Time `json:"created_at"`
 	UpdatedAt       time.Time `json:"updated_at"`
+}
 
-	// Filled when one group is shown.
-	Members   []Member       `json:"members,omitempty"`
-	Bindings  []Binding      `json:"bindings,omitempty"`
-	Statement *StatementInfo `json:"statement,omitempty"`
+// GroupDetail is one group as shown: with its current members, its
+// bindings and the state of its statement.
+type GroupDetail struct {
+	Group
+	Members   []Member       `json:"members"`
+	Bindings  []Binding      `json:"bindings"`
+	Statement *StatementInfo `json:"statement"`
 }
 
 // GroupFilter narrows a listing; zero fields match everything. Person
@@ -192,7 +196,8 @@ type Member struct {
 	ID            int64      `json:"id"`
 	GroupID       int64      `json:"group_id"`
 	Username      string     `json:"username,omitempty"`
-	RealName      string     `json:"real_name,omitempty"`
+	DisplayName   string     `json:"display_name,omitempty"`
+	RealName      string     `json:"real_name,omitempty"` // shown only to the responsible person and to oversight roles
 	Verified      bool       `json:"verified"`
 	External      string     `json:"external,omitempty"`
 	Organization  string     `json:"organization,omitempty"`
@@ -455,11 +460,30 @@ func (a *Application) validate(draft bool) error {
 	if a.Name == "" {
 		return errs.Field("name", "required")
 	}
+	if !draft {
+		switch {
+		case a.Purpose == "":
+			return errs.Field("purpose", "required: say what the group is for")
+		case a.Platform == "":
+			return errs.Field("platform", "required")
+		case a.PlannedAt.IsZero():
+			return errs.Field("planned_at", "required")
+		case a.ExpiresAt.IsZero():
+			return errs.Field("expires_at", "required")
+		case a.Responsible == "":
+			return errs.Field("responsible", "required")
+		case a.Level == "":
+			return errs.Field("level", "required")
+		}
+	}
 	if a.Platform != "" && !validPlatform(a.Platform) {
 		return errs.Field("platform", "%q is not one of wecom, wechat, dingtalk, feishu, matrix, other", a.Platform)
 	}
 	if a.Level != "" && !validLevel(a.Level) {
 		return errs.Field("level", "%q is not one of public, internal, sensitive", a.Level)
+	}
+	if !a.PlannedAt.IsZero() && !a.ExpiresAt.IsZero() && !a.ExpiresAt.After(a.PlannedAt) {
+		return errs.Field("expires_at", "the term must end after the establishment time (%s)", a.PlannedAt.Format(time.RFC3339))
 	}
 	for i, m := range a.Members {
 		switch {
@@ -470,26 +494,6 @@ func (a *Application) validate(draft bool) error {
 		case m.External != "" && m.Justification == "" && !draft:
 			return errs.Field("members", "member %d: external member %q needs a justification", i+1, m.External)
 		}
-	}
-	if !a.PlannedAt.IsZero() && !a.ExpiresAt.IsZero() && !a.ExpiresAt.After(a.PlannedAt) {
-		return errs.Field("expires_at", "the term must end after the establishment time (%s)", a.PlannedAt.Format(time.RFC3339))
-	}
-	if draft {
-		return nil
-	}
-	switch {
-	case a.Purpose == "":
-		return errs.Field("purpose", "required: say what the group is for")
-	case a.Platform == "":
-		return errs.Field("platform", "required")
-	case a.PlannedAt.IsZero():
-		return errs.Field("planned_at", "required")
-	case a.ExpiresAt.IsZero():
-		return errs.Field("expires_at", "required")
-	case a.Responsible == "":
-		return errs.Field("responsible", "required")
-	case a.Level == "":
-		return errs.Field("level", "required")
 	}
 	return nil
 }

@@ -73,6 +73,10 @@ func (sc *Scheduler) remind(ctx context.Context, now time.Time) error {
 			continue
 		}
 		err := s.Tx(ctx, func(tx TxStore) error {
+			a, err := tx.Application(ctx, a.ID) // as it is now, not as listed
+			if err != nil || a.Status != Submitted {
+				return err
+			}
 			units, err := ancestors(ctx, tx, a.OrgUnit)
 			if err != nil {
 				return err
@@ -124,10 +128,14 @@ func (sc *Scheduler) expire(ctx context.Context, now time.Time) error {
 			continue
 		}
 		err := s.Tx(ctx, func(tx TxStore) error {
+			g, err := tx.Group(ctx, g.ID) // as it is now, not as listed
+			if err != nil || g.Status == GroupExpired || g.Status == GroupDissolved {
+				return err
+			}
 			if !now.Before(g.ExpiresAt) {
 				from := g.Status
 				g.Status, g.UpdatedAt = GroupExpired, now
-				if err := tx.UpdateGroup(ctx, &g); err != nil {
+				if err := tx.UpdateGroup(ctx, g); err != nil {
 					return err
 				}
 				if err := tx.AppendAudit(ctx, event(ctx, now, "group.expire", groupObject(g.ID), map[string]any{"from": from, "expires_at": g.ExpiresAt})); err != nil {
@@ -143,7 +151,7 @@ func (sc *Scheduler) expire(ctx context.Context, now time.Time) error {
 				}
 				key := fmt.Sprintf("expiry:%d:%d:%d", g.ID, g.ExpiresAt.Unix(), d)
 				ok, err := notify(ctx, tx, now, g.Responsible, "group.expiry_notice", groupObject(g.ID), key,
-					"The term of group %d %q ends on %s (within %d days). Apply for a new term if it is still needed.", g.ID, g.Name, g.ExpiresAt.Format("2006-01-02"), d)
+					"The term of group %d %q ends on %s, in %d day(s) or less. Apply for a new term if it is still needed.", g.ID, g.Name, g.ExpiresAt.Format("2006-01-02"), d)
 				if err != nil || !ok {
 					return err
 				}
@@ -169,9 +177,13 @@ func (sc *Scheduler) lapse(ctx context.Context, now time.Time) error {
 	if err != nil {
 		return err
 	}
-	for i := range gs {
+	for _, g := range gs {
 		if err := s.Tx(ctx, func(tx TxStore) error {
-			return s.settle(ctx, tx, &gs[i], now, fmt.Sprintf("the signature is older than %d days", s.Policy.SignatureDays))
+			g, err := tx.Group(ctx, g.ID)
+			if err != nil {
+				return err
+			}
+			return s.settle(ctx, tx, g, now, fmt.Sprintf("the signature is older than %d days", s.Policy.SignatureDays))
 		}); err != nil {
 			return err
 		}
@@ -192,6 +204,10 @@ func (sc *Scheduler) closeCampaigns(ctx context.Context, now time.Time) error {
 			continue
 		}
 		err := s.Tx(ctx, func(tx TxStore) error {
+			c, err := tx.Campaign(ctx, c.ID)
+			if err != nil || c.ClosedAt != nil {
+				return err
+			}
 			rs, err := tx.Recerts(ctx, c.ID)
 			if err != nil {
 				return err
@@ -277,7 +293,8 @@ func (sc *Scheduler) startRecerts(ctx context.Context, now time.Time) error {
 				return err
 			}
 			for _, g := range gs {
-				if (g.Status == GroupActive || g.Status == GroupNeedsSignature) && (since.IsZero() || g.CreatedAt.Before(since)) {
+				live := g.Status == GroupApproved || g.Status == GroupActive || g.Status == GroupNeedsSignature
+				if live && (since.IsZero() || g.CreatedAt.Before(since)) {
 					since = g.CreatedAt
 				}
 			}

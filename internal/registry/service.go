@@ -3,6 +3,8 @@ package registry
 import (
 	"context"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"charter/internal/account"
@@ -156,3 +158,21 @@ func (s *Service) MarkRead(ctx context.Context, p *account.Principal, id int64) 
 }
 
 func actorFromContext(ctx context.Context) string { return audit.ActorFrom(ctx).Name }
+
+// ParseRecertMonths reads "sensitive=6,internal=12" into months per level.
+func ParseRecertMonths(s string) (map[Level]int, error) {
+	out := map[Level]int{}
+	for _, part := range strings.Split(s, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		l, n, ok := strings.Cut(part, "=")
+		months, err := strconv.Atoi(strings.TrimSpace(n))
+		if !ok || err != nil || months < 0 || !validLevel(Level(strings.TrimSpace(l))) {
+			return nil, errs.Field("recert-months", "%q is not LEVEL=MONTHS with a level of public, internal or sensitive", part)
+		}
+		out[Level(strings.TrimSpace(l))] = months
+	}
+	return out, nil
+}

@@ -83,13 +83,15 @@ func (s *Service) ExportReport(ctx context.Context, p *account.Principal, id int
 	return doc, s.auditExport(ctx, "report.export", reportObject(id), format)
 }
 
-// ExportRoster renders the registration roster; the read is audited.
-func (s *Service) ExportRoster(ctx context.Context, p *account.Principal, format string) (*Document, error) {
-	rows, err := s.Roster(ctx, p)
+// ExportRoster renders the registration roster, the registry's own roster
+// listing and table in every format; the read is audited. Who may read it is
+// the route table's business (the registry declared it with roster.csv).
+func (s *Service) ExportRoster(ctx context.Context, format string) (*Document, error) {
+	rows, err := s.Registry.Roster(ctx)
 	if err != nil {
 		return nil, err
 	}
-	doc, err := s.render(format, "roster-"+s.now().Format("20060102"), RosterTable(rows, s.now()))
+	doc, err := s.render(format, "roster-"+s.now().Format("20060102"), registry.RosterTable(rows))
 	if err != nil {
 		return nil, err
 	}
@@ -251,24 +253,6 @@ func ReportTable(r *Report) *export.Table {
 	} else {
 		add(sign, "签署 Signature", "未签署 Not signed", "")
 		t.Notes = []string{"本报告尚未签署。 This report is not signed yet."}
-	}
-	return t
-}
-
-// RosterTable is the registration roster of all groups.
-func RosterTable(rows []RosterRow, at time.Time) *export.Table {
-	t := &export.Table{
-		Title: "工作群登记表 Work group registration roster",
-		Meta: []export.Field{
-			{Label: "打印时间 Printed", Value: stamp(&at)},
-			{Label: "群组数 Groups", Value: strconv.Itoa(len(rows))},
-		},
-		Columns: []string{"群名称 Name", "用途 Purpose", "建立时间 Established", "负责人 Responsible", "密级 Level",
-			"状态 Status", "成员数 Members", "保密承诺签署时间 Statement signed"},
-	}
-	for _, r := range rows {
-		t.Rows = append(t.Rows, []string{r.Name, r.Purpose, date(&r.EstablishedAt), r.ResponsibleName + " (" + r.Responsible + ")",
-			levelName(r.Level), name(groupStatusNames, r.Status), strconv.Itoa(r.Members), stamp(r.SignedAt)})
 	}
 	return t
 }

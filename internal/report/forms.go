@@ -9,76 +9,18 @@ import (
 	"charter/internal/registry"
 )
 
-// RosterRow is one registered group on the registration roster.
-type RosterRow struct {
-	GroupID         int64          `json:"group_id"`
-	Name            string         `json:"name"`
-	Purpose         string         `json:"purpose"`
-	EstablishedAt   time.Time      `json:"established_at"`
-	Responsible     string         `json:"responsible"`
-	ResponsibleName string         `json:"responsible_name"`
-	Level           registry.Level `json:"level"`
-	Status          string         `json:"status"`
-	Members         int            `json:"members"`
-	SignedAt        *time.Time     `json:"statement_signed_at,omitempty"`
-}
-
-// Roster lists every registered group with what the registration roster
-// prints. The registry branch may grow its own roster listing; when it does,
-// this should read from it rather than repeat the query.
-func (s *Service) Roster(ctx context.Context, p *account.Principal) ([]RosterRow, error) {
-	if !seesAll(p) {
-		return nil, errs.E(errs.Forbidden, "only security officers and auditors read the roster")
-	}
-	gs, err := s.Store.Groups(ctx, registry.GroupFilter{})
-	if err != nil {
-		return nil, err
-	}
-	names := map[string]string{}
-	out := []RosterRow{}
-	for _, g := range gs {
-		row, err := s.rosterRow(ctx, &g, names)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *row)
-	}
-	return out, nil
-}
-
-func (s *Service) rosterRow(ctx context.Context, g *registry.Group, names map[string]string) (*RosterRow, error) {
-	row := &RosterRow{GroupID: g.ID, Name: g.Name, Purpose: g.Purpose, EstablishedAt: g.EstablishedAt, Responsible: g.Responsible,
-		Level: g.Level, Status: g.Status}
-	name, ok := names[g.Responsible]
-	if !ok {
-		u, err := s.Store.User(ctx, g.Responsible)
-		if err != nil {
-			return nil, err
-		}
-		name, names[g.Responsible] = u.RealName, u.RealName
-	}
-	row.ResponsibleName = name
-	ms, err := s.Store.Members(ctx, g.ID, false)
-	if err != nil {
-		return nil, err
-	}
-	row.Members = len(ms)
-	sig, err := s.Store.LatestSignature(ctx, g.ID)
-	switch {
-	case err == nil:
-		at := sig.SignedAt
-		row.SignedAt = &at
-	case !errs.Is(err, errs.NotFound):
-		return nil, err
-	}
-	return row, nil
-}
-
 // FormGroup is one line of a registration form.
 type FormGroup struct {
-	RosterRow
-	Role     string     `json:"role"` // responsible or member
-	JoinedAt *time.Time `json:"joined_at,omitempty"`
+	GroupID         int64          `json:"group_id"`
+	Name            string         `json:"name"`
+	Platform        string         `json:"platform"`
+	Level           registry.Level `json:"level"`
+	Status          string         `json:"status"`
+	Responsible     string         `json:"responsible"`
+	ResponsibleName string         `json:"responsible_name"`
+	EstablishedAt   time.Time      `json:"established_at"`
+	Role            string         `json:"role"` // responsible or member
+	JoinedAt        *time.Time     `json:"joined_at,omitempty"`
 }
 
 // Form is one person's registration form: the work groups they administer
@@ -106,16 +48,21 @@ func (s *Service) RegistrationForm(ctx context.Context, p *account.Principal, us
 		return nil, err
 	}
 	f := &Form{Username: u.Username, RealName: u.RealName, EmployeeNo: u.EmployeeNo, OrgUnit: u.OrgUnit, Groups: []FormGroup{}, PrintedAt: s.now()}
-	names := map[string]string{}
+	names := map[string]string{u.Username: u.RealName}
 	for _, g := range gs {
-		row, err := s.rosterRow(ctx, &g, names)
-		if err != nil {
-			return nil, err
-		}
-		fg := FormGroup{RosterRow: *row, Role: "member"}
+		fg := FormGroup{GroupID: g.ID, Name: g.Name, Platform: string(g.Platform), Level: g.Level, Status: g.Status,
+			Responsible: g.Responsible, EstablishedAt: g.EstablishedAt, Role: "member"}
 		if g.Responsible == username {
 			fg.Role = "responsible"
 		}
+		if _, ok := names[g.Responsible]; !ok {
+			r, err := s.Store.User(ctx, g.Responsible)
+			if err != nil {
+				return nil, err
+			}
+			names[g.Responsible] = r.RealName
+		}
+		fg.ResponsibleName = names[g.Responsible]
 		ms, err := s.Store.Members(ctx, g.ID, false)
 		if err != nil {
 			return nil, err

@@ -115,7 +115,11 @@ func setup(t *testing.T, db store.DB) *fixture {
 	if err := db.EndMember(ctx, gone.ID, time.Date(2026, 10, 20, 0, 0, 0, 0, time.UTC)); err != nil {
 		t.Fatal(err)
 	}
-	f.svc = report.NewService(db, store.TxFor[report.TxStore](db), c.now, figures{})
+	reg := registry.NewService(db, store.TxFor[registry.TxStore](db), c.now, registry.DefaultPolicy())
+	if err := reg.EnsureDefaultTemplate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.svc = report.NewService(db, store.TxFor[report.TxStore](db), c.now, reg, figures{})
 	return f
 }
 
@@ -343,28 +347,25 @@ func TestRosterAndForm(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db store.DB) {
 		f := setup(t, db)
 		ctx := context.Background()
-		other := storetest.Group(t, db, "项目沟通群", "li", registry.Internal, f.clock.t)
-		rows, err := f.svc.Roster(ctx, f.so)
-		if err != nil || len(rows) != 2 || rows[0].Name != "预算编制工作群" || rows[0].Members != 2 || rows[0].ResponsibleName != "张伟" ||
-			rows[1].GroupID != other.ID || rows[0].SignedAt != nil {
-			t.Fatalf("roster: %v %+v", err, rows)
-		}
-		if _, err := f.svc.Roster(ctx, f.li); !errs.Is(err, errs.Forbidden) {
-			t.Fatalf("roster for a member: %v", err)
-		}
+		storetest.Group(t, db, "项目沟通群", "li", registry.Internal, f.clock.t)
 		form, err := f.svc.RegistrationForm(ctx, f.li, "li")
-		if err != nil || len(form.Groups) != 2 || form.Groups[0].Role != "member" || form.Groups[0].JoinedAt == nil || form.Groups[1].Role != "responsible" {
+		if err != nil || len(form.Groups) != 2 || form.Groups[0].Role != "member" || form.Groups[0].JoinedAt == nil ||
+			form.Groups[0].ResponsibleName != "张伟" || form.Groups[1].Role != "responsible" {
 			t.Fatalf("li's form: %v %+v", err, form)
 		}
 		if _, err := f.svc.RegistrationForm(ctx, f.li, "zhang"); !errs.Is(err, errs.Forbidden) {
 			t.Fatalf("another person's form: %v", err)
 		}
-		doc, err := f.svc.ExportRoster(ctx, f.so, "csv")
+		if _, err := f.svc.RegistrationForm(ctx, f.so, "nobody"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("an unknown person's form: %v", err)
+		}
+		// The roster is the registry's listing and table, in every format.
+		doc, err := f.svc.ExportRoster(ctx, "csv")
 		if err != nil {
 			t.Fatal(err)
 		}
 		got := reporttest.ReadCSV(t, doc.Body)
-		if len(got) != 3 || got[0][0] != "群名称 Name" || got[1][0] != "预算编制工作群" || got[1][6] != "2" || got[2][4] != "内部 Internal" {
+		if len(got) != 3 || got[1][1] != "预算编制工作群" || got[2][1] != "项目沟通群" {
 			t.Fatalf("roster csv: %q", got)
 		}
 		doc, err = f.svc.ExportForm(ctx, nil, "li", "xlsx")
@@ -373,6 +374,9 @@ func TestRosterAndForm(t *testing.T) {
 		}
 		if s := flatten(reporttest.ReadXLSX(t, doc.Body)); !strings.Contains(s, "李娜") || !strings.Contains(s, "项目沟通群") || !strings.Contains(s, "负责人 Responsible") {
 			t.Fatalf("form xlsx: %s", s)
+		}
+		if es, _ := db.AuditEvents(ctx, audit.Filter{Action: "roster.export", Limit: 5}); len(es) != 1 {
+			t.Fatalf("roster.export audit events: %d", len(es))
 		}
 	})
 }

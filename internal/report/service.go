@@ -29,10 +29,11 @@ type TxStore interface {
 // principal; nil stands for the operator at the command line, who may see
 // everything but cannot sign for anyone.
 type Service struct {
-	Store   TxStore
-	Tx      func(ctx context.Context, fn func(TxStore) error) error
-	Now     func() time.Time
-	Figures Figures
+	Store    TxStore
+	Tx       func(ctx context.Context, fn func(TxStore) error) error
+	Now      func() time.Time
+	Registry *registry.Service // the roster is the registry's listing
+	Figures  Figures
 	// RemindBefore is how long before the due date the responsible person
 	// gets a second reminder.
 	RemindBefore time.Duration
@@ -41,16 +42,16 @@ type Service struct {
 }
 
 // NewService wires the service; figures may be nil (nothing wired).
-func NewService(s TxStore, tx func(context.Context, func(TxStore) error) error, now func() time.Time, figures Figures) *Service {
+func NewService(s TxStore, tx func(context.Context, func(TxStore) error) error, now func() time.Time, reg *registry.Service, figures Figures) *Service {
 	if figures == nil {
 		figures = Unwired{}
 	}
-	return &Service{Store: s, Tx: tx, Now: now, Figures: figures, RemindBefore: 3 * 24 * time.Hour}
+	return &Service{Store: s, Tx: tx, Now: now, Registry: reg, Figures: figures, RemindBefore: 3 * 24 * time.Hour}
 }
 
 func (s *Service) now() time.Time { return s.Now().UTC().Truncate(time.Microsecond) }
 
-// seesAll reports whether p reads every report, form and the roster:
+// seesAll reports whether p reads every report and registration form:
 // security officers, who answer for the programme, and auditors. Admins run
 // the system and its accounts; what groups file is not theirs to read.
 func seesAll(p *account.Principal) bool {

@@ -93,8 +93,15 @@ const applicationSelect = `SELECT a.id, a.name, a.purpose, a.platform, a.planned
 	FROM applications a JOIN users p ON p.id = a.applicant_id LEFT JOIN users r ON r.id = a.responsible_id
 	LEFT JOIN org_units o ON o.id = a.org_unit_id`
 
+// Application locks the row when called in a transaction, so two approvers
+// deciding the same step at once are serialized (SQLite's single writer does
+// that by itself).
 func (d *DB) Application(ctx context.Context, id int64) (*registry.Application, error) {
-	as, err := d.applications(ctx, applicationSelect+` WHERE a.id = $1`, id)
+	q := applicationSelect + ` WHERE a.id = $1`
+	if d.tx != nil {
+		q += ` FOR UPDATE OF a`
+	}
+	as, err := d.applications(ctx, q, id)
 	if err != nil {
 		return nil, err
 	}
@@ -192,8 +199,14 @@ const groupSelect = `SELECT g.id, g.application_id, g.name, g.purpose, g.platfor
 	g.status, g.established_at, g.expires_at, g.dissolved_reason, g.created_at, g.updated_at
 	FROM work_groups g JOIN users r ON r.id = g.responsible_id LEFT JOIN org_units o ON o.id = g.org_unit_id`
 
+// Group locks the row when called in a transaction, so a state change reads
+// the state it changes.
 func (d *DB) Group(ctx context.Context, id int64) (*registry.Group, error) {
-	gs, err := d.groups(ctx, groupSelect+` WHERE g.id = $1`, id)
+	q := groupSelect + ` WHERE g.id = $1`
+	if d.tx != nil {
+		q += ` FOR UPDATE OF g`
+	}
+	gs, err := d.groups(ctx, q, id)
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +275,7 @@ func (d *DB) EndMember(ctx context.Context, id int64, at time.Time) error {
 }
 
 func (d *DB) Members(ctx context.Context, groupID int64, withPast bool) ([]registry.Member, error) {
-	q := `SELECT m.id, m.group_id, COALESCE(u.username, ''), COALESCE(u.real_name, ''), COALESCE(u.verified, false),
+	q := `SELECT m.id, m.group_id, COALESCE(u.username, ''), COALESCE(u.display_name, ''), COALESCE(u.real_name, ''), COALESCE(u.verified, false),
 		m.external_name, m.organization, m.justification, m.platform, m.handle, m.joined_at, m.left_at
 		FROM group_members m LEFT JOIN users u ON u.id = m.user_id WHERE m.group_id = $1`
 	if !withPast {
@@ -277,7 +290,7 @@ func (d *DB) Members(ctx context.Context, groupID int64, withPast bool) ([]regis
 	for rows.Next() {
 		var m registry.Member
 		var left sql.NullTime
-		if err := rows.Scan(&m.ID, &m.GroupID, &m.Username, &m.RealName, &m.Verified, &m.External, &m.Organization, &m.Justification,
+		if err := rows.Scan(&m.ID, &m.GroupID, &m.Username, &m.DisplayName, &m.RealName, &m.Verified, &m.External, &m.Organization, &m.Justification,
 			&m.Platform, &m.Handle, &m.JoinedAt, &left); err != nil {
 			return nil, err
 		}

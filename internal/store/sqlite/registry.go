@@ -274,7 +274,7 @@ func (d *DB) EndMember(ctx context.Context, id int64, at time.Time) error {
 }
 
 func (d *DB) Members(ctx context.Context, groupID int64, withPast bool) ([]registry.Member, error) {
-	q := `SELECT m.id, m.group_id, COALESCE(u.username, ''), COALESCE(u.real_name, ''), COALESCE(u.verified, 0),
+	q := `SELECT m.id, m.group_id, COALESCE(u.username, ''), COALESCE(u.display_name, ''), COALESCE(u.real_name, ''), COALESCE(u.verified, 0),
 		m.external_name, m.organization, m.justification, m.platform, m.handle, m.joined_at, m.left_at
 		FROM group_members m LEFT JOIN users u ON u.id = m.user_id WHERE m.group_id = ?`
 	if !withPast {
@@ -289,7 +289,7 @@ func (d *DB) Members(ctx context.Context, groupID int64, withPast bool) ([]regis
 	for rows.Next() {
 		var m registry.Member
 		var left sql.NullTime
-		if err := rows.Scan(&m.ID, &m.GroupID, &m.Username, &m.RealName, &m.Verified, &m.External, &m.Organization, &m.Justification,
+		if err := rows.Scan(&m.ID, &m.GroupID, &m.Username, &m.DisplayName, &m.RealName, &m.Verified, &m.External, &m.Organization, &m.Justification,
 			&m.Platform, &m.Handle, &m.JoinedAt, &left); err != nil {
 			return nil, err
 		}
