@@ -223,6 +223,13 @@ func TestReportEndToEnd(t *testing.T) {
 				t.Errorf("roster lacks %q: %s", want, roster.String())
 			}
 		}
+		code, body, _ = in.download("/api/v1/roster.pdf", so)
+		if code != 200 {
+			t.Fatalf("roster.pdf: %d %s", code, body)
+		}
+		if text := reporttest.PDFText(t, body, "roster-"+engine); !strings.Contains(text, "工作群登记表") || !strings.Contains(text, "年度预算编制") {
+			t.Errorf("roster PDF text:\n%s", text)
+		}
 		if code, _, _ := in.download("/api/v1/roster.csv", li); code != 403 {
 			t.Fatalf("a member downloads the roster: %d", code)
 		}

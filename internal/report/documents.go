@@ -91,7 +91,13 @@ func (s *Service) ExportRoster(ctx context.Context, format string) (*Document, e
 	if err != nil {
 		return nil, err
 	}
-	doc, err := s.render(format, "roster-"+s.now().Format("20060102"), registry.RosterTable(rows))
+	// Spreadsheets get the registry's table with every column; the printed
+	// roster keeps the columns of the paper form, so it fits an A4 page.
+	t := registry.RosterTable(rows)
+	if format == "pdf" {
+		t = PrintedRosterTable(rows, s.now())
+	}
+	doc, err := s.render(format, "roster-"+s.now().Format("20060102"), t)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +259,31 @@ func ReportTable(r *Report) *export.Table {
 	} else {
 		add(sign, "签署 Signature", "未签署 Not signed", "")
 		t.Notes = []string{"本报告尚未签署。 This report is not signed yet."}
+	}
+	return t
+}
+
+// PrintedRosterTable is the registration roster as printed: name, purpose,
+// establishment time, responsible person, level, status, member count and
+// when the statement was signed.
+func PrintedRosterTable(rows []registry.RosterRow, at time.Time) *export.Table {
+	t := &export.Table{
+		Title: "工作群登记表 Work group registration roster",
+		Meta: []export.Field{
+			{Label: "打印时间 Printed", Value: stamp(&at)},
+			{Label: "群组数 Groups", Value: strconv.Itoa(len(rows))},
+		},
+		Columns: []string{"群名称 Name", "用途 Purpose", "建立时间 Established", "负责人 Responsible", "密级 Level",
+			"状态 Status", "成员数 Members", "保密承诺签署 Statement signed"},
+	}
+	for _, r := range rows {
+		g := r.Group
+		signed := date(r.SignedAt)
+		if r.SignedAt != nil && !r.SignedValid {
+			signed += " (已失效 lapsed)"
+		}
+		t.Rows = append(t.Rows, []string{g.Name, g.Purpose, date(&g.EstablishedAt), r.RealName + " (" + g.Responsible + ")",
+			levelName(g.Level), name(groupStatusNames, g.Status), strconv.Itoa(r.Members), signed})
 	}
 	return t
 }

@@ -60,7 +60,13 @@ func (s *Service) RegistrationForm(ctx context.Context, p *account.Principal, us
 			if err != nil {
 				return nil, err
 			}
+			// Real names stay in the back end (后台实名、前台自愿): a member
+			// printing their own form sees the display name of another
+			// group's administrator; oversight roles see the real name.
 			names[g.Responsible] = r.RealName
+			if !seesAll(p) {
+				names[g.Responsible] = r.DisplayName
+			}
 		}
 		fg.ResponsibleName = names[g.Responsible]
 		ms, err := s.Store.Members(ctx, g.ID, false)

@@ -353,6 +353,16 @@ func TestRosterAndForm(t *testing.T) {
 			form.Groups[0].ResponsibleName != "张伟" || form.Groups[1].Role != "responsible" {
 			t.Fatalf("li's form: %v %+v", err, form)
 		}
+		if db.Exec(ctx, `UPDATE users SET display_name = 'Zhang' WHERE username = 'zhang'`) != nil {
+			t.Fatal("set display name")
+		}
+		// A member sees another administrator's display name; the security officer the real one.
+		if form, _ = f.svc.RegistrationForm(ctx, f.li, "li"); form.Groups[0].ResponsibleName != "Zhang" {
+			t.Fatalf("li sees %q", form.Groups[0].ResponsibleName)
+		}
+		if form, _ = f.svc.RegistrationForm(ctx, f.so, "li"); form.Groups[0].ResponsibleName != "张伟" {
+			t.Fatalf("the security officer sees %q", form.Groups[0].ResponsibleName)
+		}
 		if _, err := f.svc.RegistrationForm(ctx, f.li, "zhang"); !errs.Is(err, errs.Forbidden) {
 			t.Fatalf("another person's form: %v", err)
 		}

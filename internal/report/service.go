@@ -89,6 +89,16 @@ func (s *Service) Show(ctx context.Context, p *account.Principal, id int64) (*Re
 // List lists reports: a person sees their own groups' reports, security
 // officers and auditors see all.
 func (s *Service) List(ctx context.Context, p *account.Principal, f Filter) ([]Report, error) {
+	switch f.Status {
+	case "", Due, Draft, Filed:
+	default:
+		return nil, errs.Field("status", "%q is not one of due, draft, filed", f.Status)
+	}
+	if f.Period != "" {
+		if _, err := ParsePeriod(f.Period); err != nil {
+			return nil, err
+		}
+	}
 	if !seesAll(p) {
 		if p.User == nil {
 			return []Report{}, nil
