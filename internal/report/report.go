@@ -211,18 +211,34 @@ type Figures interface {
 // ErrUnavailable is what a figure source returns when it is not wired in.
 var ErrUnavailable = errors.New("figure source not available")
 
-// Unwired is the Figures of a build without the archive and review: every
-// figure is unavailable.
-type Unwired struct{}
+// Sources assembles Figures from whichever sources are wired: a nil
+// function makes its figures unavailable. Sources{} is a build without the
+// archive and review.
+type Sources struct {
+	Messages  func(ctx context.Context, groupID int64, from, to time.Time) (messages, activeMembers int, err error)
+	Transfers func(ctx context.Context, groupID int64, from, to time.Time) (count int, totalFen int64, err error)
+	Alerts    func(ctx context.Context, groupID int64, from, to time.Time) (map[string]map[string]int, error)
+}
 
-func (Unwired) MessageStats(context.Context, int64, time.Time, time.Time) (int, int, error) {
-	return 0, 0, ErrUnavailable
+func (s Sources) MessageStats(ctx context.Context, groupID int64, from, to time.Time) (int, int, error) {
+	if s.Messages == nil {
+		return 0, 0, ErrUnavailable
+	}
+	return s.Messages(ctx, groupID, from, to)
 }
-func (Unwired) TransferStats(context.Context, int64, time.Time, time.Time) (int, int64, error) {
-	return 0, 0, ErrUnavailable
+
+func (s Sources) TransferStats(ctx context.Context, groupID int64, from, to time.Time) (int, int64, error) {
+	if s.Transfers == nil {
+		return 0, 0, ErrUnavailable
+	}
+	return s.Transfers(ctx, groupID, from, to)
 }
-func (Unwired) AlertStats(context.Context, int64, time.Time, time.Time) (map[string]map[string]int, error) {
-	return nil, ErrUnavailable
+
+func (s Sources) AlertStats(ctx context.Context, groupID int64, from, to time.Time) (map[string]map[string]int, error) {
+	if s.Alerts == nil {
+		return nil, ErrUnavailable
+	}
+	return s.Alerts(ctx, groupID, from, to)
 }
 
 // Yuan formats an amount in fen as yuan with two decimals.

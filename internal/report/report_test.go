@@ -435,3 +435,32 @@ func flatten(sheets map[string][][]string) string {
 	}
 	return b.String()
 }
+
+// TestSourcesUnwired: a source left out makes its figures unavailable, not zero.
+func TestSourcesUnwired(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		f := setup(t, db)
+		f.svc.Figures = report.Sources{Alerts: figures{}.AlertStats}
+		f.clock.t = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+		made, err := f.svc.Generate(context.Background(), "2026-10")
+		if err != nil || len(made) != 1 {
+			t.Fatalf("generate: %v %+v", err, made)
+		}
+		st := made[0].Stats
+		if st.Messages != nil || st.ActiveMembers != nil || st.Transfers != nil || st.TransferFen != nil || st.Alerts["transfer"]["open"] != 1 || st.Joins != 1 {
+			t.Fatalf("figures with only alerts wired: %+v", st)
+		}
+		rows := reporttest.ReadCSV(t, mustExport(t, f, made[0].ID))
+		if !hasRow(rows, []string{"统计数据 Figures", "消息数 Messages", "无数据 Not available", ""}) {
+			t.Fatalf("an unwired figure is not shown as unavailable: %q", rows)
+		}
+	})
+}
+
+func mustExport(t *testing.T, f *fixture, id int64) []byte {
+	doc, err := f.svc.ExportReport(context.Background(), f.so, id, "csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return doc.Body
+}

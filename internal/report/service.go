@@ -44,7 +44,7 @@ type Service struct {
 // NewService wires the service; figures may be nil (nothing wired).
 func NewService(s TxStore, tx func(context.Context, func(TxStore) error) error, now func() time.Time, reg *registry.Service, figures Figures) *Service {
 	if figures == nil {
-		figures = Unwired{}
+		figures = Sources{}
 	}
 	return &Service{Store: s, Tx: tx, Now: now, Registry: reg, Figures: figures, RemindBefore: 3 * 24 * time.Hour}
 }
