@@ -20,6 +20,7 @@ import (
 	"charter/internal/errs"
 	"charter/internal/metrics"
 	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/review"
 	"charter/internal/store"
 )
@@ -50,8 +51,9 @@ func commands() []command {
 		{"template", "confidentiality statement templates: list, show, publish", templateCmd},
 		{"campaign", "re-certification and declaration campaigns: list, start, tasks, recertify, declare, results", campaignCmd},
 		{"notification", "in-app notices: list, read", notificationCmd},
-		{"tick", "run the registry's time-driven work once (reminders, expiry, campaign deadlines)", tick},
+		{"tick", "run the time-driven work once (registry reminders, expiry, campaign deadlines; periodic reports and their reminders)", tick},
 		{"verify", "check the hash chains of the audit trail and the archive", verify},
+		{"report", "periodic reports and registration forms: generate, list, export, roster, form", reportCmd},
 		{"version", "print the version", version},
 	}
 }
@@ -135,6 +137,7 @@ type app struct {
 	// scanner runs the detectors on archived batches; its Context and
 	// Notifier are wired to the registry (and the archive) below.
 	scanner *review.Scanner
+	reports *report.Service
 	now     func() time.Time
 }
 
@@ -172,6 +175,8 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 		scanner:  &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: slog.New(slog.DiscardHandler), Now: now},
 		now:      now,
 	}
+	// Report figures from the archive (messages, transfers) are wired with it.
+	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry, report.Sources{Alerts: alertFigures(db)})
 	// Every group signs some statement: ship the default as version 1.
 	if err := a.registry.EnsureDefaultTemplate(cliContext(ctx)); err != nil {
 		db.Close()

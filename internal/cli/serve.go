@@ -38,8 +38,9 @@ func serve(ctx context.Context, e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "Created the first admin account.\n  username: admin\n  password: %s\nThis password is shown only once; sign in and change it.\n", generated)
 	}
 
+	a.reports.Getenv = e.Getenv
 	a.scanner.Log = log
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Registry: a.registry, Log: log, Metrics: a.metrics, Now: e.Now,
+	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Registry: a.registry, Reports: a.reports, Log: log, Metrics: a.metrics, Now: e.Now,
 		Review: a.review, Policies: a.policies}
 	go reloadPolicies(ctx, a, log)
 	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, time.Local)
@@ -57,12 +58,17 @@ func serve(ctx context.Context, e *Env, args []string) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
-	// Reminders, expiry and campaign deadlines, every --scheduler-every;
-	// a tick is idempotent, so a restart never repeats a notice.
+	// Reminders, expiry and campaign deadlines, and the periodic reports
+	// with their reminders, every --scheduler-every; a tick is idempotent,
+	// so a restart never repeats a notice.
 	schedCtx, stopSched := context.WithCancel(ctx)
 	defer stopSched()
 	sched := &registry.Scheduler{Service: a.registry, Log: log}
 	go sched.Run(schedCtx, cfg.SchedulerEvery, e.Now)
+	// The report scheduler is waited for, so it never ticks on a closed database.
+	reportsDone := make(chan struct{})
+	go func() { defer close(reportsDone); a.reports.Run(schedCtx, cfg.SchedulerEvery, e.Now, log) }()
+	defer func() { stopSched(); <-reportsDone }()
 	select {
 	case err := <-errc:
 		return err

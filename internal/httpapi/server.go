@@ -18,6 +18,7 @@ import (
 	"charter/internal/errs"
 	"charter/internal/metrics"
 	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/review"
 	"charter/internal/store"
 )
@@ -31,6 +32,7 @@ type Server struct {
 	DB       store.DB
 	Accounts *account.Service
 	Registry *registry.Service
+	Reports  *report.Service
 	Log      *slog.Logger
 	Metrics  *metrics.Registry
 	Now      func() time.Time
