@@ -79,6 +79,7 @@ type alertPage struct {
 	ArchiveReady bool // the message archive is connected
 	ContextRead  bool
 	Context      []review.ContextMessage
+	GroupName    string // of the alert's group, when the reader may see it
 }
 
 func (*alertPage) template() string { return "alert" }
@@ -151,6 +152,11 @@ func (s *Server) alertPage(r *http.Request, f *Form) (*alertPage, error) {
 	p := &alertPage{Layout: s.layout(r, "alert.title", a.ID), Alert: a, Detail: s.details(stateOf(r).lang, a.Detail), Form: f,
 		Dispositions: dispositions, CanTriage: s.may(r, "POST /api/v1/alerts/{id}/resolve"),
 		CanContext: s.may(r, "GET /api/v1/alerts/{id}/context"), ArchiveReady: s.Review.Archive != nil}
+	if a.GroupID != nil && s.Registry != nil {
+		if g, err := s.Registry.ShowGroup(r.Context(), stateOf(r).p, *a.GroupID); err == nil {
+			p.GroupName = g.Name
+		}
+	}
 	return p, nil
 }
 

@@ -97,7 +97,9 @@ func (s *Server) groupPage(r *http.Request, id int64, sign, bind *Form) (*groupP
 			p.Alerts = p.Alerts[:20]
 		}
 	}
-	p.Activity = s.perDay(alerts, func(a review.Alert) time.Time { return a.FirstSeen }, s.msgs.T(st.lang, "group.activity_alerts"))
+	if p.ShowAlerts {
+		p.Activity = s.perDay(alerts, func(a review.Alert) time.Time { return a.FirstSeen }, s.msgs.T(st.lang, "group.activity_alerts"))
+	}
 	return p, nil
 }
 
@@ -118,7 +120,7 @@ func (s *Server) perDay(items []review.Alert, at func(review.Alert) time.Time, t
 		day := today.AddDate(0, 0, i-activityDays+1)
 		pts[i] = chart.Point{Label: day.Format("01-02"), Value: counts[i]}
 	}
-	return chart.Bar(pts, chart.Options{Title: title, Height: 200})
+	return chart.Bar(pts, chart.Options{Title: title, Width: 960, Height: 220})
 }
 
 func (s *Server) group(w http.ResponseWriter, r *http.Request) error {

@@ -128,10 +128,15 @@ func plot(o Options) (w, h float64) {
 	return float64(o.Width - left - right), float64(o.Height - top - bottom)
 }
 
-// axis draws four gridlines with their values, from 0 to max.
+// axis draws four gridlines with their values, from 0 to max; when every
+// value is 0 only the zero line, rather than five lines all labelled 0.
 func axis(b *strings.Builder, o Options, max float64) {
 	pw, ph := plot(o)
-	for i := 0; i <= 4; i++ {
+	lines := 4
+	if max == 0 {
+		lines = 0
+	}
+	for i := 0; i <= lines; i++ {
 		v := max * float64(i) / 4
 		y := float64(top) + ph - ph*float64(i)/4
 		fmt.Fprintf(b, `<line class="chart-grid" x1="%d" x2="%s" y1="%s" y2="%s"/>`, left, f(float64(left)+pw), f(y), f(y))
