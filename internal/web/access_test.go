@@ -33,6 +33,8 @@ type harness struct {
 	web     *Server
 	secrets map[string]string // username -> session secret
 	n       atomic.Int64
+	// lastGroup is the group the latest recertPath made, for its form.
+	lastGroup int64
 }
 
 var roleUsers = []struct {
@@ -198,6 +200,23 @@ func (h *harness) caseID() int64 {
 	return c.ID
 }
 
+// campaign starts a campaign of kind as the security officer.
+func (h *harness) campaign(kind string) int64 {
+	h.t.Helper()
+	c, err := h.web.Registry.StartCampaign(as("security_officer"), registry.NewCampaign{Kind: kind, Title: "2026",
+		Deadline: time.Now().Add(48 * time.Hour).UTC().Format(time.RFC3339)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c.ID
+}
+
+// recertPath is a fresh group of member's and a re-certification asking about it.
+func (h *harness) recertPath() string {
+	h.lastGroup = h.group()
+	return fmt.Sprintf("/campaigns/%d/recertify", h.campaign(registry.Recertification))
+}
+
 func idPath(format string, id func(h *harness) int64) func(h *harness) string {
 	return func(h *harness) string { return fmt.Sprintf(format, id(h)) }
 }
@@ -293,18 +312,27 @@ var pageExamples = map[string]pageExample{
 	"POST /applications/{id}/withdraw": {path: idPath("/applications/%d/withdraw", appID), object: true},
 	"POST /applications/{id}/decision": {path: idPath("/applications/%d/decision", appID), form: formOf("decision", "approve"), object: true},
 	"GET /approvals":                   {},
-	"GET /alerts":                      {},
-	"GET /alerts/{id}":                 {path: idPath("/alerts/%d", (*harness).alert)},
-	"POST /alerts/{id}/context":        {path: idPath("/alerts/%d/context", (*harness).alert)},
-	"POST /alerts/{id}/claim":          {path: idPath("/alerts/%d/claim", (*harness).alert)},
-	"POST /alerts/{id}/resolve":        {path: idPath("/alerts/%d/resolve", (*harness).alert), form: formOf("disposition", "no_action", "note", "已核实", "reassign", "1")},
-	"GET /cases":                       {},
-	"POST /cases":                      {form: formOf("title", "核查")},
-	"GET /cases/{id}":                  {path: idPath("/cases/%d", (*harness).caseID)},
-	"POST /cases/{id}/notes":           {path: idPath("/cases/%d/notes", (*harness).caseID), form: formOf("body", "已约谈")},
-	"POST /cases/{id}/assign":          {path: idPath("/cases/%d/assign", (*harness).caseID), form: formOf("assignee", "reviewer")},
-	"POST /cases/{id}/close":           {path: idPath("/cases/%d/close", (*harness).caseID), form: formOf("resolution", "已处理")},
-	"GET /":                            {path: fixedPath("/no/such/page"), want: http.StatusNotFound},
+	"GET /campaigns/{id}":              {path: func(h *harness) string { return fmt.Sprintf("/campaigns/%d", h.campaign(registry.Declaration)) }},
+	"POST /campaigns/{id}/recertify": {path: (*harness).recertPath, form: func(h *harness) url.Values {
+		// The path is made first, with the group the form names.
+		return url.Values{"group_id": {fmt.Sprint(h.lastGroup)}, "decision": {"keep"}, "members_ok": {"1"}}
+	}, object: true},
+	"POST /campaigns/{id}/declare": {path: func(h *harness) string { return fmt.Sprintf("/campaigns/%d/declare", h.campaign(registry.Declaration)) },
+		form: formOf("other_name", "旧项目群", "other_platform", "wechat")},
+	"GET /statement-templates":  {},
+	"POST /statement-templates": {form: formOf("text_zh", "承诺书第二版", "text_en", "Statement, version 2")},
+	"GET /alerts":               {},
+	"GET /alerts/{id}":          {path: idPath("/alerts/%d", (*harness).alert)},
+	"POST /alerts/{id}/context": {path: idPath("/alerts/%d/context", (*harness).alert)},
+	"POST /alerts/{id}/claim":   {path: idPath("/alerts/%d/claim", (*harness).alert)},
+	"POST /alerts/{id}/resolve": {path: idPath("/alerts/%d/resolve", (*harness).alert), form: formOf("disposition", "no_action", "note", "已核实", "reassign", "1")},
+	"GET /cases":                {},
+	"POST /cases":               {form: formOf("title", "核查")},
+	"GET /cases/{id}":           {path: idPath("/cases/%d", (*harness).caseID)},
+	"POST /cases/{id}/notes":    {path: idPath("/cases/%d/notes", (*harness).caseID), form: formOf("body", "已约谈")},
+	"POST /cases/{id}/assign":   {path: idPath("/cases/%d/assign", (*harness).caseID), form: formOf("assignee", "reviewer")},
+	"POST /cases/{id}/close":    {path: idPath("/cases/%d/close", (*harness).caseID), form: formOf("resolution", "已处理")},
+	"GET /":                     {path: fixedPath("/no/such/page"), want: http.StatusNotFound},
 }
 
 // TestPageAccess walks every page of the table: without a session a page

@@ -95,6 +95,7 @@ func (s *Server) funcs(l i18n.Lang) template.FuncMap {
 		"langName": func(x i18n.Lang) string { return s.msgs.T(l, "lang."+string(x)) },
 		"field":    fieldOf,
 		"inc":      func(i int) int { return i + 1 },
+		"list":     func(xs ...any) []any { return xs },
 		"bar":      chart.Bar,
 		"line":     chart.Line,
 	}

@@ -76,6 +76,11 @@ func (s *Server) routes() []page {
 		{"POST", "/applications/{id}/withdraw", asAPI("POST /api/v1/applications/{id}/withdraw"), s.withdrawApplication, nav{}},
 		{"POST", "/applications/{id}/decision", asAPI("POST /api/v1/applications/{id}/decision"), s.decide, nav{}},
 		{"GET", "/approvals", asAPI("POST /api/v1/applications/{id}/decision"), s.approvals, nav{"nav.approvals", secWork}},
+		{"GET", "/campaigns/{id}", asAPI("GET /api/v1/campaigns/{id}/tasks"), s.campaign, nav{}},
+		{"POST", "/campaigns/{id}/recertify", asAPI("POST /api/v1/campaigns/{id}/recertifications"), s.recertify, nav{}},
+		{"POST", "/campaigns/{id}/declare", asAPI("POST /api/v1/campaigns/{id}/declarations"), s.declare, nav{}},
+		{"GET", "/statement-templates", asAPI("POST /api/v1/statement-templates"), s.statementTemplates, nav{"nav.templates", secOversight}},
+		{"POST", "/statement-templates", asAPI("POST /api/v1/statement-templates"), s.publishTemplate, nav{}},
 
 		// Review. Reading the messages around an alert is a POST: it is audited.
 		{"GET", "/alerts", asAPI("GET /api/v1/alerts"), s.alerts, nav{"nav.alerts", secOversight}},

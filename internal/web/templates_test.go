@@ -73,7 +73,7 @@ func samples(l i18n.Lang) []view {
 		&errorPage{Layout: lay, Code: 403, Message: "no"},
 		&loginPage{Layout: Layout{Lang: l, OtherLang: i18n.ZH, Title: "Sign in", CSRF: "tok", Path: "/login"}, Form: withErr, Next: "/users"},
 		&homePage{Layout: lay},
-		&homePage{Layout: lay, Tasks: []string{"a"}, Notices: []notice{{Title: "Waiting", Object: "application:1", Detail: "<i>", At: at}}},
+		&homePage{Layout: lay, Tasks: []task{{Label: "a<b>", Link: "/campaigns/1", Due: &at}, {Label: "b", Link: "/approvals"}}, Notices: []notice{{Title: "Waiting", Object: "application:1", Detail: "<i>", At: at}}},
 		&profilePage{Layout: lay, Roles: withMember(admin.Roles), Langs: i18n.Langs},
 		&usersPage{Layout: lay, Users: []account.User{*admin, li}, CanEdit: true},
 		&usersPage{Layout: lay},
@@ -114,6 +114,17 @@ func samples(l i18n.Lang) []view {
 		&casesPage{Layout: lay, Cases: []review.Case{kase}, Form: withErr, CanCreate: true},
 		&casesPage{Layout: lay, Form: newForm(nil)},
 		&casePage{Layout: lay, Case: &kase, Form: withErr, CanWork: true},
+		&campaignPage{Layout: lay, Form: withErr, Platforms: registry.Platforms, Open: true, Tasks: &registry.Tasks{
+			Campaign: &registry.Campaign{ID: 1, Kind: registry.Recertification, Title: "2026 年度复核", Deadline: at},
+			Recerts: []registry.Recert{{CampaignID: 1, GroupID: 7, GroupName: "财务<b>群"}, {CampaignID: 1, GroupID: 8, GroupName: "x", Decision: "keep", Defaulted: true, AnsweredAt: &at},
+				{CampaignID: 1, GroupID: 9, GroupName: "y", Decision: "dissolve"}}}},
+		&campaignPage{Layout: lay, Form: newForm(nil), Tasks: &registry.Tasks{Campaign: &registry.Campaign{ID: 2, Kind: registry.Recertification, Deadline: at, ClosedAt: &at}}},
+		&campaignPage{Layout: lay, Form: withErr, Platforms: registry.Platforms, Open: true, Tasks: &registry.Tasks{
+			Campaign: &registry.Campaign{ID: 3, Kind: registry.Declaration, Title: "申报", Deadline: at},
+			Groups:   []registry.DeclaredGroup{{GroupID: 7, Name: "财务<b>群", Platform: "wecom"}},
+			Declared: []registry.DeclaredGroup{{GroupID: 7, Name: "财务群", DeclaredAt: at}, {Name: "旧群<i>", Platform: "wechat", ApplicationID: 4, DeclaredAt: at}}}},
+		&templatesPage{Layout: lay, Form: withErr, Templates: []registry.Template{{Version: 2, TextZh: "承诺<b>", TextEn: "I <i>", PublishedAt: at, PublishedBy: "so"}}},
+		&templatesPage{Layout: lay, Form: newForm(nil)},
 		&casePage{Layout: lay, Case: &review.Case{ID: 2, Status: "closed", ClosedAt: &at, Resolution: "done"}, Form: newForm(nil)},
 	}
 }
@@ -171,7 +182,7 @@ func TestMessageKeysExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyRE := regexp.MustCompile(`"((?:app|nav|lang|common|role|scope|err|error|login|home|profile|users|user|org_units|tokens|audit|done|apply|applications|application|approvals|groups|group|alerts|alert|cases|case|status|level|platform|category|severity|disposition|decision|detail)\.[a-z_.-]+)"`)
+	keyRE := regexp.MustCompile(`"((?:app|nav|lang|common|role|scope|err|error|login|home|profile|users|user|org_units|tokens|audit|done|apply|applications|application|approvals|groups|group|alerts|alert|cases|case|status|level|platform|category|severity|disposition|decision|detail|task|campaign|templates)\.[a-z_.-]+)"`)
 	var keys []string
 	fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
@@ -222,7 +233,8 @@ func TestMessageKeysExist(t *testing.T) {
 	for _, x := range registry.Levels {
 		keys = append(keys, "level."+string(x))
 	}
-	keys = append(keys, "decision.approve", "decision.reject")
+	keys = append(keys, "decision.approve", "decision.reject", "campaign.kind.recertification", "campaign.kind.declaration",
+		"campaign.answer.keep", "campaign.answer.dissolve", "campaign.answer.suspend")
 	for _, k := range sectionKeys {
 		keys = append(keys, k)
 	}
