@@ -320,6 +320,7 @@ var pageExamples = map[string]pageExample{
 	"POST /campaigns/{id}/declare": {path: func(h *harness) string { return fmt.Sprintf("/campaigns/%d/declare", h.campaign(registry.Declaration)) },
 		form: formOf("other_name", "旧项目群", "other_platform", "wechat")},
 	"GET /statement-templates":  {},
+	"GET /dashboard":            {},
 	"POST /statement-templates": {form: formOf("text_zh", "承诺书第二版", "text_en", "Statement, version 2")},
 	"GET /alerts":               {},
 	"GET /alerts/{id}":          {path: idPath("/alerts/%d", (*harness).alert)},

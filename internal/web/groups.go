@@ -105,6 +105,12 @@ func (s *Server) groupPage(r *http.Request, id int64, sign, bind *Form) (*groupP
 
 // perDay charts how many items fell on each of the last activityDays days.
 func (s *Server) perDay(items []review.Alert, at func(review.Alert) time.Time, title string) template.HTML {
+	return chart.Bar(s.dayCounts(items, at), chart.Options{Title: title, Width: 960, Height: 220})
+}
+
+// dayCounts counts the items on each of the last activityDays days, in the
+// console's zone, oldest first.
+func (s *Server) dayCounts(items []review.Alert, at func(review.Alert) time.Time) []chart.Point {
 	now := s.Now().In(s.Location)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.Location)
 	counts := make([]float64, activityDays)
@@ -120,7 +126,7 @@ func (s *Server) perDay(items []review.Alert, at func(review.Alert) time.Time, t
 		day := today.AddDate(0, 0, i-activityDays+1)
 		pts[i] = chart.Point{Label: day.Format("01-02"), Value: counts[i]}
 	}
-	return chart.Bar(pts, chart.Options{Title: title, Width: 960, Height: 220})
+	return pts
 }
 
 func (s *Server) group(w http.ResponseWriter, r *http.Request) error {

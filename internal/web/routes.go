@@ -29,7 +29,7 @@ const (
 	secNone section = iota
 	// secWork: home, and later my groups, applications, approvals.
 	secWork
-	// secOversight: later alerts, cases, archive search, dashboard.
+	// secOversight: dashboard, alerts, cases, statement templates, later archive search.
 	secOversight
 	// secAdmin: users, org units, API tokens, audit trail (later connectors, settings).
 	secAdmin
@@ -79,8 +79,9 @@ func (s *Server) routes() []page {
 		{"GET", "/campaigns/{id}", asAPI("GET /api/v1/campaigns/{id}/tasks"), s.campaign, nav{}},
 		{"POST", "/campaigns/{id}/recertify", asAPI("POST /api/v1/campaigns/{id}/recertifications"), s.recertify, nav{}},
 		{"POST", "/campaigns/{id}/declare", asAPI("POST /api/v1/campaigns/{id}/declarations"), s.declare, nav{}},
-		{"GET", "/statement-templates", asAPI("POST /api/v1/statement-templates"), s.statementTemplates, nav{"nav.templates", secOversight}},
-		{"POST", "/statement-templates", asAPI("POST /api/v1/statement-templates"), s.publishTemplate, nav{}},
+		// The dashboard shows the register and the alert figures together:
+		// the roles that read both (not admin, who reads no alerts).
+		{"GET", "/dashboard", httpapi.Roles(SecurityOfficer, Auditor), s.dashboard, nav{"nav.dashboard", secOversight}},
 
 		// Review. Reading the messages around an alert is a POST: it is audited.
 		{"GET", "/alerts", asAPI("GET /api/v1/alerts"), s.alerts, nav{"nav.alerts", secOversight}},
@@ -94,6 +95,9 @@ func (s *Server) routes() []page {
 		{"POST", "/cases/{id}/notes", asAPI("POST /api/v1/cases/{id}/notes"), s.caseAction(addNote, "body", "note_added"), nav{}},
 		{"POST", "/cases/{id}/assign", asAPI("POST /api/v1/cases/{id}/assign"), s.caseAction(assignCase, "assignee", "assigned"), nav{}},
 		{"POST", "/cases/{id}/close", asAPI("POST /api/v1/cases/{id}/close"), s.caseAction(closeCase, "resolution", "case_closed"), nav{}},
+		// Statement templates: security officers publish new versions.
+		{"GET", "/statement-templates", asAPI("POST /api/v1/statement-templates"), s.statementTemplates, nav{"nav.templates", secOversight}},
+		{"POST", "/statement-templates", asAPI("POST /api/v1/statement-templates"), s.publishTemplate, nav{}},
 
 		{"GET", "/users", asAPI("GET /api/v1/users"), s.users, nav{"nav.users", secAdmin}},
 		{"GET", "/users/new", asAPI("POST /api/v1/users"), s.newUser, nav{}},

@@ -125,6 +125,10 @@ func samples(l i18n.Lang) []view {
 			Declared: []registry.DeclaredGroup{{GroupID: 7, Name: "财务群", DeclaredAt: at}, {Name: "旧群<i>", Platform: "wechat", ApplicationID: 4, DeclaredAt: at}}}},
 		&templatesPage{Layout: lay, Form: withErr, Templates: []registry.Template{{Version: 2, TextZh: "承诺<b>", TextEn: "I <i>", PublishedAt: at, PublishedBy: "so"}}},
 		&templatesPage{Layout: lay, Form: newForm(nil)},
+		&dashboardPage{Layout: lay, GroupsByStatus: chart.Bar([]chart.Point{{Label: "active", Value: 3}}, chart.Options{}), GroupTotal: 3,
+			Pending: []registry.Application{*app}, Overdue: []registry.Recert{{CampaignID: 1, GroupID: 7, GroupName: "财务<b>群", Responsible: "li.wei"}},
+			OverdueDeadline: map[int64]time.Time{1: at}, OpenAlerts: 2, AlertCharts: []categoryChart{{Category: "transfer", Total: 2, Chart: chart.Line(nil, chart.Options{})}}},
+		&dashboardPage{Layout: lay},
 		&casePage{Layout: lay, Case: &review.Case{ID: 2, Status: "closed", ClosedAt: &at, Resolution: "done"}, Form: newForm(nil)},
 	}
 }
@@ -182,7 +186,7 @@ func TestMessageKeysExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyRE := regexp.MustCompile(`"((?:app|nav|lang|common|role|scope|err|error|login|home|profile|users|user|org_units|tokens|audit|done|apply|applications|application|approvals|groups|group|alerts|alert|cases|case|status|level|platform|category|severity|disposition|decision|detail|task|campaign|templates)\.[a-z_.-]+)"`)
+	keyRE := regexp.MustCompile(`"((?:app|nav|lang|common|role|scope|err|error|login|home|profile|users|user|org_units|tokens|audit|done|apply|applications|application|approvals|groups|group|alerts|alert|cases|case|status|level|platform|category|severity|disposition|decision|detail|task|campaign|templates|dashboard)\.[a-z_.-]+)"`)
 	var keys []string
 	fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
