@@ -38,6 +38,9 @@ func (*dashboardPage) template() string { return "dashboard" }
 // work, not a chart to read.
 const dashboardAlerts = 500
 
+// overdueDays is how long a re-certification left to its default stays on the dashboard.
+const overdueDays = 90
+
 func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	ctx, st := r.Context(), stateOf(r)
 	t := func(key string, args ...any) string { return s.msgs.T(st.lang, key, args...) }
@@ -56,7 +59,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 		pts = append(pts, chart.Point{Label: t("status." + x), Value: float64(counts[x])})
 	}
 	p.GroupTotal = len(gs)
-	p.GroupsByStatus = chart.Bar(pts, chart.Options{Title: t("dashboard.groups_by_status"), Width: 560, Height: 240})
+	p.GroupsByStatus = chart.Bar(pts, chart.Options{Title: t("dashboard.groups_by_status"), Width: 380, Height: 230, Counts: true})
 
 	if p.Pending, err = s.Registry.ListApplications(ctx, st.p, registry.ApplicationFilter{Status: registry.Submitted}); err != nil {
 		return err
@@ -67,9 +70,11 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	// Overdue: unanswered past the deadline of an open campaign, or left to
+	// the default decision by a campaign closed in the last overdueDays.
 	now := s.Now()
 	for _, c := range cs {
-		if c.Kind != registry.Recertification || c.ClosedAt != nil || !now.After(c.Deadline) {
+		if c.Kind != registry.Recertification || !now.After(c.Deadline) || c.ClosedAt != nil && now.Sub(*c.ClosedAt) > overdueDays*24*time.Hour {
 			continue
 		}
 		res, err := s.Registry.CampaignResults(ctx, c.ID)
@@ -77,7 +82,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 		for _, rc := range res.Recerts {
-			if rc.Decision == "" {
+			if rc.Decision == "" || rc.Defaulted {
 				p.Overdue = append(p.Overdue, rc)
 				p.OverdueDeadline[c.ID] = c.Deadline
 			}
@@ -115,5 +120,5 @@ func since(a registry.Application) time.Time {
 // perDayLine is perDay as a small line chart, for one series among several.
 func (s *Server) perDayLine(items []review.Alert, title string) template.HTML {
 	pts := s.dayCounts(items, func(a review.Alert) time.Time { return a.FirstSeen })
-	return chart.Line(pts, chart.Options{Title: title, Width: 420, Height: 160})
+	return chart.Line(pts, chart.Options{Title: title, Width: 340, Height: 150, Counts: true})
 }

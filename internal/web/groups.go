@@ -105,7 +105,7 @@ func (s *Server) groupPage(r *http.Request, id int64, sign, bind *Form) (*groupP
 
 // perDay charts how many items fell on each of the last activityDays days.
 func (s *Server) perDay(items []review.Alert, at func(review.Alert) time.Time, title string) template.HTML {
-	return chart.Bar(s.dayCounts(items, at), chart.Options{Title: title, Width: 960, Height: 220})
+	return chart.Bar(s.dayCounts(items, at), chart.Options{Title: title, Width: 960, Height: 220, Counts: true})
 }
 
 // dayCounts counts the items on each of the last activityDays days, in the

@@ -126,7 +126,7 @@ func samples(l i18n.Lang) []view {
 		&templatesPage{Layout: lay, Form: withErr, Templates: []registry.Template{{Version: 2, TextZh: "承诺<b>", TextEn: "I <i>", PublishedAt: at, PublishedBy: "so"}}},
 		&templatesPage{Layout: lay, Form: newForm(nil)},
 		&dashboardPage{Layout: lay, GroupsByStatus: chart.Bar([]chart.Point{{Label: "active", Value: 3}}, chart.Options{}), GroupTotal: 3,
-			Pending: []registry.Application{*app}, Overdue: []registry.Recert{{CampaignID: 1, GroupID: 7, GroupName: "财务<b>群", Responsible: "li.wei"}},
+			Pending: []registry.Application{*app}, Overdue: []registry.Recert{{CampaignID: 1, GroupID: 7, GroupName: "财务<b>群", Responsible: "li.wei"}, {CampaignID: 1, GroupID: 8, GroupName: "x", Decision: "suspend", Defaulted: true}},
 			OverdueDeadline: map[int64]time.Time{1: at}, OpenAlerts: 2, AlertCharts: []categoryChart{{Category: "transfer", Total: 2, Chart: chart.Line(nil, chart.Options{})}}},
 		&dashboardPage{Layout: lay},
 		&casePage{Layout: lay, Case: &review.Case{ID: 2, Status: "closed", ClosedAt: &at, Resolution: "done"}, Form: newForm(nil)},

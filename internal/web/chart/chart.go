@@ -23,6 +23,9 @@ type Options struct {
 	Width, Height int
 	Title         string
 	Format        func(float64) string
+	// Counts says the values are counts: the gridlines then fall on whole
+	// numbers, so no axis reads 0.25 of an alert.
+	Counts bool
 }
 
 func (o *Options) defaults() {
@@ -47,7 +50,7 @@ func Bar(points []Point, o Options) template.HTML {
 	o.defaults()
 	var b strings.Builder
 	open(&b, o, "bar")
-	max := niceMax(points)
+	max := o.max(points)
 	axis(&b, o, max)
 	pw, ph := plot(o)
 	if n := len(points); n > 0 {
@@ -76,7 +79,7 @@ func Line(points []Point, o Options) template.HTML {
 	o.defaults()
 	var b strings.Builder
 	open(&b, o, "line")
-	max := niceMax(points)
+	max := o.max(points)
 	axis(&b, o, max)
 	pw, ph := plot(o)
 	n := len(points)
@@ -183,3 +186,28 @@ func niceMax(points []Point) float64 {
 func f(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 func esc(s string) string { return template.HTMLEscapeString(s) }
+
+// max is the top of the value axis: niceMax, or for counts the smallest
+// multiple of four whole steps (themselves round once above ten) that holds
+// the largest value.
+func (o *Options) max(points []Point) float64 {
+	m := niceMax(points)
+	if !o.Counts || m == 0 {
+		return m
+	}
+	top := 0.0
+	for _, p := range points {
+		top = math.Max(top, p.Value)
+	}
+	step := math.Ceil(top / 4)
+	if step > 10 {
+		e := math.Pow(10, math.Floor(math.Log10(step)))
+		for _, s := range []float64{1, 2, 2.5, 5, 10} {
+			if step <= s*e {
+				step = s * e
+				break
+			}
+		}
+	}
+	return 4 * math.Max(step, 1)
+}
