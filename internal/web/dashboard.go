@@ -59,7 +59,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 		pts = append(pts, chart.Point{Label: t("status." + x), Value: float64(counts[x])})
 	}
 	p.GroupTotal = len(gs)
-	p.GroupsByStatus = chart.Bar(pts, chart.Options{Title: t("dashboard.groups_by_status"), Width: 380, Height: 230, Counts: true})
+	p.GroupsByStatus = chart.Bar(pts, chart.Options{Title: t("dashboard.groups_by_status"), Width: 440, Height: 250, Counts: true})
 
 	if p.Pending, err = s.Registry.ListApplications(ctx, st.p, registry.ApplicationFilter{Status: registry.Submitted}); err != nil {
 		return err
