@@ -170,6 +170,7 @@ func TestConsoleFlowsInBrowser(t *testing.T) {
 			if !b.eval(`document.querySelector('#statement-text').lang === "` + lang + `"`) {
 				t.Error("the statement is not in the user's language")
 			}
+			b.shot("group-statement")
 			groupPath := b.eval(`location.pathname.startsWith("/groups/")`)
 			if !groupPath {
 				t.Fatal("not on a group page")

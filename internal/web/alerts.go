@@ -112,6 +112,9 @@ func (s *Server) details(l i18n.Lang, d map[string]any) []detailRow {
 		case float64:
 			val = strconv.FormatFloat(x, 'f', -1, 64)
 		}
+		if s.msgs.Has(l, "detail.value."+val) {
+			val = s.msgs.T(l, "detail.value."+val) // kinds and reasons the detectors name in English
+		}
 		if strings.HasSuffix(k, "_yuan") {
 			if fen, ok := parseYuan(val); ok {
 				val = i18n.Yuan(l, fen)
