@@ -92,6 +92,22 @@ func TestDemo(t *testing.T) {
 			b.do(chromedp.Click(chromedp.CSS(".alert-table a")))
 			b.do(chromedp.WaitVisible(chromedp.CSS("#alert-detail")))
 			b.shot("demo-alert")
+			b.open("/groups?all=1")
+			b.do(chromedp.Click(chromedp.CSS("#groups-table tbody tr:nth-child(2) a")))
+			b.do(chromedp.WaitVisible(chromedp.CSS("#group-alerts")))
+			b.shot("demo-group")
+			for _, u := range []struct{ name, path, shot string }{{"shen.he", "/cases", "demo-cases"}, {"zhang.wei", "/", "demo-member-home"}} {
+				b.submit("#sign-out")
+				b.fill("#f-username", u.name)
+				b.fill("#f-password", demoPassword)
+				b.submit("#sign-in")
+				b.do(chromedp.WaitVisible(chromedp.CSS("#my-tasks")))
+				b.open(u.path)
+				b.shot(u.shot)
+			}
+			b.do(chromedp.Click(chromedp.CSS("#my-tasks a")))
+			b.do(chromedp.WaitVisible(chromedp.CSS("h1")))
+			b.shot("demo-task")
 		}
 	})
 }
