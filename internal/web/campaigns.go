@@ -53,6 +53,19 @@ func (s *Server) tasks(r *http.Request) ([]task, error) {
 			out = append(out, task{Label: t("task.approvals", len(as)), Link: "/approvals"})
 		}
 	}
+	mine, err := s.Registry.ListApplications(ctx, st.p, registry.ApplicationFilter{Applicant: st.p.User.Username})
+	if err != nil {
+		return nil, err
+	}
+	for _, a := range mine {
+		link := "/applications/" + strconv.FormatInt(a.ID, 10) + "/edit"
+		switch a.Status {
+		case registry.Rejected:
+			out = append(out, task{Label: t("task.resubmit", a.Name), Link: link})
+		case registry.Draft:
+			out = append(out, task{Label: t("task.complete", a.Name), Link: link})
+		}
+	}
 	gs, err := s.Registry.ListGroups(ctx, st.p, registry.GroupFilter{Person: st.p.User.Username})
 	if err != nil {
 		return nil, err
