@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/store/postgres"
@@ -20,6 +21,7 @@ import (
 type DB interface {
 	account.Store
 	audit.Store
+	archive.Store
 
 	Tx(ctx context.Context, fn func(DB) error) error
 	Migrate(ctx context.Context) (int, error)

@@ -1,0 +1,232 @@
+// Package archive is the append-only, hash-chained archive of captured
+// messages: ingest with dedupe and quarantine, search, retention with
+// tombstones, legal holds and e-discovery export.
+//
+// Each archived message carries the SHA-256 of its content (ContentHash) and a
+// chain hash over (seq, previous hash, content hash). A purge drops content
+// but keeps both hashes, so the chain still verifies; a recall is kept apart
+// from the hashed content (the original message never changes).
+package archive
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"hash"
+	"strconv"
+	"time"
+
+	"charter/internal/audit"
+	"charter/internal/capture"
+)
+
+// Stored is a message as the archive keeps it.
+type Stored struct {
+	capture.Message
+	ID          int64     // archive sequence number, also the chain position
+	GroupID     int64     // registered group; 0 when the room is not registered
+	User        string    // resolved Charter username of the sender; "" when unknown
+	CapturedAt  time.Time // when the archive took it
+	ContentHash string
+	PrevHash    string
+	Hash        string
+
+	// Kept outside the hashed content: they change after capture.
+	Recalled   bool
+	RecalledAt *time.Time
+	PurgedAt   *time.Time
+
+	// Duplicate is set by AppendMessages when (platform, source_id) was already archived.
+	Duplicate bool
+}
+
+// Store keeps the archive. Methods that write run inside the caller's
+// transaction.
+type Store interface {
+	// AppendMessages links each message not yet archived to the chain and
+	// stores it with its search index entry; a message whose (platform,
+	// source_id) is already archived gets Duplicate set instead.
+	AppendMessages(ctx context.Context, ms []*Stored) error
+	ArchiveHead(ctx context.Context) (seq int64, hash string, err error)
+	// WalkArchive calls fn on every message in chain order, tombstones included.
+	WalkArchive(ctx context.Context, fn func(*Stored) error) error
+	SearchMessages(ctx context.Context, q Query) ([]Stored, error)
+
+	AddQuarantine(ctx context.Context, q *QuarantineItem) error
+	QuarantineItems(ctx context.Context, f QuarantineFilter) ([]QuarantineItem, error)
+	QuarantineItem(ctx context.Context, id int64) (*QuarantineItem, error)
+	ResolveQuarantine(ctx context.Context, id int64, at time.Time, messageID int64) error
+
+	PullCursor(ctx context.Context, corp, source string) (int64, error)
+	SavePullCursor(ctx context.Context, corp, source string, seq int64, at time.Time) error
+
+	CreateLegalHold(ctx context.Context, h *LegalHold) error
+	LegalHolds(ctx context.Context, activeOnly bool) ([]LegalHold, error)
+	ReleaseLegalHold(ctx context.Context, id int64, at time.Time, by string) error
+
+	// PurgeCandidates lists live messages sent before `before` with id >
+	// afterID, in id order; only ID, GroupID, User and SentAt are filled.
+	PurgeCandidates(ctx context.Context, before time.Time, afterID int64, limit int) ([]Stored, error)
+	// Tombstone drops the content of the messages and their index entries,
+	// keeping their hashes.
+	Tombstone(ctx context.Context, ids []int64, at time.Time) error
+}
+
+// TxStore is what a transaction sees: the archive plus the audit trail.
+type TxStore interface {
+	Store
+	AppendAudit(ctx context.Context, e *audit.Event) error
+}
+
+// Resolver maps platform rooms to registered groups and sender handles to
+// Charter users. The registry provides the real one.
+type Resolver interface {
+	ResolveRoom(ctx context.Context, platform, roomID string) (groupID int64, ok bool, err error)
+	ResolveSender(ctx context.Context, platform, handle string) (username string, ok bool, err error)
+}
+
+// Unresolved is the resolver backed by nothing: every room is unregistered
+// and every sender unknown. It is used until the registry is wired in.
+type Unresolved struct{}
+
+func (Unresolved) ResolveRoom(context.Context, string, string) (int64, bool, error) { return 0, false, nil }
+func (Unresolved) ResolveSender(context.Context, string, string) (string, bool, error) {
+	return "", false, nil
+}
+
+// Groups answers what the archive needs to know about registered groups:
+// whether a group id given to an import exists, and each group's
+// confidentiality level for retention. The registry provides the real one.
+type Groups interface {
+	GroupExists(ctx context.Context, id int64) (bool, error)
+	// GroupLevel returns "public", "internal" or "sensitive"; ok is false
+	// for an unknown group.
+	GroupLevel(ctx context.Context, id int64) (level string, ok bool, err error)
+}
+
+// AnyGroup is the Groups used until the registry is wired in: every positive
+// id exists and its level is unknown (so retention treats it as sensitive,
+// the longest period).
+type AnyGroup struct{}
+
+func (AnyGroup) GroupExists(_ context.Context, id int64) (bool, error) { return id > 0, nil }
+func (AnyGroup) GroupLevel(context.Context, int64) (string, bool, error) {
+	return "", false, nil
+}
+
+// Observer sees every batch of newly archived messages right after it is
+// committed and before the ingest call answers; detection plugs in here.
+type Observer func(ctx context.Context, batch []Stored)
+
+// Seal places m after (prevSeq, prevHash): it fixes times to microseconds
+// (PostgreSQL keeps no more) and sets ID, ContentHash, PrevHash and Hash.
+func Seal(m *Stored, prevSeq int64, prevHash string) {
+	m.SentAt = m.SentAt.UTC().Truncate(time.Microsecond)
+	m.CapturedAt = m.CapturedAt.UTC().Truncate(time.Microsecond)
+	m.ID = prevSeq + 1
+	m.PrevHash = prevHash
+	m.ContentHash = ContentHash(m)
+	m.Hash = chainHash(m.ID, m.PrevHash, m.ContentHash)
+}
+
+// AttachmentsJSON is the stored (and hashed) form of the attachments: ""
+// when there are none.
+func AttachmentsJSON(as []capture.Attachment) string {
+	if len(as) == 0 {
+		return ""
+	}
+	b, _ := json.Marshal(as)
+	return string(b)
+}
+
+// ContentHash is the SHA-256 of a length-prefixed encoding of everything
+// captured about a message: no field can bleed into its neighbour.
+func ContentHash(m *Stored) string {
+	h := sha256.New()
+	var n [binary.MaxVarintLen64]byte
+	put := func(s string) {
+		k := binary.PutUvarint(n[:], uint64(len(s)))
+		h.Write(n[:k])
+		h.Write([]byte(s))
+	}
+	put("charter-archive-1")
+	put(m.Platform)
+	put(m.SourceID)
+	put(m.RoomID)
+	put(m.Sender)
+	put(m.SentAt.UTC().Format(time.RFC3339Nano))
+	put(string(m.Kind))
+	put(m.Text)
+	put(AttachmentsJSON(m.Attachments))
+	if t := m.Transfer; t != nil {
+		put(strconv.FormatInt(t.AmountFen, 10))
+		put(strconv.Itoa(t.Count))
+		put(t.Type)
+	} else {
+		put("-")
+	}
+	put(m.Recalls)
+	putBytes(h, n[:], m.Raw)
+	put(strconv.FormatInt(m.GroupID, 10))
+	put(m.User)
+	put(m.CapturedAt.UTC().Format(time.RFC3339Nano))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func putBytes(h hash.Hash, n []byte, b []byte) {
+	k := binary.PutUvarint(n, uint64(len(b)))
+	h.Write(n[:k])
+	h.Write(b)
+}
+
+func chainHash(seq int64, prev, content string) string {
+	sum := sha256.Sum256([]byte(strconv.FormatInt(seq, 10) + "\x00" + prev + "\x00" + content))
+	return hex.EncodeToString(sum[:])
+}
+
+// VerifyResult counts what Verify checked.
+type VerifyResult struct {
+	Messages   int64
+	Tombstones int64
+}
+
+// Verify walks the archive chain and returns an *audit.BrokenLink (chain
+// "archive") at the first message altered, removed or inserted. A tombstone's
+// content is gone, so only its link is checked.
+func Verify(ctx context.Context, s Store) (VerifyResult, error) {
+	var res VerifyResult
+	headSeq, headHash, err := s.ArchiveHead(ctx)
+	if err != nil {
+		return res, err
+	}
+	var prevSeq int64
+	prevHash := ""
+	err = s.WalkArchive(ctx, func(m *Stored) error {
+		switch {
+		case m.ID != prevSeq+1:
+			return &audit.BrokenLink{Chain: "archive", Seq: prevSeq + 1, Reason: fmt.Sprintf("message missing (next stored is %d)", m.ID)}
+		case m.PrevHash != prevHash:
+			return &audit.BrokenLink{Chain: "archive", Seq: m.ID, Reason: "previous-hash link does not match"}
+		case chainHash(m.ID, m.PrevHash, m.ContentHash) != m.Hash:
+			return &audit.BrokenLink{Chain: "archive", Seq: m.ID, Reason: "content hash does not match its link (altered)"}
+		case m.PurgedAt == nil && ContentHash(m) != m.ContentHash:
+			return &audit.BrokenLink{Chain: "archive", Seq: m.ID, Reason: "content does not match its hash (altered)"}
+		}
+		res.Messages++
+		if m.PurgedAt != nil {
+			res.Tombstones++
+		}
+		prevSeq, prevHash = m.ID, m.Hash
+		return nil
+	})
+	if err != nil {
+		return res, err
+	}
+	if prevSeq != headSeq || prevHash != headHash {
+		return res, &audit.BrokenLink{Chain: "archive", Seq: prevSeq + 1, Reason: fmt.Sprintf("chain ends at %d but the head records %d (messages removed at the end)", prevSeq, headSeq)}
+	}
+	return res, nil
+}

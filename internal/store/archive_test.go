@@ -1,0 +1,271 @@
+package store_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"charter/internal/archive"
+	"charter/internal/audit"
+	"charter/internal/capture"
+	"charter/internal/capture/wecom"
+	"charter/internal/errs"
+	"charter/internal/store"
+	"charter/internal/store/storetest"
+)
+
+type fixedResolver struct{}
+
+func (fixedResolver) ResolveRoom(_ context.Context, platform, room string) (int64, bool, error) {
+	if room == "room-finance" {
+		return 7, true, nil
+	}
+	return 0, false, nil
+}
+
+func (fixedResolver) ResolveSender(_ context.Context, platform, handle string) (string, bool, error) {
+	if handle == "zhangsan" {
+		return "zhang.san", true, nil
+	}
+	return "", false, nil
+}
+
+func archiveService(db store.DB, now func() time.Time) *archive.Service {
+	s := archive.NewService(db, store.TxFor[archive.TxStore](db), now)
+	s.Resolver = fixedResolver{}
+	s.ChunkSize = 3 // several chunks even in a small test
+	return s
+}
+
+func ndjsonLine(id, room, sender string, at time.Time, kind, text string, extra string) string {
+	return fmt.Sprintf(`{"platform":"wecom","source_id":%q,"room_id":%q,"sender":%q,"sent_at":%q,"kind":%q,"text":%q%s}`,
+		id, room, sender, at.UTC().Format(time.RFC3339), kind, text, extra)
+}
+
+func TestArchive(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+		svc := archiveService(db, func() time.Time { return now })
+		var observed []archive.Stored
+		svc.Observe(func(_ context.Context, b []archive.Stored) { observed = append(observed, b...) })
+
+		old := now.AddDate(-2, 0, 0)
+		lines := []string{
+			ndjsonLine("m1", "room-finance", "zhangsan", now.Add(-time.Hour), "text", "这是机密文件，请勿外传", ""),
+			ndjsonLine("m2", "room-finance", "lisi", now.Add(-50*time.Minute), "text", "The quarterly Budget is attached", `,"attachments":[{"name":"budget.xlsx","size":1024}]`),
+			`{"platform":"wecom","source_id":"bad"`, // line 3: malformed
+			ndjsonLine("m3", "room-x", "wangwu", now.Add(-40*time.Minute), "red_envelope", "恭喜发财", `,"transfer":{"amount_fen":20000,"count":5,"type":"group"}`),
+			ndjsonLine("m1", "room-finance", "zhangsan", now.Add(-time.Hour), "text", "这是机密文件，请勿外传", ""), // duplicate
+			ndjsonLine("m4", "room-finance", "zhangsan", now.Add(-30*time.Minute), "revoke", "", `,"recalls":"m1"`),
+			ndjsonLine("m5", "room-unreg", "zhaoliu", old, "text", "旧的机密消息 old secret", ""),
+			ndjsonLine("m6", "room-finance", "zhangsan", old, "text", "旧的内部消息 under hold", ""),
+		}
+		res, err := svc.Ingest(ctx, strings.NewReader(strings.Join(lines, "\n")+"\n"), archive.Batch{Format: "ndjson", Source: "test"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Accepted != 6 || res.Duplicates != 1 || len(res.Rejected) != 1 || res.Rejected[0].Line != 3 || res.Rejected[0].QuarantineID == 0 {
+			t.Fatalf("ingest result: %+v", res)
+		}
+		if len(observed) != 6 || observed[0].GroupID != 7 || observed[0].User != "zhang.san" || observed[2].GroupID != 0 {
+			t.Fatalf("observed: %+v", observed)
+		}
+		// The same batch again: all duplicates, nothing new.
+		res, err = svc.Ingest(ctx, strings.NewReader(lines[0]+"\n"+lines[1]+"\n"), archive.Batch{Format: "ndjson"}, nil)
+		if err != nil || res.Accepted != 0 || res.Duplicates != 2 {
+			t.Fatalf("re-ingest: %v %+v", err, res)
+		}
+
+		search := func(q archive.Query) []archive.Stored {
+			t.Helper()
+			got, _, err := svc.Search(ctx, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return got
+		}
+		ids := func(ms []archive.Stored) string {
+			var s []string
+			for _, m := range ms {
+				s = append(s, m.SourceID)
+			}
+			return strings.Join(s, ",")
+		}
+		if got := search(archive.Query{Text: "机密"}); ids(got) != "m5,m1" || !got[1].Recalled || got[1].Text == "" {
+			t.Fatalf("search 机密: %s %+v", ids(got), got)
+		}
+		if got := search(archive.Query{Text: "budget"}); ids(got) != "m2" || len(got[0].Attachments) != 1 {
+			t.Fatalf("search budget: %s", ids(got))
+		}
+		if got := search(archive.Query{Text: "机密文件"}); ids(got) != "m1" {
+			t.Fatalf("search 机密文件: %s", ids(got))
+		}
+		if got := search(archive.Query{Text: "密文"}); ids(got) != "m1" {
+			t.Fatalf("search 密文: %s", ids(got))
+		}
+		if got := search(archive.Query{Text: "密外"}); ids(got) != "" {
+			t.Fatalf("search across punctuation: %s", ids(got))
+		}
+		if got := search(archive.Query{Text: "机密", GroupID: 7}); ids(got) != "m1" {
+			t.Fatalf("search with group: %s", ids(got))
+		}
+		if got := search(archive.Query{Sender: "zhang.san"}); ids(got) != "m6,m4,m1" {
+			t.Fatalf("search by user: %s", ids(got))
+		}
+		if got := search(archive.Query{Kind: "red_envelope"}); ids(got) != "m3" || got[0].Transfer.AmountFen != 20000 {
+			t.Fatalf("search by kind: %s", ids(got))
+		}
+		if got := search(archive.Query{From: now.Add(-55 * time.Minute), To: now}); ids(got) != "m4,m3,m2" {
+			t.Fatalf("search by time: %s", ids(got))
+		}
+		// Pagination walks everything once.
+		page, next, err := svc.Search(ctx, archive.Query{Limit: 4})
+		if err != nil || len(page) != 4 || next == "" {
+			t.Fatalf("page 1: %v %d %q", err, len(page), next)
+		}
+		before, _ := archive.ParseCursor(next)
+		page2, next2, err := svc.Search(ctx, archive.Query{Limit: 4, Before: before})
+		if err != nil || len(page2) != 2 || next2 != "" || page2[0].ID >= page[3].ID {
+			t.Fatalf("page 2: %v %d %q", err, len(page2), next2)
+		}
+		es, _ := db.AuditEvents(ctx, audit.Filter{Action: "message.search", Limit: 100})
+		if len(es) < 10 || !strings.Contains(es[len(es)-1].Summary, `"q":"机密"`) {
+			t.Fatalf("search audit: %d %+v", len(es), es)
+		}
+
+		// Quarantine: listed, reprocessed with corrected content, not twice.
+		qs, err := svc.Quarantine(ctx, archive.QuarantineFilter{Open: true})
+		if err != nil || len(qs) != 1 || qs[0].Line != 3 || string(qs[0].Raw) != lines[2] {
+			t.Fatalf("quarantine: %v %+v", err, qs)
+		}
+		if _, _, err := svc.Reprocess(ctx, qs[0].ID, nil, ""); !errs.Is(err, errs.Invalid) {
+			t.Fatalf("reprocess unchanged: %v", err)
+		}
+		fixed := ndjsonLine("bad", "room-finance", "zhangsan", now.Add(-10*time.Minute), "text", "corrected line", "")
+		r, _, err := svc.Reprocess(ctx, qs[0].ID, []byte(fixed), "")
+		if err != nil || r.Accepted != 1 {
+			t.Fatalf("reprocess: %v %+v", err, r)
+		}
+		if _, _, err := svc.Reprocess(ctx, qs[0].ID, []byte(fixed), ""); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("reprocess twice: %v", err)
+		}
+		if qs, _ := svc.Quarantine(ctx, archive.QuarantineFilter{Open: true}); len(qs) != 0 {
+			t.Fatalf("open quarantine after reprocess: %+v", qs)
+		}
+
+		// The chain verifies; a hold protects m6 from the purge; m5 becomes a tombstone.
+		if n, err := archive.Verify(ctx, db); err != nil || n.Messages != 7 {
+			t.Fatalf("verify: %v %+v", err, n)
+		}
+		hold, err := svc.PlaceHold(ctx, archive.LegalHold{User: "zhang.san", Reason: "investigation 2026-17"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc.Retention.Sensitive = 365 * 24 * time.Hour // m6's group level is unknown: sensitive
+		pr, err := svc.Purge(ctx)
+		if err != nil || pr.Tombstoned != 1 || pr.Held != 1 {
+			t.Fatalf("purge: %v %+v", err, pr)
+		}
+		if got := search(archive.Query{Text: "机密"}); ids(got) != "m1" {
+			t.Fatalf("search after purge: %s", ids(got))
+		}
+		if got := search(archive.Query{Text: "hold"}); ids(got) != "m6" {
+			t.Fatalf("held message: %s", ids(got))
+		}
+		if n, err := archive.Verify(ctx, db); err != nil || n.Tombstones != 1 {
+			t.Fatalf("verify after purge: %v %+v", err, n)
+		}
+		// A purged message delivered again stays a duplicate.
+		if res, err := svc.Ingest(ctx, strings.NewReader(lines[6]), archive.Batch{Format: "ndjson"}, nil); err != nil || res.Duplicates != 1 {
+			t.Fatalf("re-ingest purged: %v %+v", err, res)
+		}
+		if _, err := svc.ReleaseHold(ctx, hold.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.ReleaseHold(ctx, hold.ID); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("release twice: %v", err)
+		}
+		if pr, err := svc.Purge(ctx); err != nil || pr.Tombstoned != 1 {
+			t.Fatalf("purge after release: %v %+v", err, pr)
+		}
+
+		// Tampering is named at the altered message.
+		if err := db.Exec(ctx, "UPDATE messages SET text = 'nothing to see' WHERE id = 2"); err != nil {
+			t.Fatal(err)
+		}
+		var bl *audit.BrokenLink
+		if _, err := archive.Verify(ctx, db); !errors.As(err, &bl) || bl.Chain != "archive" || bl.Seq != 2 {
+			t.Fatalf("verify after tampering: %v", err)
+		}
+	})
+}
+
+func TestIngestRefusesPersonalExportWithoutGroup(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	svc := archiveService(db, time.Now)
+	_, err := svc.Ingest(context.Background(), strings.NewReader(""), archive.Batch{Format: "chatlog"}, nil)
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), "group") {
+		t.Fatalf("chatlog without group: %v", err)
+	}
+}
+
+// fakeSource serves seqs 1..n in order.
+type fakeSource struct{ items []wecom.ChatData }
+
+func (f *fakeSource) GetChatData(seq int64, limit int) ([]wecom.ChatData, error) {
+	var out []wecom.ChatData
+	for _, it := range f.items {
+		if it.Seq > seq && len(out) < limit {
+			out = append(out, it)
+		}
+	}
+	return out, nil
+}
+
+func TestPullCursor(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		svc := archiveService(db, time.Now)
+		c := &archive.PullCursor{Store: db, Ctx: ctx, Corp: "corp1", Source: "default"}
+		if seq, err := c.Load(); err != nil || seq != 0 {
+			t.Fatalf("fresh cursor: %v %d", err, seq)
+		}
+		// The sink saves the cursor with the batch, in one transaction.
+		sink := svc.WeComSink("corp1", "default")
+		batch := []wecom.Item{
+			{Seq: 11, MsgID: "a", Record: capture.Record{Msg: &capture.Message{Platform: "wecom", SourceID: "a", RoomID: "r", Sender: "s", SentAt: time.Now(), Kind: capture.KindText, Text: "hi"}}},
+			{Seq: 12, MsgID: "b", Record: capture.Record{Err: errs.Field("msgtype", "unknown"), Raw: []byte(`{"msgid":"b"}`)}},
+		}
+		if err := sink(ctx, 12, batch); err != nil {
+			t.Fatal(err)
+		}
+		if seq, err := c.Load(); err != nil || seq != 12 {
+			t.Fatalf("cursor after sink: %v %d", err, seq)
+		}
+		// A second corp/source is independent; Save moves only its own.
+		other := &archive.PullCursor{Store: db, Ctx: ctx, Corp: "corp1", Source: "backup"}
+		if err := other.Save(5); err != nil {
+			t.Fatal(err)
+		}
+		if seq, _ := c.Load(); seq != 12 {
+			t.Fatalf("cursor moved by another source: %d", seq)
+		}
+		qs, _ := svc.Quarantine(ctx, archive.QuarantineFilter{})
+		if len(qs) != 1 || qs[0].Line != 12 {
+			t.Fatalf("pulled reject quarantined: %+v", qs)
+		}
+		// A sink that fails leaves the cursor where it was (no gap).
+		failing := func(ctx context.Context, last int64, b []wecom.Item) error { return errors.New("disk full") }
+		p := &wecom.Puller{Source: &fakeSource{items: []wecom.ChatData{{Seq: 13, MsgID: "c"}}}, Cursor: c, Keys: wecom.NewKeyRing(), Sink: failing}
+		if _, err := p.PullOnce(ctx); err == nil {
+			t.Fatal("pull with a failing sink succeeded")
+		}
+		if seq, _ := c.Load(); seq != 12 {
+			t.Fatalf("cursor after failed sink: %d", seq)
+		}
+	})
+}
