@@ -92,7 +92,9 @@ type Resolver interface {
 // and every sender unknown. It is used until the registry is wired in.
 type Unresolved struct{}
 
-func (Unresolved) ResolveRoom(context.Context, string, string) (int64, bool, error) { return 0, false, nil }
+func (Unresolved) ResolveRoom(context.Context, string, string) (int64, bool, error) {
+	return 0, false, nil
+}
 func (Unresolved) ResolveSender(context.Context, string, string) (string, bool, error) {
 	return "", false, nil
 }

@@ -95,7 +95,9 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
 
 // ArchiveHead returns the last link of the archive chain.
-func (d *DB) ArchiveHead(ctx context.Context) (int64, string, error) { return d.chainHead(ctx, "archive") }
+func (d *DB) ArchiveHead(ctx context.Context) (int64, string, error) {
+	return d.chainHead(ctx, "archive")
+}
 
 const messageCols = `m.id, m.platform, m.source_id, m.room_id, m.sender, m.sent_at, m.kind, m.text, m.attachments,
 	m.amount_fen, m.transfer_count, m.transfer_type, m.recalls, m.raw, m.group_id, m.username, m.captured_at,
