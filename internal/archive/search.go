@@ -160,3 +160,17 @@ func ParseCursor(s string) (int64, error) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// ParseTime reads a filter time: RFC 3339, or a date meaning midnight UTC.
+func ParseTime(field, s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	return time.Time{}, errs.Field(field, "not an RFC 3339 time or a date: %q", s)
+}

@@ -4,10 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
 
+	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/httpapi"
 	"charter/internal/metrics"
@@ -37,7 +39,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 
 	m := metrics.New()
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Log: log, Metrics: m, Now: e.Now}
+	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Log: log, Metrics: m, Now: e.Now}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -48,6 +50,11 @@ func serve(ctx context.Context, e *Env, args []string) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	purgeDone := make(chan struct{})
+	go func() { defer close(purgeDone); purgeDaily(purgeCtx, a, log) }()
+	// The purge must finish before the database closes.
+	defer func() { stopPurge(); <-purgeDone }()
 	select {
 	case err := <-errc:
 		return err
@@ -87,4 +94,24 @@ func migrate(ctx context.Context, e *Env, args []string) error {
 func version(ctx context.Context, e *Env, args []string) error {
 	fmt.Fprintln(e.Stdout, "charter", Version)
 	return nil
+}
+
+// purgeDaily runs the retention purge a minute after start and then every
+// day, until ctx ends. A failure is logged and tried again the next day.
+func purgeDaily(ctx context.Context, a *app, log *slog.Logger) {
+	wait := time.Minute
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = 24 * time.Hour
+		res, err := a.archive.Purge(audit.WithActor(ctx, audit.Actor{Name: "scheduler", Addr: "local"}))
+		if err != nil {
+			log.Error("archive purge", "err", err)
+			continue
+		}
+		log.Info("archive purge", "tombstoned", res.Tombstoned, "held", res.Held)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 
+	"charter/internal/archive"
 	"charter/internal/audit"
 )
 
@@ -16,6 +17,11 @@ func verify(ctx context.Context, e *Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "audit trail: %d events, chain intact\n", n)
+		res, err := archive.Verify(ctx, a.db)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "archive: %d messages (%d purged to tombstones), chain intact\n", res.Messages, res.Tombstones)
 		return nil
 	})
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/metrics"
@@ -53,7 +55,8 @@ func newHarness(t *testing.T, engine string) *harness {
 	cfg := config.Default()
 	cfg.MaxBodyBytes = 4096
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
-	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
+	arch := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
+	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(h.srv.Close)
@@ -158,6 +161,44 @@ var examples = map[string]example{
 		return fmt.Sprintf("/api/v1/tokens/%d/revoke", tok.ID)
 	}},
 	"GET /api/v1/audit": {},
+
+	"POST /api/v1/ingest/messages": {body: func(h *harness) string { return ndjsonMessage(h.uniq(), "机密 example") }},
+	"POST /api/v1/ingest/wecom": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"msgid":"wc-%d","action":"send","from":"zhangsan","tolist":["lisi"],"roomid":"wr1","msgtime":1763800000000,"msgtype":"text","text":{"content":"hello"}}`, h.uniq())
+	}},
+	"POST /api/v1/imports/{format}": {path: fixed("/api/v1/imports/chatlog?group=3"), body: func(h *harness) string {
+		return fmt.Sprintf(`[{"seq":%d,"time":"2026-11-20T10:00:00+08:00","talker":"123@chatroom","talkerName":"项目群","isChatRoom":true,"sender":"wxid_a","senderName":"A","isSelf":false,"type":1,"subType":0,"content":"你好"}]`, h.uniq())
+	}},
+	"GET /api/v1/quarantine": {},
+	"POST /api/v1/quarantine/{id}/reprocess": {
+		path: func(h *harness) string {
+			res, err := h.api.Archive.Ingest(context.Background(), strings.NewReader("{not json\n"), archive.Batch{Format: "ndjson"}, nil)
+			if err != nil || len(res.Rejected) != 1 {
+				h.t.Fatalf("quarantine a line: %v %+v", err, res)
+			}
+			return fmt.Sprintf("/api/v1/quarantine/%d/reprocess", res.Rejected[0].QuarantineID)
+		},
+		body: func(h *harness) string {
+			b, _ := json.Marshal(map[string]string{"content": ndjsonMessage(h.uniq(), "corrected")})
+			return string(b)
+		},
+	},
+	"GET /api/v1/messages":     {path: fixed("/api/v1/messages?q=%E6%9C%BA%E5%AF%86&limit=5")},
+	"POST /api/v1/exports":     {body: fixed(`{"q":"机密"}`)},
+	"GET /api/v1/legal-holds":  {},
+	"POST /api/v1/legal-holds": {body: fixed(`{"group_id":3,"reason":"litigation hold"}`)},
+	"POST /api/v1/legal-holds/{id}/release": {path: func(h *harness) string {
+		ctx := audit.WithActor(context.Background(), audit.Actor{Name: "security_officer"})
+		hold, err := h.api.Archive.PlaceHold(ctx, archive.LegalHold{User: "someone", Reason: "test"})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/legal-holds/%d/release", hold.ID)
+	}},
+}
+
+func ndjsonMessage(n int64, text string) string {
+	return fmt.Sprintf(`{"platform":"wecom","source_id":"m-%d","room_id":"r1","sender":"zhangsan","sent_at":"2026-11-20T10:00:00Z","kind":"text","text":%q}`, n, text)
 }
 
 // TestRouteAccess walks every route with no credentials and with every role:

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
@@ -28,6 +29,7 @@ type Server struct {
 	Cfg      *config.Config
 	DB       store.DB
 	Accounts *account.Service
+	Archive  *archive.Service
 	Log      *slog.Logger
 	Metrics  *metrics.Registry
 	Now      func() time.Time
