@@ -3,6 +3,8 @@ package archive
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"strings"
@@ -294,7 +296,8 @@ func (s *Service) commit(ctx context.Context, b Batch, c *chunk, rs *resolution,
 		}
 		rejected = rejected[:0]
 		for _, r := range c.rejects {
-			q := &QuarantineItem{Format: b.Format, Line: r.Line, Error: errorText(r.Err), Raw: r.Raw, GroupID: b.GroupID, Source: b.Source, ReceivedAt: now}
+			q := &QuarantineItem{Format: b.Format, Line: r.Line, Error: errorText(r.Err), Raw: r.Raw, RawHash: rawHash(r.Raw),
+				GroupID: b.GroupID, Source: b.Source, ReceivedAt: now}
 			if err := tx.AddQuarantine(ctx, q); err != nil {
 				return errs.Wrap(err, "quarantine")
 			}
@@ -330,6 +333,11 @@ func (s *Service) commit(ctx context.Context, b Batch, c *chunk, rs *resolution,
 	return nil
 }
 
+func rawHash(b []byte) string {
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:])
+}
+
 func errorText(err error) string {
 	var e *errs.Error
 	if errors.As(err, &e) {
@@ -350,6 +358,8 @@ type QuarantineItem struct {
 	ReceivedAt    time.Time  `json:"received_at"`
 	ReprocessedAt *time.Time `json:"reprocessed_at,omitempty"`
 	MessageID     int64      `json:"message_id,omitempty"`
+	RawHash       string     `json:"-"` // SHA-256 of Raw: a repeat delivery finds its open item
+	Repeat        bool       `json:"-"` // set by AddQuarantine when the item was already there
 }
 
 // QuarantineFilter narrows the quarantine listing.

@@ -221,14 +221,23 @@ func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Sto
 	return out, rows.Err()
 }
 
-// AddQuarantine keeps a rejected record.
+// AddQuarantine keeps a rejected record, unless the same bytes already wait
+// in the quarantine: then q takes that item's ID and Repeat is set.
 func (d *DB) AddQuarantine(ctx context.Context, q *archive.QuarantineItem) error {
 	raw := q.Raw
 	if raw == nil {
 		raw = []byte{}
 	}
-	return d.w().QueryRowContext(ctx, `INSERT INTO quarantine (format, line, error, raw, group_id, source, received_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, q.Format, q.Line, q.Error, raw, nullID(q.GroupID), q.Source, q.ReceivedAt.UTC()).Scan(&q.ID)
+	err := d.r().QueryRowContext(ctx, `SELECT id FROM quarantine WHERE format = $1 AND raw_hash = $2 AND coalesce(group_id, 0) = $3
+		AND reprocessed_at IS NULL ORDER BY id LIMIT 1`, q.Format, q.RawHash, q.GroupID).Scan(&q.ID)
+	if err == nil {
+		q.Repeat = true
+		return nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	return d.w().QueryRowContext(ctx, `INSERT INTO quarantine (format, line, error, raw, group_id, source, received_at, raw_hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, q.Format, q.Line, q.Error, raw, nullID(q.GroupID), q.Source, q.ReceivedAt.UTC(), q.RawHash).Scan(&q.ID)
 }
 
 const quarantineCols = `id, format, line, error, raw, group_id, source, received_at, reprocessed_at, message_id`

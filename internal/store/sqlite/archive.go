@@ -201,14 +201,23 @@ func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Sto
 	return out, rows.Err()
 }
 
-// AddQuarantine keeps a rejected record.
+// AddQuarantine keeps a rejected record, unless the same bytes already wait
+// in the quarantine: then q takes that item's ID and Repeat is set.
 func (d *DB) AddQuarantine(ctx context.Context, q *archive.QuarantineItem) error {
 	raw := q.Raw
 	if raw == nil {
 		raw = []byte{}
 	}
-	res, err := d.w().ExecContext(ctx, `INSERT INTO quarantine (format, line, error, raw, group_id, source, received_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, q.Format, q.Line, q.Error, raw, nullID(q.GroupID), q.Source, q.ReceivedAt.UTC())
+	err := d.r().QueryRowContext(ctx, `SELECT id FROM quarantine WHERE format = ? AND raw_hash = ? AND IFNULL(group_id, 0) = ?
+		AND reprocessed_at IS NULL ORDER BY id LIMIT 1`, q.Format, q.RawHash, q.GroupID).Scan(&q.ID)
+	if err == nil {
+		q.Repeat = true
+		return nil
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return err
+	}
+	res, err := d.w().ExecContext(ctx, `INSERT INTO quarantine (format, line, error, raw, group_id, source, received_at, raw_hash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, q.Format, q.Line, q.Error, raw, nullID(q.GroupID), q.Source, q.ReceivedAt.UTC(), q.RawHash)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,8 @@ CREATE TABLE message_recalls (
     PRIMARY KEY (platform, source_id)
 );
 
+-- A record delivered again while still quarantined is not kept twice:
+-- raw_hash (SHA-256 of the bytes) finds the open item it repeats.
 CREATE TABLE quarantine (
     id             BIGSERIAL PRIMARY KEY,
     format         TEXT NOT NULL,
@@ -58,9 +60,11 @@ CREATE TABLE quarantine (
     source         TEXT NOT NULL,
     received_at    TIMESTAMPTZ NOT NULL,
     reprocessed_at TIMESTAMPTZ,
-    message_id     BIGINT
+    message_id     BIGINT,
+    raw_hash       TEXT NOT NULL
 );
 CREATE INDEX quarantine_open ON quarantine(reprocessed_at, id);
+CREATE INDEX quarantine_repeat ON quarantine(format, raw_hash) WHERE reprocessed_at IS NULL;
 
 CREATE TABLE pull_cursors (
     corp       TEXT NOT NULL,
