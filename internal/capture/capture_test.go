@@ -181,3 +181,44 @@ func readGolden(t *testing.T, name string) []goldenLine {
 	}
 	return out
 }
+
+// The malformed records of each test file are rejected at the right line,
+// with a reason naming what is wrong, and keep their bytes for quarantine;
+// the good records after them still come through.
+func TestRejectedRecords(t *testing.T) {
+	want := map[string]map[int]string{
+		"wecom": {2: "sent_at: msgtime missing", 35: "bad JSON", 36: "where an object was expected",
+			37: "source_id: msgid missing", 38: "msgtime: not an integer", 39: "transfer: negative amount"},
+		"ndjson": {6: `unknown field "txt"`, 7: "kind: unknown kind", 8: "platform: unknown platform",
+			9: "source_id: missing", 10: "sent_at: missing", 11: "transfer: negative amount",
+			12: "sent_at: not an RFC 3339 time", 13: "more than one value", 14: "bad JSON"},
+		"pywxdump_csv":       {17: "sent_at: unreadable time", 18: "row has 7 fields", 19: "bad CSV"},
+		"pywxdump_json":      {38: "sent_at: time missing", 47: "not a JSON object"},
+		"pywxdump_truncated": {14: "the rest of the file cannot be read"},
+		"wechatmsg":          {11: "kind: Type", 12: "sent_at: time missing"},
+		"chatlog":            {11: "sent_at: unreadable time", 12: "kind: type is not a number"},
+	}
+	for name, errsAt := range want {
+		lines := readGolden(t, name)
+		got := map[int]string{}
+		for _, g := range lines {
+			if g.Error != "" {
+				got[g.Line] = g.Error
+				if g.Raw == "" {
+					t.Errorf("%s line %d: rejected without its bytes", name, g.Line)
+				}
+			}
+		}
+		for line, frag := range errsAt {
+			if !strings.Contains(got[line], frag) {
+				t.Errorf("%s line %d: error %q, want it to mention %q", name, line, got[line], frag)
+			}
+		}
+		if len(got) != len(errsAt) {
+			t.Errorf("%s: %d rejections, want %d: %v", name, len(got), len(errsAt), got)
+		}
+		if last := lines[len(lines)-1]; name != "pywxdump_truncated" && last.Msg == nil && errsAt[last.Line] == "" {
+			t.Errorf("%s: the file does not end with a message or an expected rejection", name)
+		}
+	}
+}

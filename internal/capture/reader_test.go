@@ -178,3 +178,20 @@ func TestWeChatTimes(t *testing.T) {
 		}
 	}
 }
+
+func TestTextThatLooksLikeXMLStaysText(t *testing.T) {
+	in := "localId,TalkerId,Type,SubType,IsSender,CreateTime,Status,StrContent,StrTime,Remark,NickName,Sender\n" +
+		"1,7,1,0,0,1709255702,2,注意: <重要>明天交</重要>,2024-03-01 09:15:02,a,b,wxid_a\n"
+	recs := drain(t, NewWeChatMsgCSV(strings.NewReader(in), "r"))
+	if len(recs) != 1 || recs[0].Msg == nil || recs[0].Msg.Text != "注意: <重要>明天交</重要>" {
+		t.Fatalf("%+v", recs)
+	}
+}
+
+func TestWeComTextThatIsJSONStaysAsTyped(t *testing.T) {
+	line := `{"msgid":"j1","action":"send","from":"a","tolist":["b"],"roomid":"wr1","msgtime":1700000000000,"msgtype":"text","text":{"content":"{\"password\":\"hunter2\"}"}}`
+	m, err := ParseWeCom([]byte(line))
+	if err != nil || m.Text != `{"password":"hunter2"}` {
+		t.Fatalf("%q %v", m.Text, err)
+	}
+}

@@ -113,7 +113,8 @@ func wechatKind(typ, sub int64) Kind {
 
 // wxXML is the part of WeChat's message XML that carries text, files and money.
 type wxXML struct {
-	Img struct {
+	XMLName xml.Name
+	Img     struct {
 		MD5    string `xml:"md5,attr"`
 		Length string `xml:"length,attr"`
 	} `xml:"img"`
@@ -157,6 +158,10 @@ func parseWxXML(content string) (x wxXML, ok bool) {
 	dec.Strict = false
 	if err := dec.Decode(&x); err != nil {
 		return x, false
+	}
+	// Only WeChat's own envelopes: a chat text may contain "<b>" too.
+	if x.XMLName.Local != "msg" && x.XMLName.Local != "sysmsg" {
+		return wxXML{}, false
 	}
 	return x, true
 }

@@ -83,7 +83,8 @@ var wecomBaseKeys = map[string]bool{
 	"msgtime": true, "msgtype": true, "seq": true, "user": true, "time": true,
 }
 
-// ParseWeCom normalizes one decrypted WeCom archive message. Raw is the line.
+// ParseWeCom normalizes one decrypted WeCom archive message. Raw is the line
+// (compacted), and may share its memory: do not reuse line afterwards.
 func ParseWeCom(line []byte) (*Message, error) {
 	var top map[string]json.RawMessage
 	if err := json.Unmarshal(line, &top); err != nil {
@@ -179,7 +180,7 @@ func ParseWeCom(line []byte) (*Message, error) {
 		hasBody = false
 	}
 
-	var w jsonWalker
+	w := jsonWalker{nested: msgtype == "chatrecord" || msgtype == "mixed"}
 	if hasBody && !isNull(body) {
 		w.walk(body, 0)
 	} else {
@@ -301,6 +302,10 @@ type jsonWalker struct {
 	parts []string
 	atts  []Attachment
 	skip  map[string]bool // more keys to skip, at any depth
+	// nested: string values that are JSON documents are parsed and walked
+	// (chatrecord and mixed items). Off elsewhere: a text someone typed
+	// that happens to be JSON stays as typed.
+	nested bool
 }
 
 // Keys whose string values are identifiers, hashes or media handles, not
@@ -433,7 +438,7 @@ func (w *jsonWalker) str(key, s string, depth int) {
 	if t == "" {
 		return
 	}
-	if (t[0] == '{' || t[0] == '[') && json.Valid([]byte(t)) {
+	if w.nested && key == "content" && (t[0] == '{' || t[0] == '[') && json.Valid([]byte(t)) {
 		w.walk([]byte(t), depth+1)
 		return
 	}
