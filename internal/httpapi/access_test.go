@@ -346,3 +346,20 @@ func TestLoginRateLimitAndCookie(t *testing.T) {
 	}
 	r3.Body.Close()
 }
+
+func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	var logs strings.Builder
+	h.api.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	admin := h.creds["admin"]
+	h.db.Close() // every query now fails inside the store
+	resp := h.do("GET", "/api/v1/org-units", admin, "")
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || !strings.Contains(string(b), `"message":"internal error"`) || strings.Contains(string(b), "database") {
+		t.Fatalf("got %d %s", resp.StatusCode, b)
+	}
+	if !strings.Contains(logs.String(), "internal error") || !strings.Contains(logs.String(), "closed") {
+		t.Fatalf("the detail was not logged: %s", logs.String())
+	}
+}
