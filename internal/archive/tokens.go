@@ -90,8 +90,17 @@ func isWordRune(r rune) bool {
 	return r < utf8.RuneSelf && isASCIIWord(byte(r)) || r >= utf8.RuneSelf && (unicode.IsLetter(r) || unicode.IsDigit(r))
 }
 
+// isCJK reports a character indexed as bigrams: Han, kana (with the
+// prolonged sound mark ー), Hangul. The common blocks are checked by range
+// first, because the table lookups are slow.
 func isCJK(r rune) bool {
-	return r >= 0x2E80 && (unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r))
+	switch {
+	case r < 0x2E80:
+		return false
+	case 0x4E00 <= r && r <= 0x9FFF, 0x3040 <= r && r <= 0x309F, 0x30A0 <= r && r <= 0x30FF, 0xAC00 <= r && r <= 0xD7A3, 0x3400 <= r && r <= 0x4DBF:
+		return r != 0x30FB // the katakana middle dot is punctuation
+	}
+	return unicode.Is(unicode.Han, r) || unicode.Is(unicode.Hiragana, r) || unicode.Is(unicode.Katakana, r) || unicode.Is(unicode.Hangul, r)
 }
 
 // AppendIndexText appends the tokens of text separated by spaces: what the
