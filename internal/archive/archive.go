@@ -123,14 +123,23 @@ func (AnyGroup) GroupLevel(context.Context, int64) (string, bool, error) {
 // committed and before the ingest call answers; detection plugs in here.
 type Observer func(ctx context.Context, batch []Stored)
 
-// Seal places m after (prevSeq, prevHash): it fixes times to microseconds
-// (PostgreSQL keeps no more) and sets ID, ContentHash, PrevHash and Hash.
-func Seal(m *Stored, prevSeq int64, prevHash string) {
+// Prepare fixes times to microseconds (PostgreSQL keeps no more) and sets
+// ContentHash. The ingest pipeline calls it before the transaction, so
+// hashing overlaps the writes of the previous chunk.
+func Prepare(m *Stored) {
 	m.SentAt = m.SentAt.UTC().Truncate(time.Microsecond)
 	m.CapturedAt = m.CapturedAt.UTC().Truncate(time.Microsecond)
+	m.ContentHash = ContentHash(m)
+}
+
+// Seal places m after (prevSeq, prevHash): it sets ID, PrevHash and Hash,
+// and prepares m first if that was not done.
+func Seal(m *Stored, prevSeq int64, prevHash string) {
+	if m.ContentHash == "" {
+		Prepare(m)
+	}
 	m.ID = prevSeq + 1
 	m.PrevHash = prevHash
-	m.ContentHash = ContentHash(m)
 	m.Hash = chainHash(m.ID, m.PrevHash, m.ContentHash)
 }
 

@@ -151,12 +151,16 @@ func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Reco
 	defer cancel()
 	chunks := make(chan chunk, 2)
 	go func() {
+		// Resolution and content hashing happen here, off the writer's path.
 		defer close(chunks)
+		rs := newResolution(s.Resolver)
 		c := chunk{msgs: make([]*Stored, 0, size)}
+		now := s.Now().UTC()
 		send := func() bool {
 			select {
 			case chunks <- c:
 				c = chunk{msgs: make([]*Stored, 0, size)}
+				now = s.Now().UTC()
 				return true
 			case <-ctx.Done():
 				return false
@@ -169,14 +173,21 @@ func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Reco
 				return
 			}
 			if err != nil {
-				c.err = err
+				c.err = errs.Wrap(err, "read "+b.Format)
 				send()
 				return
 			}
 			if rec.Err != nil {
 				c.rejects = append(c.rejects, rec)
 			} else {
-				c.msgs = append(c.msgs, &Stored{Message: *rec.Msg, GroupID: b.GroupID})
+				m := &Stored{Message: *rec.Msg, GroupID: b.GroupID, CapturedAt: now}
+				if err := rs.resolve(ctx, m); err != nil {
+					c.err = err
+					send()
+					return
+				}
+				Prepare(m)
+				c.msgs = append(c.msgs, m)
 			}
 			if len(c.msgs)+len(c.rejects) >= size && !send() {
 				return
@@ -184,14 +195,13 @@ func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Reco
 		}
 	}()
 	res := &Result{Rejected: []Rejection{}}
-	rs := newResolution(s.Resolver)
 	var last *chunk
 	for c := range chunks {
 		if c.err != nil {
-			return res, errs.Wrap(c.err, "read "+b.Format)
+			return res, c.err
 		}
 		if last != nil {
-			if err := s.commit(ctx, b, last, rs, res, false); err != nil {
+			if err := s.commit(ctx, b, last, res, false); err != nil {
 				return res, err
 			}
 			if progress != nil {
@@ -205,7 +215,7 @@ func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Reco
 		return res, err
 	}
 	if last != nil {
-		if err := s.commit(ctx, b, last, rs, res, true); err != nil {
+		if err := s.commit(ctx, b, last, res, true); err != nil {
 			return res, err
 		}
 		if progress != nil {
@@ -262,22 +272,14 @@ func (rs *resolution) resolve(ctx context.Context, m *Stored) error {
 
 // commit archives one chunk and quarantines its rejects in one transaction,
 // then hands the new messages to the observers.
-func (s *Service) commit(ctx context.Context, b Batch, c *chunk, rs *resolution, res *Result, final bool) error {
+func (s *Service) commit(ctx context.Context, b Batch, c *chunk, res *Result, final bool) error {
 	if len(c.msgs) == 0 && len(c.rejects) == 0 && !(final && b.cursor != nil) {
 		return nil
-	}
-	for _, m := range c.msgs {
-		if err := rs.resolve(ctx, m); err != nil {
-			return err
-		}
 	}
 	now := s.Now().UTC()
 	var rejected []Rejection
 	accepted, dups := 0, 0
 	err := s.Tx(ctx, func(tx TxStore) error {
-		for _, m := range c.msgs {
-			m.CapturedAt = now
-		}
 		if err := tx.AppendMessages(ctx, c.msgs); err != nil {
 			return errs.Wrap(err, "archive messages")
 		}

@@ -22,15 +22,16 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 		if err != nil {
 			return err
 		}
+		// mattn/go-sqlite3 runs each statement with a cancellable context in
+		// a goroutine of its own; one chunk is short, so its rows are written
+		// without that (the transaction still ends with ctx).
+		ctx := context.WithoutCancel(ctx)
 		prep := func(q string) (*sql.Stmt, error) { return d.tx.PrepareContext(ctx, q) }
-		dup, err := prep(`SELECT 1 FROM messages WHERE platform = ? AND source_id = ?`)
-		if err != nil {
-			return err
-		}
-		defer dup.Close()
+		// ON CONFLICT DO NOTHING finds a duplicate in the same step that
+		// inserts; the sequence number it would have used goes to the next.
 		ins, err := prep(`INSERT INTO messages (id, platform, source_id, room_id, sender, sent_at, kind, text, attachments,
 			amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, content_hash, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, source_id) DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -42,15 +43,6 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 		defer fts.Close()
 		var buf []byte
 		for _, m := range ms {
-			var one int
-			err := dup.QueryRowContext(ctx, m.Platform, m.SourceID).Scan(&one)
-			if err == nil {
-				m.Duplicate = true
-				continue
-			}
-			if !errors.Is(err, sql.ErrNoRows) {
-				return err
-			}
 			archive.Seal(m, seq, hash)
 			var amount, count, typ any
 			if t := m.Transfer; t != nil {
@@ -60,10 +52,17 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 			if raw == nil {
 				raw = []byte{}
 			}
-			if _, err := ins.ExecContext(ctx, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
+			res, err := ins.ExecContext(ctx, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
 				archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, nullID(m.GroupID), m.User, m.CapturedAt,
-				m.ContentHash, m.PrevHash, m.Hash); err != nil {
+				m.ContentHash, m.PrevHash, m.Hash)
+			if err != nil {
 				return err
+			}
+			if n, err := res.RowsAffected(); err != nil {
+				return err
+			} else if n == 0 {
+				m.Duplicate, m.ID, m.PrevHash, m.Hash = true, 0, "", ""
+				continue
 			}
 			if buf = archive.AppendIndexText(buf[:0], m.Text); len(buf) > 0 {
 				if _, err := fts.ExecContext(ctx, m.ID, string(buf)); err != nil {
