@@ -2,10 +2,13 @@
 // messages: ingest with dedupe and quarantine, search, retention with
 // tombstones, legal holds and e-discovery export.
 //
-// Each archived message carries the SHA-256 of its content (ContentHash) and a
-// chain hash over (seq, previous hash, content hash). A purge drops content
-// but keeps both hashes, so the chain still verifies; a recall is kept apart
-// from the hashed content (the original message never changes).
+// Each archived message carries the SHA-256 of its body (BodyHash: sender,
+// text, attachments, transfer, raw record...), of its content (ContentHash:
+// the envelope — platform, source id, room, group, times, kind — and the body
+// hash) and a chain hash over (seq, previous hash, content hash). A purge
+// drops the body but keeps the envelope and the hashes, so the chain still
+// verifies and so does the purge's timing; a recall is kept apart from the
+// hashed content (the original message never changes).
 package archive
 
 import (
@@ -30,7 +33,8 @@ type Stored struct {
 	GroupID     int64     // registered group; 0 when the room is not registered
 	User        string    // resolved Charter username of the sender; "" when unknown
 	CapturedAt  time.Time // when the archive took it
-	ContentHash string
+	BodyHash    string    // hash of what a purge drops
+	ContentHash string    // hash of the envelope and BodyHash
 	PrevHash    string
 	Hash        string
 
@@ -124,12 +128,13 @@ func (AnyGroup) GroupLevel(context.Context, int64) (string, bool, error) {
 type Observer func(ctx context.Context, batch []Stored)
 
 // Prepare fixes times to microseconds (PostgreSQL keeps no more) and sets
-// ContentHash. The ingest pipeline calls it before the transaction, so
-// hashing overlaps the writes of the previous chunk.
+// BodyHash and ContentHash. The ingest pipeline calls it before the
+// transaction, so hashing overlaps the writes of the previous chunk.
 func Prepare(m *Stored) {
 	m.SentAt = m.SentAt.UTC().Truncate(time.Microsecond)
 	m.CapturedAt = m.CapturedAt.UTC().Truncate(time.Microsecond)
-	m.ContentHash = ContentHash(m)
+	m.BodyHash = BodyHash(m)
+	m.ContentHash = ContentHash(m, m.BodyHash)
 }
 
 // Seal places m after (prevSeq, prevHash): it sets ID, PrevHash and Hash,
@@ -153,44 +158,68 @@ func AttachmentsJSON(as []capture.Attachment) string {
 	return string(b)
 }
 
-// ContentHash is the SHA-256 of a length-prefixed encoding of everything
-// captured about a message: no field can bleed into its neighbour.
-func ContentHash(m *Stored) string {
-	h := sha256.New()
-	var n [binary.MaxVarintLen64]byte
-	put := func(s string) {
-		k := binary.PutUvarint(n[:], uint64(len(s)))
-		h.Write(n[:k])
-		h.Write([]byte(s))
-	}
-	put("charter-archive-1")
-	put(m.Platform)
-	put(m.SourceID)
-	put(m.RoomID)
-	put(m.Sender)
-	put(m.SentAt.UTC().Format(time.RFC3339Nano))
-	put(string(m.Kind))
-	put(m.Text)
-	put(AttachmentsJSON(m.Attachments))
-	if t := m.Transfer; t != nil {
-		put(strconv.FormatInt(t.AmountFen, 10))
-		put(strconv.Itoa(t.Count))
-		put(t.Type)
-	} else {
-		put("-")
-	}
-	put(m.Recalls)
-	putBytes(h, n[:], m.Raw)
-	put(strconv.FormatInt(m.GroupID, 10))
-	put(m.User)
-	put(m.CapturedAt.UTC().Format(time.RFC3339Nano))
-	return hex.EncodeToString(h.Sum(nil))
+// fieldHasher writes length-prefixed fields, so no field can bleed into its
+// neighbour.
+type fieldHasher struct {
+	h hash.Hash
+	n [binary.MaxVarintLen64]byte
 }
 
-func putBytes(h hash.Hash, n []byte, b []byte) {
-	k := binary.PutUvarint(n, uint64(len(b)))
-	h.Write(n[:k])
-	h.Write(b)
+func newFieldHasher(tag string) *fieldHasher {
+	f := &fieldHasher{h: sha256.New()}
+	f.str(tag)
+	return f
+}
+
+func (f *fieldHasher) bytes(b []byte) {
+	k := binary.PutUvarint(f.n[:], uint64(len(b)))
+	f.h.Write(f.n[:k])
+	f.h.Write(b)
+}
+
+func (f *fieldHasher) str(s string) {
+	k := binary.PutUvarint(f.n[:], uint64(len(s)))
+	f.h.Write(f.n[:k])
+	f.h.Write([]byte(s))
+}
+
+func (f *fieldHasher) sum() string { return hex.EncodeToString(f.h.Sum(nil)) }
+
+// BodyHash is the SHA-256 of what a purge drops: sender, resolved user,
+// text, attachments, transfer, recalls and the raw record.
+func BodyHash(m *Stored) string {
+	f := newFieldHasher("charter-archive-body-1")
+	f.str(m.Sender)
+	f.str(m.User)
+	f.str(m.Text)
+	f.str(AttachmentsJSON(m.Attachments))
+	if t := m.Transfer; t != nil {
+		f.str(strconv.FormatInt(t.AmountFen, 10))
+		f.str(strconv.Itoa(t.Count))
+		f.str(t.Type)
+	} else {
+		f.str("-")
+	}
+	f.str(m.Recalls)
+	f.bytes(m.Raw)
+	return f.sum()
+}
+
+// ContentHash is the SHA-256 of everything captured about a message: the
+// envelope a tombstone keeps (platform, source id, room, group, times,
+// kind) and the hash of the body. A tombstone's envelope, and so its
+// sending time, stays verifiable after the body is gone.
+func ContentHash(m *Stored, bodyHash string) string {
+	f := newFieldHasher("charter-archive-1")
+	f.str(m.Platform)
+	f.str(m.SourceID)
+	f.str(m.RoomID)
+	f.str(strconv.FormatInt(m.GroupID, 10))
+	f.str(m.SentAt.UTC().Format(time.RFC3339Nano))
+	f.str(m.CapturedAt.UTC().Format(time.RFC3339Nano))
+	f.str(string(m.Kind))
+	f.str(bodyHash)
+	return f.sum()
 }
 
 func chainHash(seq int64, prev, content string) string {
@@ -205,9 +234,11 @@ type VerifyResult struct {
 }
 
 // Verify walks the archive chain and returns an *audit.BrokenLink (chain
-// "archive") at the first message altered, removed or inserted. A tombstone's
-// content is gone, so only its link is checked.
-func Verify(ctx context.Context, s Store) (VerifyResult, error) {
+// "archive") at the first message altered, removed or inserted. A
+// tombstone's body is gone, so its envelope and kept body hash are checked,
+// and it must have been purged no sooner than minRetention after it was sent
+// and not in the future: content removed outside retention is named too.
+func Verify(ctx context.Context, s Store, minRetention time.Duration, now time.Time) (VerifyResult, error) {
 	var res VerifyResult
 	headSeq, headHash, err := s.ArchiveHead(ctx)
 	if err != nil {
@@ -215,16 +246,23 @@ func Verify(ctx context.Context, s Store) (VerifyResult, error) {
 	}
 	var prevSeq int64
 	prevHash := ""
+	broken := func(seq int64, format string, args ...any) error {
+		return &audit.BrokenLink{Chain: "archive", Seq: seq, Reason: fmt.Sprintf(format, args...)}
+	}
 	err = s.WalkArchive(ctx, func(m *Stored) error {
 		switch {
 		case m.ID != prevSeq+1:
-			return &audit.BrokenLink{Chain: "archive", Seq: prevSeq + 1, Reason: fmt.Sprintf("message missing (next stored is %d)", m.ID)}
+			return broken(prevSeq+1, "message missing (next stored is %d)", m.ID)
 		case m.PrevHash != prevHash:
-			return &audit.BrokenLink{Chain: "archive", Seq: m.ID, Reason: "previous-hash link does not match"}
+			return broken(m.ID, "previous-hash link does not match")
 		case chainHash(m.ID, m.PrevHash, m.ContentHash) != m.Hash:
-			return &audit.BrokenLink{Chain: "archive", Seq: m.ID, Reason: "content hash does not match its link (altered)"}
-		case m.PurgedAt == nil && ContentHash(m) != m.ContentHash:
-			return &audit.BrokenLink{Chain: "archive", Seq: m.ID, Reason: "content does not match its hash (altered)"}
+			return broken(m.ID, "content hash does not match its link (altered)")
+		case ContentHash(m, m.BodyHash) != m.ContentHash:
+			return broken(m.ID, "envelope does not match its hash (altered)")
+		case m.PurgedAt == nil && BodyHash(m) != m.BodyHash:
+			return broken(m.ID, "content does not match its hash (altered)")
+		case m.PurgedAt != nil && (m.PurgedAt.Sub(m.SentAt) < minRetention || m.PurgedAt.After(now.Add(time.Hour))):
+			return broken(m.ID, "content removed at %s, outside retention (sent %s)", m.PurgedAt.Format(time.RFC3339), m.SentAt.Format(time.RFC3339))
 		}
 		res.Messages++
 		if m.PurgedAt != nil {
@@ -237,7 +275,12 @@ func Verify(ctx context.Context, s Store) (VerifyResult, error) {
 		return res, err
 	}
 	if prevSeq != headSeq || prevHash != headHash {
-		return res, &audit.BrokenLink{Chain: "archive", Seq: prevSeq + 1, Reason: fmt.Sprintf("chain ends at %d but the head records %d (messages removed at the end)", prevSeq, headSeq)}
+		return res, broken(prevSeq+1, "chain ends at %d but the head records %d (messages removed at the end)", prevSeq, headSeq)
 	}
 	return res, nil
+}
+
+// Verify checks the archive chain with the service's retention.
+func (s *Service) Verify(ctx context.Context) (VerifyResult, error) {
+	return Verify(ctx, s.Store, s.Retention.shortest(), s.Now())
 }

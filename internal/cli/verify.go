@@ -5,7 +5,6 @@ import (
 	"flag"
 	"fmt"
 
-	"charter/internal/archive"
 	"charter/internal/audit"
 )
 
@@ -17,7 +16,7 @@ func verify(ctx context.Context, e *Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "audit trail: %d events, chain intact\n", n)
-		res, err := archive.Verify(ctx, a.db)
+		res, err := a.archive.Verify(ctx)
 		if err != nil {
 			return err
 		}

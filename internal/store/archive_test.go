@@ -158,7 +158,7 @@ func TestArchive(t *testing.T) {
 		}
 
 		// The chain verifies; a hold protects m6 from the purge; m5 becomes a tombstone.
-		if n, err := archive.Verify(ctx, db); err != nil || n.Messages != 7 {
+		if n, err := svc.Verify(ctx); err != nil || n.Messages != 7 {
 			t.Fatalf("verify: %v %+v", err, n)
 		}
 		hold, err := svc.PlaceHold(ctx, archive.LegalHold{User: "zhang.san", Reason: "investigation 2026-17"})
@@ -176,7 +176,7 @@ func TestArchive(t *testing.T) {
 		if got := search(archive.Query{Text: "hold"}); ids(got) != "m6" {
 			t.Fatalf("held message: %s", ids(got))
 		}
-		if n, err := archive.Verify(ctx, db); err != nil || n.Tombstones != 1 {
+		if n, err := svc.Verify(ctx); err != nil || n.Tombstones != 1 {
 			t.Fatalf("verify after purge: %v %+v", err, n)
 		}
 		// A purged message delivered again stays a duplicate.
@@ -193,13 +193,32 @@ func TestArchive(t *testing.T) {
 			t.Fatalf("purge after release: %v %+v", err, pr)
 		}
 
-		// Tampering is named at the altered message.
-		if err := db.Exec(ctx, "UPDATE messages SET text = 'nothing to see' WHERE id = 2"); err != nil {
-			t.Fatal(err)
-		}
+		// Tampering is named at the altered message: a body changed, a
+		// tombstone's envelope changed, a message emptied as if purged.
 		var bl *audit.BrokenLink
-		if _, err := archive.Verify(ctx, db); !errors.As(err, &bl) || bl.Chain != "archive" || bl.Seq != 2 {
-			t.Fatalf("verify after tampering: %v", err)
+		// Verify stops at the first broken link, so tamper from the end.
+		for _, c := range []struct {
+			sql, want string
+			seq       int64
+			arg       time.Time
+		}{
+			{"UPDATE messages SET sent_at = ? WHERE purged_at IS NOT NULL AND id = 5", "envelope does not match", 5, now.Add(-300 * 24 * time.Hour)},
+			{"UPDATE messages SET text = 'nothing to see' WHERE id = 2", "content does not match", 2, time.Time{}},
+			{"UPDATE messages SET text = '', purged_at = ? WHERE id = 1", "outside retention", 1, now},
+		} {
+			q, args := c.sql, []any{}
+			if !c.arg.IsZero() {
+				args = append(args, c.arg)
+				if db.Engine() == "postgres" {
+					q = strings.Replace(q, "?", "$1", 1)
+				}
+			}
+			if err := db.Exec(ctx, q, args...); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := svc.Verify(ctx); !errors.As(err, &bl) || bl.Chain != "archive" || bl.Seq != c.seq || !strings.Contains(bl.Reason, c.want) {
+				t.Fatalf("verify after %q: %v", c.sql, err)
+			}
 		}
 	})
 }

@@ -48,8 +48,8 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 			}
 		}
 		ins, err := d.tx.PrepareContext(ctx, `INSERT INTO messages (id, platform, source_id, room_id, sender, sent_at, kind, text, attachments,
-			amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, content_hash, prev_hash, hash, tok)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21::tsvector)`)
+			amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, body_hash, content_hash, prev_hash, hash, tok)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22::tsvector)`)
 		if err != nil {
 			return err
 		}
@@ -77,7 +77,7 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 			}
 			if _, err := ins.ExecContext(ctx, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
 				archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, nullID(m.GroupID), m.User, m.CapturedAt,
-				m.ContentHash, m.PrevHash, m.Hash, tok); err != nil {
+				m.BodyHash, m.ContentHash, m.PrevHash, m.Hash, tok); err != nil {
 				return err
 			}
 			if m.Kind == capture.KindRevoke && m.Recalls != "" {
@@ -101,7 +101,7 @@ func (d *DB) ArchiveHead(ctx context.Context) (int64, string, error) {
 
 const messageCols = `m.id, m.platform, m.source_id, m.room_id, m.sender, m.sent_at, m.kind, m.text, m.attachments,
 	m.amount_fen, m.transfer_count, m.transfer_type, m.recalls, m.raw, m.group_id, m.username, m.captured_at,
-	m.content_hash, m.prev_hash, m.hash, m.purged_at, r.recalled_at`
+	m.body_hash, m.content_hash, m.prev_hash, m.hash, m.purged_at, r.recalled_at`
 
 const recallJoin = ` LEFT JOIN message_recalls r ON r.platform = m.platform AND r.source_id = m.source_id`
 
@@ -114,7 +114,7 @@ func scanMessage(rows *sql.Rows) (archive.Stored, error) {
 	var raw []byte
 	err := rows.Scan(&m.ID, &m.Platform, &m.SourceID, &m.RoomID, &m.Sender, &m.SentAt, &kind, &m.Text, &atts,
 		&amount, &count, &typ, &m.Recalls, &raw, &group, &m.User, &m.CapturedAt,
-		&m.ContentHash, &m.PrevHash, &m.Hash, &purged, &recalled)
+		&m.BodyHash, &m.ContentHash, &m.PrevHash, &m.Hash, &purged, &recalled)
 	if err != nil {
 		return m, err
 	}
@@ -380,8 +380,8 @@ func (d *DB) PurgeCandidates(ctx context.Context, before time.Time, afterID int6
 	return out, rows.Err()
 }
 
-// Tombstone drops the content of messages and their index entries; the
-// dedupe key, room, group, time, kind and both hashes stay.
+// Tombstone drops the body of messages and their index entries; the
+// envelope (dedupe key, room, group, times, kind) and all hashes stay.
 func (d *DB) Tombstone(ctx context.Context, ids []int64, at time.Time) error {
 	_, err := d.w().ExecContext(ctx, `UPDATE messages SET sender = '', text = '', attachments = '', amount_fen = NULL,
 		transfer_count = NULL, transfer_type = NULL, recalls = '', raw = ''::bytea, username = '', tok = NULL, purged_at = $1

@@ -30,8 +30,8 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 		// ON CONFLICT DO NOTHING finds a duplicate in the same step that
 		// inserts; the sequence number it would have used goes to the next.
 		ins, err := prep(`INSERT INTO messages (id, platform, source_id, room_id, sender, sent_at, kind, text, attachments,
-			amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, content_hash, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, source_id) DO NOTHING`)
+			amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, body_hash, content_hash, prev_hash, hash)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, source_id) DO NOTHING`)
 		if err != nil {
 			return err
 		}
@@ -54,7 +54,7 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 			}
 			res, err := ins.ExecContext(ctx, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
 				archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, nullID(m.GroupID), m.User, m.CapturedAt,
-				m.ContentHash, m.PrevHash, m.Hash)
+				m.BodyHash, m.ContentHash, m.PrevHash, m.Hash)
 			if err != nil {
 				return err
 			}
@@ -90,7 +90,7 @@ func (d *DB) ArchiveHead(ctx context.Context) (int64, string, error) {
 
 const messageCols = `m.id, m.platform, m.source_id, m.room_id, m.sender, m.sent_at, m.kind, m.text, m.attachments,
 	m.amount_fen, m.transfer_count, m.transfer_type, m.recalls, m.raw, m.group_id, m.username, m.captured_at,
-	m.content_hash, m.prev_hash, m.hash, m.purged_at, r.recalled_at`
+	m.body_hash, m.content_hash, m.prev_hash, m.hash, m.purged_at, r.recalled_at`
 
 const recallJoin = ` LEFT JOIN message_recalls r ON r.platform = m.platform AND r.source_id = m.source_id`
 
@@ -103,7 +103,7 @@ func scanMessage(rows *sql.Rows) (archive.Stored, error) {
 	var raw []byte
 	err := rows.Scan(&m.ID, &m.Platform, &m.SourceID, &m.RoomID, &m.Sender, &m.SentAt, &kind, &m.Text, &atts,
 		&amount, &count, &typ, &m.Recalls, &raw, &group, &m.User, &m.CapturedAt,
-		&m.ContentHash, &m.PrevHash, &m.Hash, &purged, &recalled)
+		&m.BodyHash, &m.ContentHash, &m.PrevHash, &m.Hash, &purged, &recalled)
 	if err != nil {
 		return m, err
 	}
@@ -368,8 +368,8 @@ func (d *DB) PurgeCandidates(ctx context.Context, before time.Time, afterID int6
 	return out, rows.Err()
 }
 
-// Tombstone drops the content of messages and their index rows; the dedupe
-// key, room, group, time, kind and both hashes stay.
+// Tombstone drops the body of messages and their index rows; the envelope
+// (dedupe key, room, group, times, kind) and all hashes stay.
 func (d *DB) Tombstone(ctx context.Context, ids []int64, at time.Time) error {
 	return d.Tx(ctx, func(d *DB) error {
 		for _, id := range ids {

@@ -2,7 +2,7 @@
 -- quarantine, pull cursors and legal holds.
 
 -- id is the message's place in the "archive" chain. A purge keeps the row as a
--- tombstone: content emptied, purged_at set, both hashes kept. raw is BYTEA,
+-- tombstone: body emptied, purged_at set, its envelope and all hashes kept. raw is BYTEA,
 -- not JSONB, because the hash covers its exact bytes.
 -- tok holds application-side CJK bigrams and words with positions (see
 -- NOTES.md): pg_trgm cannot serve two-character terms.
@@ -24,6 +24,7 @@ CREATE TABLE messages (
     group_id       BIGINT,
     username       TEXT NOT NULL,
     captured_at    TIMESTAMPTZ NOT NULL,
+    body_hash      TEXT NOT NULL,
     content_hash   TEXT NOT NULL,
     prev_hash      TEXT NOT NULL,
     hash           TEXT NOT NULL,

@@ -2,7 +2,7 @@
 -- pull cursors and legal holds.
 
 -- id is the message's place in the "archive" chain. A purge keeps the row as a
--- tombstone: content emptied, purged_at set, both hashes kept.
+-- tombstone: body emptied, purged_at set, its envelope and all hashes kept.
 CREATE TABLE messages (
     id             INTEGER PRIMARY KEY,
     platform       TEXT NOT NULL,
@@ -21,6 +21,7 @@ CREATE TABLE messages (
     group_id       INTEGER,
     username       TEXT NOT NULL,
     captured_at    TIMESTAMP NOT NULL,
+    body_hash      TEXT NOT NULL,
     content_hash   TEXT NOT NULL,
     prev_hash      TEXT NOT NULL,
     hash           TEXT NOT NULL,
