@@ -93,7 +93,7 @@ func importCmd(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	if len(res.Rejected) > 0 {
-		return fmt.Errorf("%d records rejected and kept in the quarantine (charter's GET /api/v1/quarantine lists them)", len(res.Rejected))
+		return fmt.Errorf("%d rejected, kept in the quarantine (GET /api/v1/quarantine)", len(res.Rejected))
 	}
 	return nil
 }
