@@ -11,6 +11,7 @@ import (
 
 	"charter/internal/account"
 	"charter/internal/errs"
+	"charter/internal/registry"
 )
 
 // subcommand dispatches "charter NOUN VERB ...".
@@ -37,7 +38,46 @@ func verbList(verbs map[string]func(context.Context, *Env, []string) error) stri
 func userCmd(ctx context.Context, e *Env, args []string) error {
 	return subcommand(ctx, e, "user", args, map[string]func(context.Context, *Env, []string) error{
 		"create": userCreate, "list": userList, "show": userShow, "update": userUpdate,
-		"deactivate": userDeactivate, "import": userImport,
+		"deactivate": userDeactivate, "import": userImport, "handle": userHandle, "handles": userHandles,
+	})
+}
+
+// userHandle records a user's handle on a platform (e.g. a WeCom userid),
+// so that captured messages resolve to the person.
+func userHandle(ctx context.Context, e *Env, args []string) error {
+	var platform, handle string
+	return withApp(ctx, e, "user handle", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&platform, "platform", "", "wecom, wechat, dingtalk, feishu, matrix or other (required)")
+		fs.StringVar(&handle, "handle", "", "the user's ID on that platform (required)")
+	}, func(a *app, fs *flag.FlagSet) error {
+		name, err := oneArg(fs, "USERNAME")
+		if err != nil {
+			return err
+		}
+		if _, err := a.registry.AddHandle(cliContext(ctx), name, registry.Platform(platform), handle); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "user %s is %s on %s\n", name, handle, platform)
+		return nil
+	})
+}
+
+func userHandles(ctx context.Context, e *Env, args []string) error {
+	return withApp(ctx, e, "user handles", args, nil, func(a *app, fs *flag.FlagSet) error {
+		name, err := oneArg(fs, "USERNAME")
+		if err != nil {
+			return err
+		}
+		hs, err := a.db.Handles(ctx, name)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PLATFORM\tHANDLE\tADDED")
+		for _, h := range hs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Platform, h.Handle, h.CreatedAt.Format("2006-01-02 15:04"))
+		}
+		return tw.Flush()
 	})
 }
 

@@ -19,6 +19,9 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
+	"charter/internal/metrics"
+	"charter/internal/registry"
+	"charter/internal/review"
 	"charter/internal/store"
 )
 
@@ -39,9 +42,16 @@ func commands() []command {
 	return []command{
 		{"serve", "run the API and console", serve},
 		{"migrate", "apply database migrations and exit", migrate},
-		{"user", "manage users: create, list, show, update, deactivate, import, handle", userCmd},
+		{"user", "manage users: create, list, show, update, deactivate, import, handle, handles", userCmd},
 		{"org-unit", "manage org units: create, list", orgUnitCmd},
 		{"token", "manage API tokens: create, list, revoke", tokenCmd},
+		{"application", "apply for work groups and decide: apply, edit, submit, withdraw, decide, list, show", applicationCmd},
+		{"group", "registered groups: list, show, statement, sign, bind, members, member-add, member-remove, dissolve, roster", groupCmd},
+		{"approval-chain", "approval chains per org unit and level: list, set, delete", approvalChainCmd},
+		{"template", "confidentiality statement templates: list, show, publish", templateCmd},
+		{"campaign", "re-certification and declaration campaigns: list, start, tasks, recertify, declare, results", campaignCmd},
+		{"notification", "in-app notices: list, read", notificationCmd},
+		{"tick", "run the registry's time-driven work once (reminders, expiry, campaign deadlines)", tick},
 		{"verify", "check the hash chains of the audit trail and the archive", verify},
 		{"import", "archive an export file: import FORMAT FILE [--group ID]", importCmd},
 		{"archive", "archive maintenance: purge, export", archiveCmd},
@@ -122,7 +132,14 @@ type app struct {
 	db       store.DB
 	accounts *account.Service
 	archive  *archive.Service
-	now      func() time.Time
+	registry *registry.Service
+	metrics  *metrics.Registry
+	policies *review.Policies
+	review   *review.Service
+	// scanner runs the detectors on archived batches; its Context and
+	// Notifier are wired to the registry (and the archive) below.
+	scanner *review.Scanner
+	now     func() time.Time
 }
 
 // open opens and migrates the database and wires the services.
@@ -135,13 +152,37 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 		db.Close()
 		return nil, err
 	}
-	return &app{
+	policy := registry.DefaultPolicy()
+	policy.RemindAfter, policy.SignatureDays, policy.RecertDefault = cfg.ApprovalRemindAfter, int(cfg.SignatureDays), cfg.RecertDefault
+	if policy.RecertMonths, err = registry.ParseRecertMonths(cfg.RecertMonths); err != nil {
+		db.Close()
+		return nil, err
+	}
+	reviewTx := store.TxFor[review.TxStore](db)
+	policies, err := review.NewPolicies(ctx, db, reviewTx, now)
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	m := metrics.New()
+	a := &app{
 		cfg:      cfg,
 		db:       db,
 		accounts: account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL),
 		archive:  newArchive(cfg, db, now),
+		registry: registry.NewService(db, store.TxFor[registry.TxStore](db), now, policy),
+		metrics:  m,
+		policies: policies,
+		review:   &review.Service{Store: db, Tx: reviewTx, Now: now},
+		scanner:  &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: slog.New(slog.DiscardHandler), Now: now},
 		now:      now,
-	}, nil
+	}
+	// Every group signs some statement: ship the default as version 1.
+	if err := a.registry.EnsureDefaultTemplate(cliContext(ctx)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 func (a *app) Close() error { return a.db.Close() }

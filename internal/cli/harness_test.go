@@ -47,6 +47,7 @@ type instance struct {
 	stderr  *syncBuffer
 	stopped chan error
 	cancel  context.CancelFunc
+	once    sync.Once // stop may be called by a test (to restart) and again at cleanup
 }
 
 const testAdminPassword = "admin-password-for-tests"
@@ -94,7 +95,9 @@ func (in *instance) getenv(k string) string {
 	return os.Getenv(k)
 }
 
-func (in *instance) stop() {
+func (in *instance) stop() { in.once.Do(in.stopNow) }
+
+func (in *instance) stopNow() {
 	in.cancel()
 	select {
 	case err := <-in.stopped:

@@ -12,7 +12,7 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/httpapi"
-	"charter/internal/metrics"
+	"charter/internal/registry"
 )
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM in main).
@@ -38,8 +38,10 @@ func serve(ctx context.Context, e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "Created the first admin account.\n  username: admin\n  password: %s\nThis password is shown only once; sign in and change it.\n", generated)
 	}
 
-	m := metrics.New()
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Log: log, Metrics: m, Now: e.Now}
+	a.scanner.Log = log
+	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Log: log, Metrics: a.metrics, Now: e.Now,
+		Review: a.review, Policies: a.policies}
+	go reloadPolicies(ctx, a, log)
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -55,6 +57,12 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	go func() { defer close(purgeDone); purgeDaily(purgeCtx, a, log) }()
 	// The purge must finish before the database closes.
 	defer func() { stopPurge(); <-purgeDone }()
+	// Reminders, expiry and campaign deadlines, every --scheduler-every;
+	// a tick is idempotent, so a restart never repeats a notice.
+	schedCtx, stopSched := context.WithCancel(ctx)
+	defer stopSched()
+	sched := &registry.Scheduler{Service: a.registry, Log: log}
+	go sched.Run(schedCtx, cfg.SchedulerEvery, e.Now)
 	select {
 	case err := <-errc:
 		return err
@@ -70,6 +78,23 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// reloadPolicies picks up detection policy changes made through another
+// server on the same PostgreSQL database; changes made here apply at once.
+func reloadPolicies(ctx context.Context, a *app, log *slog.Logger) {
+	t := time.NewTicker(10 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := a.policies.Reload(ctx); err != nil && ctx.Err() == nil {
+				log.Error("reload detection policy", "err", err)
+			}
+		}
+	}
 }
 
 func migrate(ctx context.Context, e *Env, args []string) error {

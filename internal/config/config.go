@@ -28,6 +28,12 @@ type Config struct {
 	RetentionInternalDays     int64 // --retention-internal-days, CHARTER_RETENTION_INTERNAL_DAYS
 	RetentionPublicDays       int64 // --retention-public-days, CHARTER_RETENTION_PUBLIC_DAYS
 	RetentionUnregisteredDays int64 // --retention-unregistered-days, CHARTER_RETENTION_UNREGISTERED_DAYS
+	// Registry timing.
+	ApprovalRemindAfter time.Duration // --approval-remind-after, CHARTER_APPROVAL_REMIND_AFTER
+	SignatureDays       int64         // --signature-days, CHARTER_SIGNATURE_DAYS; 0: signatures never lapse
+	RecertMonths        string        // --recert-months, CHARTER_RECERT_MONTHS: "sensitive=6,internal=12"
+	RecertDefault       string        // --recert-default, CHARTER_RECERT_DEFAULT: keep or suspend
+	SchedulerEvery      time.Duration // --scheduler-every, CHARTER_SCHEDULER_EVERY: how often serve runs time-driven work
 }
 
 // Default returns the settings Charter runs with when nothing is given.
@@ -45,6 +51,10 @@ func Default() Config {
 		RetentionInternalDays:     1096,
 		RetentionPublicDays:       366,
 		RetentionUnregisteredDays: 180,
+		ApprovalRemindAfter:       48 * time.Hour,
+		SignatureDays:             365,
+		RecertDefault:             "keep",
+		SchedulerEvery:            time.Minute,
 	}
 }
 
@@ -78,6 +88,17 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
 	i64(&c.RetentionInternalDays, "retention-internal-days", "CHARTER_RETENTION_INTERNAL_DAYS", "days to keep messages of internal groups")
 	i64(&c.RetentionPublicDays, "retention-public-days", "CHARTER_RETENTION_PUBLIC_DAYS", "days to keep messages of public groups")
 	i64(&c.RetentionUnregisteredDays, "retention-unregistered-days", "CHARTER_RETENTION_UNREGISTERED_DAYS", "days to keep messages of rooms that are not registered work groups")
+	dur := func(p *time.Duration, name, env, usage string) {
+		if v, err := time.ParseDuration(getenv(env)); err == nil {
+			*p = v
+		}
+		fs.DurationVar(p, name, *p, usage+" ("+env+")")
+	}
+	dur(&c.ApprovalRemindAfter, "approval-remind-after", "CHARTER_APPROVAL_REMIND_AFTER", "remind approvers when an application waits this long on a step")
+	i64(&c.SignatureDays, "signature-days", "CHARTER_SIGNATURE_DAYS", "days after which a statement signature lapses (0: never)")
+	str(&c.RecertMonths, "recert-months", "CHARTER_RECERT_MONTHS", `start re-certification every N months per level, e.g. "sensitive=6,internal=12"`)
+	str(&c.RecertDefault, "recert-default", "CHARTER_RECERT_DEFAULT", "keep or suspend: what happens to a group nobody re-certified")
+	dur(&c.SchedulerEvery, "scheduler-every", "CHARTER_SCHEDULER_EVERY", "how often the server runs reminders, expiry and campaign deadlines")
 	c.AdminPassword = getenv("CHARTER_ADMIN_PASSWORD")
 }
 
@@ -109,6 +130,15 @@ func (c *Config) Validate() error {
 		if d < 1 {
 			return fmt.Errorf("config: retention periods must be at least one day")
 		}
+	}
+	if c.SignatureDays < 0 {
+		return fmt.Errorf("config: --signature-days must not be negative")
+	}
+	if c.RecertDefault != "keep" && c.RecertDefault != "suspend" {
+		return fmt.Errorf("config: --recert-default %q is not keep or suspend", c.RecertDefault)
+	}
+	if c.SchedulerEvery < time.Millisecond {
+		return fmt.Errorf("config: --scheduler-every is too short")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -16,8 +16,12 @@ import (
 	"charter/internal/account"
 	"charter/internal/archive"
 	"charter/internal/audit"
+	"charter/internal/capture"
 	"charter/internal/config"
+	"charter/internal/detect"
 	"charter/internal/metrics"
+	"charter/internal/registry"
+	"charter/internal/review"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
 )
@@ -56,11 +60,21 @@ func newHarness(t *testing.T, engine string) *harness {
 	cfg.MaxBodyBytes = 4096
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
 	arch := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
-	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
+	reg := registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
+	reviewTx := store.TxFor[review.TxStore](db)
+	policies, err := review.NewPolicies(context.Background(), db, reviewTx, time.Now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Registry: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now,
+		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(h.srv.Close)
 	ctx := context.Background()
+	if err := reg.EnsureDefaultTemplate(ctx); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := accounts.CreateOrgUnit(ctx, "HQ", ""); err != nil {
 		t.Fatal(err)
 	}
@@ -119,6 +133,10 @@ type example struct {
 	path       func(h *harness) string
 	body       func(h *harness) string
 	ownSession bool // the request ends the session it uses: give it a fresh one
+	// as, when set, makes path and body for one principal: for routes whose
+	// object belongs to someone (only the applicant withdraws, only the
+	// responsible person signs).
+	as func(h *harness, who string) (path, body string)
 }
 
 func fixed(p string) func(*harness) string { return func(*harness) string { return p } }
@@ -195,10 +213,270 @@ var examples = map[string]example{
 		}
 		return fmt.Sprintf("/api/v1/legal-holds/%d/release", hold.ID)
 	}},
+
+	"POST /api/v1/applications": {body: fixed(`{"name":"g","purpose":"work","platform":"wecom","planned_at":"2030-01-01T00:00:00Z","expires_at":"2031-01-01T00:00:00Z","responsible":"member","level":"public","members":[]}`)},
+	"GET /api/v1/applications":  {},
+	"GET /api/v1/applications/{id}": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/applications/%d", h.apply("admin", false, "public").ID)
+	}},
+	"PUT /api/v1/applications/{id}":           {as: func(h *harness, who string) (string, string) { return h.appPath(who, true, ""), applyBody }},
+	"POST /api/v1/applications/{id}/submit":   {as: func(h *harness, who string) (string, string) { return h.appPath(who, true, "/submit"), "" }},
+	"POST /api/v1/applications/{id}/withdraw": {as: func(h *harness, who string) (string, string) { return h.appPath(who, false, "/withdraw"), "" }},
+	"POST /api/v1/applications/{id}/decision": {as: func(h *harness, who string) (string, string) {
+		// A security officer decides the second step of a sensitive application.
+		level := "public"
+		if who == "security_officer" {
+			level = "sensitive"
+		}
+		a := h.apply("member", false, level)
+		if level == "sensitive" {
+			h.decide(a.ID)
+		}
+		return fmt.Sprintf("/api/v1/applications/%d/decision", a.ID), `{"decision":"approve","comment":"ok"}`
+	}},
+	"GET /api/v1/approval-chains": {},
+	"PUT /api/v1/approval-chains": {body: fixed(`{"org_unit":"HQ","level":"public","steps":[{"role":"approver"}]}`)},
+	"DELETE /api/v1/approval-chains/{org_unit}/{level}": {path: func(h *harness) string {
+		if _, err := h.api.Registry.SetApprovalChain(context.Background(), registry.ApprovalChain{OrgUnit: "HQ", Level: "internal",
+			Steps: []registry.Step{{Role: account.Approver}}}); err != nil {
+			h.t.Fatal(err)
+		}
+		return "/api/v1/approval-chains/HQ/internal"
+	}},
+	"GET /api/v1/groups":                {},
+	"GET /api/v1/groups/{id}":           {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d", h.group("member")) }},
+	"GET /api/v1/groups/{id}/statement": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d/statement", h.group("member")) }},
+	"POST /api/v1/groups/{id}/statement": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/statement", h.group(who)), fmt.Sprintf(`{"full_name":%q}`, who)
+	}},
+	"POST /api/v1/groups/{id}/bindings": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/bindings", h.group(who)), fmt.Sprintf(`{"platform":"wecom","room_id":"wr%d"}`, h.uniq())
+	}},
+	"GET /api/v1/groups/{id}/members": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d/members", h.group("member")) }},
+	"POST /api/v1/groups/{id}/members": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/members", h.group(who)), fmt.Sprintf(`{"external":"x%d","organization":"o","justification":"j"}`, h.uniq())
+	}},
+	"POST /api/v1/groups/{id}/members/{member}/leave": {as: func(h *harness, who string) (string, string) {
+		g := h.group(who)
+		ms, err := h.db.Members(context.Background(), g, false)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/groups/%d/members/%d/leave", g, ms[len(ms)-1].ID), ""
+	}},
+	"POST /api/v1/groups/{id}/dissolve": {as: func(h *harness, who string) (string, string) {
+		return fmt.Sprintf("/api/v1/groups/%d/dissolve", h.group(who)), `{"reason":"project ended"}`
+	}},
+	"GET /api/v1/roster.csv":                {},
+	"GET /api/v1/users/{username}/handles":  {path: fixed("/api/v1/users/member/handles")},
+	"POST /api/v1/users/{username}/handles": {path: fixed("/api/v1/users/member/handles"), body: func(h *harness) string { return fmt.Sprintf(`{"platform":"wecom","handle":"h%d"}`, h.uniq()) }},
+	"GET /api/v1/statement-templates":       {},
+	"POST /api/v1/statement-templates":      {body: fixed(`{"text_zh":"新文本","text_en":"new text"}`)},
+	"GET /api/v1/campaigns":                 {},
+	"POST /api/v1/campaigns": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"kind":"declaration","deadline":%q}`, time.Now().Add(time.Hour).UTC().Format(time.RFC3339))
+	}},
+	"GET /api/v1/campaigns/{id}/tasks": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/campaigns/%d/tasks", h.campaign(registry.Declaration))
+	}},
+	"GET /api/v1/campaigns/{id}/results": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/campaigns/%d/results", h.campaign(registry.Declaration))
+	}},
+	"POST /api/v1/campaigns/{id}/recertifications": {as: func(h *harness, who string) (string, string) {
+		g := h.group(who)
+		return fmt.Sprintf("/api/v1/campaigns/%d/recertifications", h.campaign(registry.Recertification)), fmt.Sprintf(`{"group_id":%d,"decision":"keep","members_ok":true}`, g)
+	}},
+	"POST /api/v1/campaigns/{id}/declarations": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/campaigns/%d/declarations", h.campaign(registry.Declaration))
+	},
+		body: fixed(`{"groups":[{"name":"未登记的群","platform":"wechat"}]}`)},
+	"GET /api/v1/notifications": {},
+	"POST /api/v1/notifications/{id}/read": {as: func(h *harness, who string) (string, string) {
+		n := &registry.Notification{Username: who, Kind: "test", Object: "test", Message: "hello", CreatedAt: time.Now()}
+		if strings.HasPrefix(who, "token-") {
+			n.Username = "member"
+		}
+		if _, err := h.db.Notify(context.Background(), n); err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/notifications/%d/read", n.ID), ""
+	}},
+
+	"GET /api/v1/detection/rules":        {},
+	"PUT /api/v1/detection/rules/{rule}": {path: fixed("/api/v1/detection/rules/pii.bank_card"), body: fixed(`{"enabled":true,"severity":"high"}`)},
+	"GET /api/v1/detection/lexicons":     {},
+	"POST /api/v1/detection/lexicons": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"name":"lex-%d","terms":["天穹%d号"],"severity":"high"}`, h.uniq(), h.uniq())
+	}},
+	"PUT /api/v1/detection/lexicons/{name}": {path: func(h *harness) string {
+		return "/api/v1/detection/lexicons/" + h.lexicon()
+	}, body: fixed(`{"terms":["北斗七号","Orion"]}`)},
+	"DELETE /api/v1/detection/lexicons/{name}": {path: func(h *harness) string {
+		return "/api/v1/detection/lexicons/" + h.lexicon()
+	}},
+	"GET /api/v1/detection/periods": {},
+	"POST /api/v1/detection/periods": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"name":"election-%d","from":"2026-06-01T00:00:00+08:00","to":"2026-06-15T00:00:00+08:00","org_units":["HQ"]}`, h.uniq())
+	}},
+	"PUT /api/v1/detection/periods/{name}": {path: func(h *harness) string {
+		return "/api/v1/detection/periods/" + h.period()
+	}, body: fixed(`{"from":"2026-07-01T00:00:00Z","to":"2026-07-08T00:00:00Z"}`)},
+	"DELETE /api/v1/detection/periods/{name}": {path: func(h *harness) string {
+		return "/api/v1/detection/periods/" + h.period()
+	}},
+
+	"GET /api/v1/alerts": {path: fixed("/api/v1/alerts?status=open&category=pii")},
+	"GET /api/v1/alerts/{id}": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/alerts/%d", h.alert())
+	}},
+	"GET /api/v1/alerts/{id}/context": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/alerts/%d/context", h.alert())
+	}},
+	"POST /api/v1/alerts/{id}/claim": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/alerts/%d/claim", h.alert())
+	}},
+	"POST /api/v1/alerts/{id}/resolve": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/alerts/%d/resolve", h.alert())
+	}, body: fixed(`{"disposition":"false_positive","note":"a test card number","reassign":true}`)},
+
+	"GET /api/v1/cases":  {path: fixed("/api/v1/cases?status=open")},
+	"POST /api/v1/cases": {body: fixed(`{"title":"Vote buying in the union election","note":"from a tip"}`)},
+	"GET /api/v1/cases/{id}": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/cases/%d", h.openCase())
+	}},
+	"POST /api/v1/cases/{id}/notes": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/cases/%d/notes", h.openCase())
+	}, body: fixed(`{"body":"asked the group administrator"}`)},
+	"POST /api/v1/cases/{id}/assign": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/cases/%d/assign", h.openCase())
+	}, body: fixed(`{"assignee":"reviewer"}`)},
+	"POST /api/v1/cases/{id}/close": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/cases/%d/close", h.openCase())
+	}, body: fixed(`{"resolution":"no breach found"}`)},
 }
 
-func ndjsonMessage(n int64, text string) string {
-	return fmt.Sprintf(`{"platform":"wecom","source_id":"m-%d","room_id":"r1","sender":"zhangsan","sent_at":"2026-11-20T10:00:00Z","kind":"text","text":%q}`, n, text)
+const applyBody = `{"name":"g","purpose":"work","platform":"wecom","planned_at":"2030-01-01T00:00:00Z","expires_at":"2031-01-01T00:00:00Z","responsible":"member","level":"public","members":[{"username":"approver"}]}`
+
+// person returns the principal of a user of the harness; tokens stand in
+// as the member, because only people own applications and groups.
+func (h *harness) person(who string) *account.Principal {
+	if strings.HasPrefix(who, "token-") {
+		who = "member"
+	}
+	p, err := h.api.Accounts.Authenticate(context.Background(), h.creds[who])
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return p
+}
+
+// apply files an application by who, responsible member, with the approver as a member.
+func (h *harness) apply(who string, draft bool, level string) *registry.Application {
+	in := registry.NewApplication{Name: fmt.Sprintf("group %d", h.uniq()), Purpose: "work", Platform: "wecom",
+		PlannedAt: "2030-01-01T00:00:00Z", ExpiresAt: "2031-01-01T00:00:00Z", Responsible: "member", Level: registry.Level(level),
+		Members: []registry.ProposedMember{{Username: "approver"}}, Draft: draft}
+	a, err := h.api.Registry.Apply(context.Background(), h.person(who), in)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a
+}
+
+func (h *harness) appPath(who string, draft bool, suffix string) string {
+	return fmt.Sprintf("/api/v1/applications/%d%s", h.apply(who, draft, "public").ID, suffix)
+}
+
+func (h *harness) decide(id int64) *registry.Application {
+	a, err := h.api.Registry.Decide(context.Background(), h.person("approver"), id, "approve", "")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return a
+}
+
+// group makes an approved group whose responsible person is who, with the
+// approver as a member, and returns its ID.
+func (h *harness) group(who string) int64 {
+	p := h.person(who)
+	in := registry.NewApplication{Name: fmt.Sprintf("group %d", h.uniq()), Purpose: "work", Platform: "wecom",
+		PlannedAt: "2030-01-01T00:00:00Z", ExpiresAt: "2031-01-01T00:00:00Z", Responsible: p.User.Username, Level: "public",
+		Members: []registry.ProposedMember{{Username: "approver"}}}
+	applicant := h.person("member")
+	if p.User.Username == "member" {
+		applicant = h.person("admin")
+	}
+	a, err := h.api.Registry.Apply(context.Background(), applicant, in)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return h.decide(a.ID).GroupID
+}
+
+func (h *harness) campaign(kind string) int64 {
+	c, err := h.api.Registry.StartCampaign(context.Background(), registry.NewCampaign{Kind: kind, Deadline: time.Now().Add(time.Hour).UTC().Format(time.RFC3339)})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c.ID
+}
+
+// officer is the context of the security officer, for fixtures.
+func officer() context.Context {
+	return audit.WithActor(context.Background(), audit.Actor{Name: "security_officer"})
+}
+
+func (h *harness) lexicon() string {
+	name := fmt.Sprintf("lexicon-%d", h.uniq())
+	if err := h.api.Policies.PutLexicon(officer(), "", detect.Lexicon{Name: name, Terms: []string{"天枢计划"}}, true); err != nil {
+		h.t.Fatal(err)
+	}
+	return name
+}
+
+func (h *harness) period() string {
+	name := fmt.Sprintf("period-%d", h.uniq())
+	from := time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)
+	if err := h.api.Policies.PutPeriod(officer(), "", detect.Period{Name: name, From: from, To: from.AddDate(0, 0, 7)}, true); err != nil {
+		h.t.Fatal(err)
+	}
+	return name
+}
+
+// alert stores a fresh open alert.
+func (h *harness) alert() int64 {
+	n := h.uniq()
+	now := time.Now().UTC()
+	a := &review.Alert{Key: fmt.Sprintf("pii.bank_card:wecom:room:%d", n), Rule: "pii.bank_card", Category: "pii", Severity: "high",
+		Status: review.StatusOpen, Platform: "wecom", RoomID: "room", Excerpt: "卡号 6222…", FirstSeen: now, LastSeen: now, CreatedAt: now, UpdatedAt: now}
+	if _, _, err := h.db.RecordFinding(context.Background(), a, review.Source{SourceID: fmt.Sprintf("m%d", n), ArchiveID: n, SentAt: now}); err != nil {
+		h.t.Fatal(err)
+	}
+	return a.ID
+}
+
+func (h *harness) openCase() int64 {
+	ctx := audit.WithActor(context.Background(), audit.Actor{Name: "reviewer"})
+	c, err := h.api.Review.CreateCase(ctx, review.NewCase{Title: fmt.Sprintf("case %d", h.uniq())})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return c.ID
+}
+
+// fakeArchive returns each asked-for message with one neighbour before it.
+type fakeArchive struct{}
+
+func (fakeArchive) MessagesAround(ctx context.Context, platform, room string, ids []string, radius int) ([]review.ContextMessage, error) {
+	var out []review.ContextMessage
+	for i, id := range ids {
+		at := time.Date(2026, 5, 1, 10, i, 0, 0, time.UTC)
+		out = append(out,
+			review.ContextMessage{ArchiveID: int64(2 * i), Message: capture.Message{Platform: platform, RoomID: room, SourceID: id + "-before",
+				Sender: "lisi", SentAt: at.Add(-time.Second), Kind: capture.KindText, Text: "卡号发一下"}},
+			review.ContextMessage{ArchiveID: int64(2*i + 1), Message: capture.Message{Platform: platform, RoomID: room, SourceID: id,
+				Sender: "zhangsan", SentAt: at, Kind: capture.KindText, Text: "6222020200112233445", Raw: []byte(`{"msgid":"x"}`)}})
+	}
+	return out, nil
 }
 
 // TestRouteAccess walks every route with no credentials and with every role:
@@ -213,20 +491,22 @@ func TestRouteAccess(t *testing.T) {
 			t.Errorf("route %s has no example in access_test.go", key)
 			continue
 		}
-		path := func() string {
+		request := func(who string) (string, string) {
+			if ex.as != nil {
+				return ex.as(h, who)
+			}
+			path, body := rt.path, ""
 			if ex.path != nil {
-				return ex.path(h)
+				path = ex.path(h)
 			}
-			return rt.path
-		}
-		body := func() string {
 			if ex.body != nil {
-				return ex.body(h)
+				body = ex.body(h)
 			}
-			return ""
+			return path, body
 		}
 		if !rt.allow.public {
-			resp := h.do(rt.method, path(), "", body())
+			path, body := request("member")
+			resp := h.do(rt.method, path, "", body)
 			resp.Body.Close()
 			if resp.StatusCode != http.StatusUnauthorized {
 				t.Errorf("%s without credentials: %d, want 401", key, resp.StatusCode)
@@ -237,7 +517,8 @@ func TestRouteAccess(t *testing.T) {
 			if ex.ownSession && p.scope == "" {
 				secret = h.login(p.name)
 			}
-			resp := h.do(rt.method, path(), secret, body())
+			path, body := request(p.name)
+			resp := h.do(rt.method, path, secret, body)
 			msg, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
 			admitted := rt.allow.public || h.admits(rt, p.name)
@@ -362,4 +643,8 @@ func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
 	if !strings.Contains(logs.String(), "internal error") || !strings.Contains(logs.String(), "closed") {
 		t.Fatalf("the detail was not logged: %s", logs.String())
 	}
+}
+
+func ndjsonMessage(n int64, text string) string {
+	return fmt.Sprintf(`{"platform":"wecom","source_id":"m-%d","room_id":"r1","sender":"zhangsan","sent_at":"2026-11-20T10:00:00Z","kind":"text","text":%q}`, n, text)
 }

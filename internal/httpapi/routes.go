@@ -45,5 +45,76 @@ func (s *Server) routes() []route {
 		{"GET", "/api/v1/legal-holds", roles(SecurityOfficer, Auditor), s.listHolds},
 		{"POST", "/api/v1/legal-holds", roles(SecurityOfficer), s.placeHold},
 		{"POST", "/api/v1/legal-holds/{id}/release", roles(SecurityOfficer), s.releaseHold},
+		// Registry. Routes open to members check the object in the service:
+		// a member reads their own applications and groups, only the holder of
+		// the current step decides, only the responsible person signs.
+		{"POST", "/api/v1/applications", roles(Member), s.apply},
+		{"GET", "/api/v1/applications", roles(Member, Auditor), s.listApplications},
+		{"GET", "/api/v1/applications/{id}", roles(Member, Auditor), s.getApplication},
+		{"PUT", "/api/v1/applications/{id}", roles(Member), s.editApplication},
+		{"POST", "/api/v1/applications/{id}/submit", roles(Member), s.submitApplication},
+		{"POST", "/api/v1/applications/{id}/withdraw", roles(Member), s.withdrawApplication},
+		{"POST", "/api/v1/applications/{id}/decision", roles(Approver, SecurityOfficer), s.decideApplication},
+
+		{"GET", "/api/v1/approval-chains", roles(SecurityOfficer, Admin, Auditor), s.listApprovalChains},
+		{"PUT", "/api/v1/approval-chains", roles(SecurityOfficer, Admin), s.setApprovalChain},
+		{"DELETE", "/api/v1/approval-chains/{org_unit}/{level}", roles(SecurityOfficer, Admin), s.deleteApprovalChain},
+
+		{"GET", "/api/v1/groups", roles(Member, Auditor), s.listGroups},
+		{"GET", "/api/v1/groups/{id}", roles(Member, Auditor), s.getGroup},
+		{"GET", "/api/v1/groups/{id}/statement", roles(Member, Auditor), s.getStatement},
+		{"POST", "/api/v1/groups/{id}/statement", roles(Member), s.signStatement},
+		{"POST", "/api/v1/groups/{id}/bindings", roles(Member), s.bindGroup},
+		{"GET", "/api/v1/groups/{id}/members", roles(Member, Auditor), s.memberTimeline},
+		{"POST", "/api/v1/groups/{id}/members", roles(Member), s.addMember},
+		{"POST", "/api/v1/groups/{id}/members/{member}/leave", roles(Member), s.removeMember},
+		{"POST", "/api/v1/groups/{id}/dissolve", roles(Member), s.dissolveGroup},
+		{"GET", "/api/v1/roster.csv", roles(SecurityOfficer, Auditor, Reviewer, Admin), s.roster},
+
+		{"GET", "/api/v1/users/{username}/handles", roles(Admin, Auditor, SecurityOfficer), s.listHandles},
+		{"POST", "/api/v1/users/{username}/handles", roles(Admin, SecurityOfficer), s.addHandle},
+
+		{"GET", "/api/v1/statement-templates", roles(Member, Auditor), s.listTemplates},
+		{"POST", "/api/v1/statement-templates", roles(SecurityOfficer), s.publishTemplate},
+
+		{"GET", "/api/v1/campaigns", roles(Member, Auditor), s.listCampaigns},
+		{"POST", "/api/v1/campaigns", roles(SecurityOfficer), s.startCampaign},
+		{"GET", "/api/v1/campaigns/{id}/tasks", roles(Member), s.campaignTasks},
+		{"GET", "/api/v1/campaigns/{id}/results", roles(SecurityOfficer, Auditor, Admin), s.campaignResults},
+		{"POST", "/api/v1/campaigns/{id}/recertifications", roles(Member), s.recertify},
+		{"POST", "/api/v1/campaigns/{id}/declarations", roles(Member), s.declare},
+
+		{"GET", "/api/v1/notifications", roles(Member), s.listNotifications},
+		{"POST", "/api/v1/notifications/{id}/read", roles(Member), s.markRead},
+		// Detection policy: security officers edit it; reviewers and auditors read it.
+		// Admin is left out of detection and review on purpose: whoever manages
+		// accounts should not also read alerts or tune what is watched without a
+		// role grant that the audit trail shows.
+		{"GET", "/api/v1/detection/rules", roles(SecurityOfficer, Reviewer, Auditor), s.listRules},
+		{"PUT", "/api/v1/detection/rules/{rule}", roles(SecurityOfficer), s.putRule},
+		{"GET", "/api/v1/detection/lexicons", roles(SecurityOfficer, Reviewer, Auditor), s.listLexicons},
+		{"POST", "/api/v1/detection/lexicons", roles(SecurityOfficer), s.createLexicon},
+		{"PUT", "/api/v1/detection/lexicons/{name}", roles(SecurityOfficer), s.putLexicon},
+		{"DELETE", "/api/v1/detection/lexicons/{name}", roles(SecurityOfficer), s.deleteLexicon},
+		{"GET", "/api/v1/detection/periods", roles(SecurityOfficer, Reviewer, Auditor), s.listPeriods},
+		{"POST", "/api/v1/detection/periods", roles(SecurityOfficer), s.createPeriod},
+		{"PUT", "/api/v1/detection/periods/{name}", roles(SecurityOfficer), s.putPeriod},
+		{"DELETE", "/api/v1/detection/periods/{name}", roles(SecurityOfficer), s.deletePeriod},
+
+		// Alerts: reviewers triage; security officers and auditors read. Message
+		// context is content, so only reviewers and auditors read it, audited.
+		{"GET", "/api/v1/alerts", roles(Reviewer, SecurityOfficer, Auditor), s.listAlerts},
+		{"GET", "/api/v1/alerts/{id}", roles(Reviewer, SecurityOfficer, Auditor), s.getAlert},
+		{"GET", "/api/v1/alerts/{id}/context", roles(Reviewer, Auditor), s.alertContext},
+		{"POST", "/api/v1/alerts/{id}/claim", roles(Reviewer), s.claimAlert},
+		{"POST", "/api/v1/alerts/{id}/resolve", roles(Reviewer), s.resolveAlert},
+
+		// Cases: reviewers work them; auditors read them.
+		{"GET", "/api/v1/cases", roles(Reviewer, Auditor), s.listCases},
+		{"POST", "/api/v1/cases", roles(Reviewer), s.createCase},
+		{"GET", "/api/v1/cases/{id}", roles(Reviewer, Auditor), s.getCase},
+		{"POST", "/api/v1/cases/{id}/notes", roles(Reviewer), s.addCaseNote},
+		{"POST", "/api/v1/cases/{id}/assign", roles(Reviewer), s.assignCase},
+		{"POST", "/api/v1/cases/{id}/close", roles(Reviewer), s.closeCase},
 	}
 }

@@ -18,6 +18,8 @@ import (
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/metrics"
+	"charter/internal/registry"
+	"charter/internal/review"
 	"charter/internal/store"
 )
 
@@ -30,9 +32,13 @@ type Server struct {
 	DB       store.DB
 	Accounts *account.Service
 	Archive  *archive.Service
+	Registry *registry.Service
 	Log      *slog.Logger
 	Metrics  *metrics.Registry
 	Now      func() time.Time
+	// Review is alert triage and cases; Policies the detection policy.
+	Review   *review.Service
+	Policies *review.Policies
 }
 
 // Handler returns the API with every route of the table registered, wrapped

@@ -12,6 +12,8 @@ import (
 	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
+	"charter/internal/registry"
+	"charter/internal/review"
 	"charter/internal/store/postgres"
 	"charter/internal/store/sqlite"
 )
@@ -22,6 +24,8 @@ type DB interface {
 	account.Store
 	audit.Store
 	archive.Store
+	registry.Store
+	review.Store
 
 	Tx(ctx context.Context, fn func(DB) error) error
 	Migrate(ctx context.Context) (int, error)

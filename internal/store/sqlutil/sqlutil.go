@@ -6,6 +6,7 @@ package sqlutil
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -187,4 +188,57 @@ func NullTime(t *time.Time) sql.NullTime {
 		return sql.NullTime{}
 	}
 	return sql.NullTime{Time: t.UTC(), Valid: true}
+}
+
+// ZeroNull stores the zero time as NULL.
+func ZeroNull(t time.Time) sql.NullTime {
+	if t.IsZero() {
+		return sql.NullTime{}
+	}
+	return sql.NullTime{Time: t.UTC(), Valid: true}
+}
+
+// NullZero reads NULL as the zero time.
+func NullZero(t sql.NullTime) time.Time {
+	if !t.Valid {
+		return time.Time{}
+	}
+	return t.Time.UTC()
+}
+
+// ZeroNullInt stores an absent id (0) as NULL.
+func ZeroNullInt(n int64) sql.NullInt64 {
+	return sql.NullInt64{Int64: n, Valid: n != 0}
+}
+
+// JSON encodes a value kept in a text column.
+func JSON(v any) (string, error) {
+	b, err := json.Marshal(v)
+	return string(b), err
+}
+
+// FromJSON decodes text columns in pairs: (text, destination), ...
+func FromJSON(pairs ...any) error {
+	for i := 0; i+1 < len(pairs); i += 2 {
+		if err := json.Unmarshal([]byte(pairs[i].(string)), pairs[i+1]); err != nil {
+			return fmt.Errorf("decode JSON column: %w", err)
+		}
+	}
+	return nil
+}
+
+// Int64Ptr converts a nullable integer for a JSON field.
+func Int64Ptr(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	v := n.Int64
+	return &v
+}
+
+// UTC sets each time to UTC, as every engine should hand times out.
+func UTC(ts ...*time.Time) {
+	for _, t := range ts {
+		*t = t.UTC()
+	}
 }
