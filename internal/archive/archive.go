@@ -71,6 +71,14 @@ type Store interface {
 	LegalHolds(ctx context.Context, activeOnly bool) ([]LegalHold, error)
 	ReleaseLegalHold(ctx context.Context, id int64, at time.Time, by string) error
 
+	// MessagesAround returns the messages with the given source ids in a
+	// room and up to radius messages of the same room before and after each,
+	// in archive order, without duplicates. The caller audits the read.
+	MessagesAround(ctx context.Context, platform, roomID string, sourceIDs []string, radius int) ([]Stored, error)
+	// SenderTransferTotal sums the transfer and red-envelope amounts (fen)
+	// a sender handle sent in [from, to).
+	SenderTransferTotal(ctx context.Context, platform, sender string, from, to time.Time) (int64, error)
+
 	// PurgeCandidates lists live messages sent before `before` with id >
 	// afterID, in id order; only ID, GroupID, User and SentAt are filled.
 	PurgeCandidates(ctx context.Context, before time.Time, afterID int64, limit int) ([]Stored, error)

@@ -74,6 +74,14 @@ func TestArchive(t *testing.T) {
 		if len(observed) != 6 || observed[0].GroupID != 7 || observed[0].User != "zhang.san" || observed[2].GroupID != 0 {
 			t.Fatalf("observed: %+v", observed)
 		}
+		// What review reads: context around a message, a sender's transfers.
+		around, err := db.MessagesAround(ctx, "wecom", "room-finance", []string{"m2", "nope"}, 1)
+		if err != nil || len(around) != 3 || around[0].SourceID != "m1" || around[1].SourceID != "m2" || around[2].SourceID != "m4" {
+			t.Fatalf("messages around m2: %v %+v", err, around)
+		}
+		if n, err := db.SenderTransferTotal(ctx, "wecom", "wangwu", now.Add(-2*time.Hour), now); err != nil || n != 20000 {
+			t.Fatalf("transfer total: %v %d", err, n)
+		}
 		// The same batch again: all duplicates, nothing new.
 		res, err = svc.Ingest(ctx, strings.NewReader(lines[0]+"\n"+lines[1]+"\n"), archive.Batch{Format: "ndjson"}, nil)
 		if err != nil || res.Accepted != 0 || res.Duplicates != 2 {

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
@@ -387,4 +388,53 @@ func (d *DB) Tombstone(ctx context.Context, ids []int64, at time.Time) error {
 		transfer_count = NULL, transfer_type = NULL, recalls = '', raw = ''::bytea, username = '', tok = NULL, purged_at = $1
 		WHERE id = ANY($2) AND purged_at IS NULL`, at.UTC(), ids)
 	return err
+}
+
+// MessagesAround returns the messages asked for and their neighbours in the room.
+func (d *DB) MessagesAround(ctx context.Context, platform, roomID string, sourceIDs []string, radius int) ([]archive.Stored, error) {
+	seen := map[int64]bool{}
+	var out []archive.Stored
+	collect := func(q string, args ...any) error {
+		rows, err := d.r().QueryContext(ctx, `SELECT `+messageCols+` FROM messages m`+recallJoin+` WHERE `+q, args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			m, err := scanMessage(rows)
+			if err != nil {
+				return err
+			}
+			if !seen[m.ID] {
+				seen[m.ID] = true
+				out = append(out, m)
+			}
+		}
+		return rows.Err()
+	}
+	for _, sid := range sourceIDs {
+		var id int64
+		err := d.r().QueryRowContext(ctx, `SELECT id FROM messages WHERE platform = $1 AND source_id = $2 AND room_id = $3`, platform, sid, roomID).Scan(&id)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if err := collect(`m.room_id = $1 AND m.platform = $2 AND m.id < $3 ORDER BY m.id DESC LIMIT $4`, roomID, platform, id, radius); err != nil {
+			return nil, err
+		}
+		if err := collect(`m.room_id = $1 AND m.platform = $2 AND m.id >= $3 ORDER BY m.id LIMIT $4`, roomID, platform, id, radius+1); err != nil {
+			return nil, err
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// SenderTransferTotal sums what a sender moved in transfers and red envelopes.
+func (d *DB) SenderTransferTotal(ctx context.Context, platform, sender string, from, to time.Time) (int64, error) {
+	var n sql.NullInt64
+	err := d.r().QueryRowContext(ctx, `SELECT sum(amount_fen) FROM messages WHERE sender = $1 AND platform = $2
+		AND kind IN ('transfer', 'red_envelope') AND sent_at >= $3 AND sent_at < $4`, sender, platform, from.UTC(), to.UTC()).Scan(&n)
+	return n.Int64, err
 }

@@ -29,6 +29,7 @@ CREATE TABLE messages (
     UNIQUE (platform, source_id)
 );
 CREATE INDEX messages_group ON messages(group_id, id);
+CREATE INDEX messages_room ON messages(room_id, id);
 CREATE INDEX messages_sender ON messages(sender, id);
 CREATE INDEX messages_username ON messages(username, id);
 CREATE INDEX messages_sent ON messages(sent_at, id);
