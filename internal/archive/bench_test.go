@@ -24,6 +24,7 @@ import (
 	"charter/internal/httpapi"
 	"charter/internal/metrics"
 	"charter/internal/store"
+	"charter/internal/store/storetest"
 )
 
 // A realistic corpus: work-group chatter in Chinese with English words,
@@ -260,4 +261,39 @@ func reportPercentiles(b *testing.B, lat []time.Duration) {
 	pct := func(p float64) float64 { return float64(lat[int(p*float64(len(lat)-1))].Microseconds()) / 1000 }
 	b.ReportMetric(pct(0.50), "p50-ms")
 	b.ReportMetric(pct(0.95), "p95-ms")
+}
+
+// BenchmarkIngestService archives batches of 5,000 messages through the
+// service (no HTTP) on each engine; PostgreSQL runs when
+// CHARTER_TEST_POSTGRES_URL is set.
+func BenchmarkIngestService(b *testing.B) {
+	for _, engine := range storetest.Engines {
+		b.Run(engine, func(b *testing.B) {
+			db := storetest.Open(b, engine)
+			svc := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
+			const batch = 5000
+			c := newCorpus(3)
+			at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+			bodies := make([][]byte, b.N)
+			for i := range bodies {
+				var buf []byte
+				for j := 0; j < batch; j++ {
+					buf = c.line(buf, "s", at.Add(time.Duration(i*batch+j)*time.Second))
+				}
+				bodies[i] = buf
+			}
+			ctx := context.Background()
+			b.ResetTimer()
+			start, cpu0 := time.Now(), cpuTime()
+			for i := 0; i < b.N; i++ {
+				res, err := svc.Ingest(ctx, bytes.NewReader(bodies[i]), archive.Batch{Format: "ndjson"}, nil)
+				if err != nil || res.Accepted != batch {
+					b.Fatalf("ingest: %v %+v", err, res)
+				}
+			}
+			el, cpu := time.Since(start), cpuTime()-cpu0
+			b.ReportMetric(float64(b.N*batch)/el.Seconds(), "msgs/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*batch), "cpu-µs/msg")
+		})
+	}
 }

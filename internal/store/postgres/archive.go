@@ -48,14 +48,39 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 				return err
 			}
 		}
-		ins, err := d.tx.PrepareContext(ctx, `INSERT INTO messages (id, platform, source_id, room_id, sender, sent_at, kind, text, attachments,
-			amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, body_hash, content_hash, prev_hash, hash, tok)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22::tsvector)`)
-		if err != nil {
+		// Rows go in multi-row INSERTs, a round trip per 500 messages
+		// instead of one per message. The duplicates were found above, and
+		// the locked chain head keeps any other writer out until commit.
+		const cols = 22
+		var rows []any
+		var buf []byte
+		flush := func() error {
+			if len(rows) == 0 {
+				return nil
+			}
+			var q strings.Builder
+			q.WriteString(`INSERT INTO messages (id, platform, source_id, room_id, sender, sent_at, kind, text, attachments,
+			amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, body_hash, content_hash, prev_hash, hash, tok) VALUES `)
+			for r := 0; r < len(rows)/cols; r++ {
+				if r > 0 {
+					q.WriteByte(',')
+				}
+				q.WriteByte('(')
+				for c := 1; c <= cols; c++ {
+					if c > 1 {
+						q.WriteByte(',')
+					}
+					fmt.Fprintf(&q, "$%d", r*cols+c)
+					if c == cols {
+						q.WriteString("::tsvector")
+					}
+				}
+				q.WriteByte(')')
+			}
+			_, err := d.tx.ExecContext(ctx, q.String(), rows...)
+			rows = rows[:0]
 			return err
 		}
-		defer ins.Close()
-		var buf []byte
 		for _, m := range ms {
 			k := [2]string{m.Platform, m.SourceID}
 			if seen[k] {
@@ -76,18 +101,27 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 			if buf = archive.AppendTSVector(buf[:0], m.Text); len(buf) > 0 {
 				tok = string(buf)
 			}
-			if _, err := ins.ExecContext(ctx, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
+			rows = append(rows, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
 				archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, nullID(m.GroupID), m.User, m.CapturedAt,
-				m.BodyHash, m.ContentHash, m.PrevHash, m.Hash, tok); err != nil {
-				return err
+				m.BodyHash, m.ContentHash, m.PrevHash, m.Hash, tok)
+			if len(rows) >= 500*cols {
+				if err := flush(); err != nil {
+					return err
+				}
 			}
-			if m.Kind == capture.KindRevoke && m.Recalls != "" {
+			seq, hash = m.ID, m.Hash
+		}
+		if err := flush(); err != nil {
+			return err
+		}
+		// Recalls refer to the rows just written.
+		for _, m := range ms {
+			if !m.Duplicate && m.Kind == capture.KindRevoke && m.Recalls != "" {
 				if _, err := d.tx.ExecContext(ctx, `INSERT INTO message_recalls (platform, source_id, revoke_id, recalled_at)
 					VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, m.Platform, m.Recalls, m.ID, m.SentAt); err != nil {
 					return err
 				}
 			}
-			seq, hash = m.ID, m.Hash
 		}
 		return d.setChainHead(ctx, "archive", seq, hash)
 	})
