@@ -297,3 +297,56 @@ func BenchmarkIngestService(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSearch1MPostgres is BenchmarkSearch1M on PostgreSQL. Building its
+// 1,000,000 messages takes minutes and is not cached, so it runs only when
+// CHARTER_BENCH_POSTGRES is set (with CHARTER_TEST_POSTGRES_URL).
+func BenchmarkSearch1MPostgres(b *testing.B) {
+	if os.Getenv("CHARTER_BENCH_POSTGRES") == "" {
+		b.Skip("set CHARTER_BENCH_POSTGRES=1 to build a 1,000,000-message PostgreSQL archive")
+	}
+	db := storetest.Open(b, "postgres")
+	ctx := context.Background()
+	svc := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
+	svc.ChunkSize = 5000
+	n := oneMillion()
+	c := newCorpus(2)
+	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	pr, pw := io.Pipe()
+	go func() {
+		var buf []byte
+		for i := 0; i < n; i++ {
+			buf = c.line(buf, "s", at.Add(time.Duration(i)*20*time.Second))
+			if len(buf) > 1<<20 {
+				pw.Write(buf)
+				buf = buf[:0]
+			}
+		}
+		pw.Write(buf)
+		pw.Close()
+	}()
+	start := time.Now()
+	if res, err := svc.Ingest(ctx, pr, archive.Batch{Format: "ndjson"}, nil); err != nil || res.Accepted != n {
+		b.Fatalf("build: %v %+v", err, res)
+	}
+	b.Logf("built %d messages in %s", n, time.Since(start).Round(time.Second))
+	if err := db.Exec(ctx, "ANALYZE messages"); err != nil {
+		b.Fatal(err)
+	}
+	b.ResetTimer()
+	for _, q := range []string{"机密", "budget", "内部资料"} {
+		query := archive.Query{Text: q, Limit: 50, Terms: archive.ParseQuery(q)}
+		b.Run(q, func(b *testing.B) {
+			lat := make([]time.Duration, 0, b.N)
+			for b.Loop() {
+				t0 := time.Now()
+				ms, err := db.SearchMessages(ctx, query)
+				lat = append(lat, time.Since(t0))
+				if err != nil || len(ms) != 50 {
+					b.Fatalf("search %s: %v %d", q, err, len(ms))
+				}
+			}
+			reportPercentiles(b, lat)
+		})
+	}
+}

@@ -296,3 +296,43 @@ func TestPullCursor(t *testing.T) {
 		}
 	})
 }
+
+// TestSearchNewestFirstAtScale crosses the first search window of the
+// PostgreSQL engine (20,000 ids): a common term fills its page from the
+// newest ids, a rare one is found far back, a page cursor continues.
+func TestSearchNewestFirstAtScale(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		svc := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
+		var b strings.Builder
+		at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+		const n = 25000
+		for i := 1; i <= n; i++ {
+			text := "日常消息"
+			switch {
+			case i%1000 == 0:
+				text = "窗口测试"
+			case i == 7:
+				text = "罕见词语"
+			}
+			b.WriteString(ndjsonLine(fmt.Sprintf("s%d", i), "r", "u", at.Add(time.Duration(i)*time.Second), "text", text, ""))
+			b.WriteByte('\n')
+		}
+		if res, err := svc.Ingest(ctx, strings.NewReader(b.String()), archive.Batch{Format: "ndjson"}, nil); err != nil || res.Accepted != n {
+			t.Fatalf("ingest: %v %+v", err, res)
+		}
+		got, next, err := svc.Search(ctx, archive.Query{Text: "窗口", Limit: 3})
+		if err != nil || len(got) != 3 || got[0].SourceID != "s25000" || got[2].SourceID != "s23000" || next == "" {
+			t.Fatalf("common term: %v %d %+v", err, len(got), got)
+		}
+		before, _ := archive.ParseCursor(next)
+		got, _, err = svc.Search(ctx, archive.Query{Text: "窗口", Limit: 30, Before: before})
+		if err != nil || len(got) != 22 || got[0].SourceID != "s22000" || got[21].SourceID != "s1000" {
+			t.Fatalf("common term, next page: %v %d", err, len(got))
+		}
+		got, _, err = svc.Search(ctx, archive.Query{Text: "罕见", Limit: 3})
+		if err != nil || len(got) != 1 || got[0].SourceID != "s7" {
+			t.Fatalf("rare term: %v %+v", err, got)
+		}
+	})
+}

@@ -192,10 +192,34 @@ func (d *DB) WalkArchive(ctx context.Context, fn func(*archive.Stored) error) er
 	return rows.Err()
 }
 
-// SearchMessages finds messages newest first. The hits of the search terms
-// are collected through the GIN index first (MATERIALIZED), because for
-// "newest N" of a rare term the planner may otherwise walk the primary key.
+// SearchMessages finds messages newest first. A search with terms looks at
+// the newest ids first, in windows growing tenfold: a common term fills its
+// page from the first window (a short backward walk of the primary key),
+// while the last, unbounded window collects a rare term's hits through the
+// GIN index first (MATERIALIZED), because for "newest N" of a rare term the
+// planner may otherwise walk the whole primary key (NOTES.md).
 func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Stored, error) {
+	if len(q.Terms) == 0 {
+		return d.searchWindow(ctx, q, 0, 0)
+	}
+	hi := q.Before - 1
+	if q.Before <= 0 {
+		if err := d.r().QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&hi); err != nil {
+			return nil, err
+		}
+	}
+	for window := int64(20000); window < hi; window *= 10 {
+		out, err := d.searchWindow(ctx, q, hi-window, hi)
+		if err != nil || len(out) >= q.Limit {
+			return out, err
+		}
+	}
+	return d.searchWindow(ctx, q, 0, 0)
+}
+
+// searchWindow searches ids in (lo, hi]; hi 0 means every id before
+// q.Before, through the GIN index first.
+func (d *DB) searchWindow(ctx context.Context, q archive.Query, lo, hi int64) ([]archive.Stored, error) {
 	var where []string
 	var args []any
 	add := func(cond string, v ...any) {
@@ -207,7 +231,11 @@ func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Sto
 	}
 	sqlText := ``
 	from := `messages m`
-	if len(q.Terms) > 0 {
+	switch {
+	case len(q.Terms) > 0 && hi > 0:
+		add(`m.tok @@ ?::tsquery`, archive.TSQuery(q.Terms))
+		add(`m.id > ? AND m.id <= ?`, lo, hi)
+	case len(q.Terms) > 0:
 		args = append(args, archive.TSQuery(q.Terms))
 		hits := `SELECT id FROM messages WHERE tok @@ $1::tsquery`
 		if q.Before > 0 {
@@ -216,7 +244,7 @@ func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Sto
 		}
 		sqlText = `WITH hits AS MATERIALIZED (` + hits + `) `
 		from = `hits h JOIN messages m ON m.id = h.id`
-	} else if q.Before > 0 {
+	case q.Before > 0:
 		add(`m.id < ?`, q.Before)
 	}
 	if q.GroupID != 0 {
