@@ -198,6 +198,15 @@ func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Reco
 	var last *chunk
 	for c := range chunks {
 		if c.err != nil {
+			// What was read before the failure is archived; the cursor of a
+			// pull is not moved.
+			for _, p := range []*chunk{last, &c} {
+				if p != nil {
+					if err := s.commit(ctx, b, p, res, false); err != nil {
+						return res, err
+					}
+				}
+			}
 			return res, c.err
 		}
 		if last != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -335,4 +336,25 @@ func TestSearchNewestFirstAtScale(t *testing.T) {
 			t.Fatalf("rare term: %v %+v", err, got)
 		}
 	})
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("connection reset") }
+
+// A read failure half-way keeps what was read before it and says so.
+func TestIngestKeepsWhatWasReadBeforeAFailure(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	svc := archiveService(db, time.Now) // chunks of 3
+	var lines strings.Builder
+	for i := 0; i < 5; i++ {
+		lines.WriteString(ndjsonLine(fmt.Sprintf("f%d", i), "r", "u", time.Now(), "text", "x", "") + "\n")
+	}
+	res, err := svc.Ingest(context.Background(), io.MultiReader(strings.NewReader(lines.String()), failingReader{}), archive.Batch{Format: "ndjson"}, nil)
+	if err == nil || !strings.Contains(err.Error(), "connection reset") || res == nil || res.Accepted != 5 {
+		t.Fatalf("ingest with a failing reader: %v %+v", err, res)
+	}
+	if r, err := svc.Verify(context.Background()); err != nil || r.Messages != 5 {
+		t.Fatalf("verify: %v %+v", err, r)
+	}
 }
