@@ -155,7 +155,7 @@ func benchDB(b *testing.B, n int) store.DB {
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "charter-bench")
 	}
-	path := filepath.Join(dir, fmt.Sprintf("archive-%d-v2.db", n))
+	path := filepath.Join(dir, fmt.Sprintf("archive-%d-v3.db", n))
 	ctx := context.Background()
 	if _, err := os.Stat(path); err != nil {
 		if err := os.MkdirAll(dir, 0o750); err != nil {

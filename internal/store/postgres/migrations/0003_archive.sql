@@ -36,7 +36,6 @@ CREATE INDEX messages_group ON messages(group_id, id);
 CREATE INDEX messages_room ON messages(room_id, id);
 CREATE INDEX messages_sender ON messages(sender, id);
 CREATE INDEX messages_username ON messages(username, id);
-CREATE INDEX messages_sent ON messages(sent_at, id);
 CREATE INDEX messages_tok ON messages USING GIN (tok);
 
 -- A revoke marks the message it recalls; kept apart so the original's hashed

@@ -32,7 +32,6 @@ CREATE INDEX messages_group ON messages(group_id, id);
 CREATE INDEX messages_room ON messages(room_id, id);
 CREATE INDEX messages_sender ON messages(sender, id);
 CREATE INDEX messages_username ON messages(username, id);
-CREATE INDEX messages_sent ON messages(sent_at, id);
 
 -- Application-side CJK bigrams (see NOTES.md), keyed by messages.id. Contentless:
 -- the text lives only in messages; contentless_delete lets a purge drop a row.
