@@ -21,6 +21,7 @@ import (
 	"charter/internal/errs"
 	"charter/internal/metrics"
 	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/review"
 	"charter/internal/store"
 )
@@ -51,10 +52,11 @@ func commands() []command {
 		{"template", "confidentiality statement templates: list, show, publish", templateCmd},
 		{"campaign", "re-certification and declaration campaigns: list, start, tasks, recertify, declare, results", campaignCmd},
 		{"notification", "in-app notices: list, read", notificationCmd},
-		{"tick", "run the registry's time-driven work once (reminders, expiry, campaign deadlines)", tick},
+		{"tick", "run the time-driven work once (registry reminders, expiry, campaign deadlines; periodic reports and their reminders)", tick},
 		{"verify", "check the hash chains of the audit trail and the archive", verify},
 		{"import", "archive an export file: import FORMAT FILE [--group ID]", importCmd},
 		{"archive", "archive maintenance: purge, export", archiveCmd},
+		{"report", "periodic reports and registration forms: generate, list, export, roster, form", reportCmd},
 		{"version", "print the version", version},
 	}
 }
@@ -139,6 +141,7 @@ type app struct {
 	// scanner runs the detectors on archived batches; its Context and
 	// Notifier are wired to the registry (and the archive) below.
 	scanner *review.Scanner
+	reports *report.Service
 	now     func() time.Time
 }
 
@@ -177,6 +180,8 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 		scanner:  &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: slog.New(slog.DiscardHandler), Now: now},
 		now:      now,
 	}
+	// Report figures from the archive (messages, transfers) are wired with it.
+	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry, report.Sources{Alerts: alertFigures(db)})
 	// Every group signs some statement: ship the default as version 1.
 	if err := a.registry.EnsureDefaultTemplate(cliContext(ctx)); err != nil {
 		db.Close()

@@ -706,7 +706,10 @@ func tick(ctx context.Context, e *Env, args []string) error {
 		if err := sc.Tick(ctx, now); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stdout, "registry work done as of %s\n", now.UTC().Format(time.RFC3339))
+		if err := a.reports.Tick(ctx, now); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "time-driven work done as of %s (registry and periodic reports)\n", now.UTC().Format(time.RFC3339))
 		return nil
 	})
 }

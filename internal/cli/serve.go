@@ -13,6 +13,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/httpapi"
 	"charter/internal/registry"
+	"charter/internal/web"
 )
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM in main).
@@ -38,15 +39,21 @@ func serve(ctx context.Context, e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "Created the first admin account.\n  username: admin\n  password: %s\nThis password is shown only once; sign in and change it.\n", generated)
 	}
 
+	a.reports.Getenv = e.Getenv
 	a.scanner.Log = log
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Log: log, Metrics: a.metrics, Now: e.Now,
+	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports, Log: log, Metrics: a.metrics, Now: e.Now,
 		Review: a.review, Policies: a.policies}
 	go reloadPolicies(ctx, a, log)
+	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, time.Local)
+	if err != nil {
+		return err
+	}
+	console.Registry = a.registry
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	srv := &http.Server{Handler: routes(api.Handler(), console.Handler()), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
 	fmt.Fprintf(e.Stdout, "Charter is serving on http://%s (%s)\n", ln.Addr(), a.db.Engine())
 	log.Info("listening", "addr", ln.Addr().String())
 
@@ -57,12 +64,17 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	go func() { defer close(purgeDone); purgeDaily(purgeCtx, a, log) }()
 	// The purge must finish before the database closes.
 	defer func() { stopPurge(); <-purgeDone }()
-	// Reminders, expiry and campaign deadlines, every --scheduler-every;
-	// a tick is idempotent, so a restart never repeats a notice.
+	// Reminders, expiry and campaign deadlines, and the periodic reports
+	// with their reminders, every --scheduler-every; a tick is idempotent,
+	// so a restart never repeats a notice.
 	schedCtx, stopSched := context.WithCancel(ctx)
 	defer stopSched()
 	sched := &registry.Scheduler{Service: a.registry, Log: log}
 	go sched.Run(schedCtx, cfg.SchedulerEvery, e.Now)
+	// The report scheduler is waited for, so it never ticks on a closed database.
+	reportsDone := make(chan struct{})
+	go func() { defer close(reportsDone); a.reports.Run(schedCtx, cfg.SchedulerEvery, e.Now, log) }()
+	defer func() { stopSched(); <-reportsDone }()
 	select {
 	case err := <-errc:
 		return err
@@ -78,6 +90,17 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 	log.Info("stopped")
 	return nil
+}
+
+// routes serves the API under /api/ with its health and metrics endpoints,
+// and the console everywhere else, on one address.
+func routes(api, console http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("/api/", api)
+	mux.Handle("/healthz", api)
+	mux.Handle("/metrics", api)
+	mux.Handle("/", console)
+	return mux
 }
 
 // reloadPolicies picks up detection policy changes made through another

@@ -19,6 +19,7 @@ const (
 	Conflict     Kind = "conflict"     // 409: duplicate or wrong state
 	TooLarge     Kind = "too_large"    // 413: body over the limit
 	RateLimited  Kind = "rate_limited" // 429
+	Unavailable  Kind = "unavailable"  // 503: something the server needs is missing (a font); the message says what
 	Internal     Kind = "internal"     // 500: logged, never shown
 )
 

@@ -21,6 +21,7 @@ import (
 	"charter/internal/detect"
 	"charter/internal/metrics"
 	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/review"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
@@ -61,12 +62,13 @@ func newHarness(t *testing.T, engine string) *harness {
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
 	arch := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
 	reg := registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
+	reports := report.NewService(db, store.TxFor[report.TxStore](db), time.Now, reg, nil)
 	reviewTx := store.TxFor[review.TxStore](db)
 	policies, err := review.NewPolicies(context.Background(), db, reviewTx, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Registry: reg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now,
+	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Registry: reg, Reports: reports, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now,
 		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
@@ -353,6 +355,45 @@ var examples = map[string]example{
 	"POST /api/v1/cases/{id}/close": {path: func(h *harness) string {
 		return fmt.Sprintf("/api/v1/cases/%d/close", h.openCase())
 	}, body: fixed(`{"resolution":"no breach found"}`)},
+	"GET /api/v1/reports":           {},
+	"GET /api/v1/reports/overdue":   {},
+	"POST /api/v1/reports/generate": {body: fixed(`{"period":"2026-10"}`)},
+	"GET /api/v1/reports/{id}": {as: func(h *harness, p string) (string, string) {
+		return fmt.Sprintf("/api/v1/reports/%d.pdf", h.report(p).ID), ""
+	}},
+	"PUT /api/v1/reports/{id}/draft": {as: func(h *harness, p string) (string, string) {
+		return fmt.Sprintf("/api/v1/reports/%d/draft", h.report(p).ID), `{"remarks":"本期无异常"}`
+	}},
+	"POST /api/v1/reports/{id}/file": {as: func(h *harness, p string) (string, string) {
+		r := h.report(p)
+		var answers []string
+		for _, a := range r.Checklist {
+			answers = append(answers, fmt.Sprintf(`{"item_id":%d,"answer":"yes"}`, a.ItemID))
+		}
+		return fmt.Sprintf("/api/v1/reports/%d/file", r.ID), fmt.Sprintf(`{"full_name":%q,"checklist":[%s]}`, p, strings.Join(answers, ","))
+	}},
+	"GET /api/v1/report-schedules":         {},
+	"PUT /api/v1/report-schedules/{level}": {path: fixed("/api/v1/report-schedules/internal"), body: fixed(`{"cadence":"monthly","due_days":10}`)},
+	"GET /api/v1/checklist-items":          {},
+	"POST /api/v1/checklist-items":         {body: fixed(`{"text_zh":"群公告已告知成员存档范围","text_en":"The group notice tells members what is archived","position":9}`)},
+	"POST /api/v1/checklist-items/{id}/deactivate": {path: func(h *harness) string {
+		it, err := h.api.Reports.AddChecklistItem(context.Background(), report.NewChecklistItem{TextZh: "临时", TextEn: "Temporary"})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/checklist-items/%d/deactivate", it.ID)
+	}},
+	"GET /api/v1/roster.xlsx": {},
+	"GET /api/v1/roster.pdf":  {},
+	"GET /api/v1/users/{username}/registration-form.csv": {as: func(h *harness, p string) (string, string) {
+		return "/api/v1/users/" + h.person(p).User.Username + "/registration-form.csv", ""
+	}},
+	"GET /api/v1/users/{username}/registration-form.xlsx": {as: func(h *harness, p string) (string, string) {
+		return "/api/v1/users/" + h.person(p).User.Username + "/registration-form.xlsx", ""
+	}},
+	"GET /api/v1/users/{username}/registration-form.pdf": {as: func(h *harness, p string) (string, string) {
+		return "/api/v1/users/" + h.person(p).User.Username + "/registration-form.pdf", ""
+	}},
 }
 
 const applyBody = `{"name":"g","purpose":"work","platform":"wecom","planned_at":"2030-01-01T00:00:00Z","expires_at":"2031-01-01T00:00:00Z","responsible":"member","level":"public","members":[{"username":"approver"}]}`
@@ -418,6 +459,29 @@ func (h *harness) campaign(kind string) int64 {
 		h.t.Fatal(err)
 	}
 	return c.ID
+
+}
+
+// report makes a fresh group whose responsible person is the principal's
+// person, and a report of it due for filing.
+func (h *harness) report(principal string) *report.Report {
+	h.t.Helper()
+	ctx := context.Background()
+	g := storetest.Group(h.t, h.db, fmt.Sprintf("工作群%d", h.uniq()), h.person(principal).User.Username, registry.Internal, time.Now().AddDate(0, -4, 0))
+	items, err := h.db.ChecklistItems(ctx, true)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	p := report.Containing(report.Monthly, time.Now()).Prev()
+	r := &report.Report{GroupID: g.ID, Period: p.String(), PeriodStart: p.Start(), PeriodEnd: p.End(), DueAt: p.End().AddDate(0, 0, 10),
+		Status: report.Due, CreatedAt: time.Now(), UpdatedAt: time.Now()}
+	for _, it := range items {
+		r.Checklist = append(r.Checklist, report.Answer{ItemID: it.ID, TextZh: it.TextZh, TextEn: it.TextEn})
+	}
+	if _, err := h.db.CreateReport(ctx, r); err != nil {
+		h.t.Fatal(err)
+	}
+	return r
 }
 
 // officer is the context of the security officer, for fixtures.

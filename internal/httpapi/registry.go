@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"net/http"
 
 	"charter/internal/errs"
@@ -284,22 +283,6 @@ func (s *Server) dissolveGroup(w http.ResponseWriter, r *http.Request) error {
 
 // roster is the registration roster as CSV, rendered to a buffer first so a
 // failure still answers with a JSON error.
-func (s *Server) roster(w http.ResponseWriter, r *http.Request) error {
-	rows, err := s.Registry.Roster(r.Context())
-	if err != nil {
-		return err
-	}
-	var buf bytes.Buffer
-	if err := registry.WriteRosterCSV(&buf, rows); err != nil {
-		return err
-	}
-	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
-	w.Header().Set("Content-Disposition", `attachment; filename="charter-roster.csv"`)
-	w.Header().Set("Cache-Control", "no-store")
-	_, err = w.Write(buf.Bytes())
-	return err
-}
-
 func (s *Server) listHandles(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.DB.User(r.Context(), r.PathValue("username")); err != nil {
 		return err

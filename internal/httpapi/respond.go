@@ -29,6 +29,8 @@ func status(k errs.Kind) int {
 		return http.StatusRequestEntityTooLarge
 	case errs.RateLimited:
 		return http.StatusTooManyRequests
+	case errs.Unavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }

@@ -69,7 +69,9 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/groups/{id}/members", roles(Member), s.addMember},
 		{"POST", "/api/v1/groups/{id}/members/{member}/leave", roles(Member), s.removeMember},
 		{"POST", "/api/v1/groups/{id}/dissolve", roles(Member), s.dissolveGroup},
-		{"GET", "/api/v1/roster.csv", roles(SecurityOfficer, Auditor, Reviewer, Admin), s.roster},
+		{"GET", "/api/v1/roster.csv", roles(SecurityOfficer, Auditor, Reviewer, Admin), s.roster("csv")},
+		{"GET", "/api/v1/roster.xlsx", roles(SecurityOfficer, Auditor, Reviewer, Admin), s.roster("xlsx")},
+		{"GET", "/api/v1/roster.pdf", roles(SecurityOfficer, Auditor, Reviewer, Admin), s.roster("pdf")},
 
 		{"GET", "/api/v1/users/{username}/handles", roles(Admin, Auditor, SecurityOfficer), s.listHandles},
 		{"POST", "/api/v1/users/{username}/handles", roles(Admin, SecurityOfficer), s.addHandle},
@@ -116,5 +118,24 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/cases/{id}/notes", roles(Reviewer), s.addCaseNote},
 		{"POST", "/api/v1/cases/{id}/assign", roles(Reviewer), s.assignCase},
 		{"POST", "/api/v1/cases/{id}/close", roles(Reviewer), s.closeCase},
+
+		// Reports. A member sees and fills only the reports of groups they are
+		// responsible for (checked in report.Service); security officers and
+		// auditors read all. Admins are left out: they run accounts and the
+		// system, and what groups file is compliance material, not theirs.
+		{"GET", "/api/v1/reports", roles(Member, SecurityOfficer, Auditor), s.listReports},
+		{"GET", "/api/v1/reports/overdue", roles(SecurityOfficer, Auditor), s.overdueReports},
+		{"POST", "/api/v1/reports/generate", roles(SecurityOfficer), s.generateReports},
+		{"GET", "/api/v1/reports/{id}", roles(Member, SecurityOfficer, Auditor), s.getReport}, // also {id}.csv, {id}.xlsx, {id}.pdf
+		{"PUT", "/api/v1/reports/{id}/draft", roles(Member), s.saveReportDraft},
+		{"POST", "/api/v1/reports/{id}/file", roles(Member), s.fileReport},
+		{"GET", "/api/v1/report-schedules", roles(SecurityOfficer, Auditor), s.listReportSchedules},
+		{"PUT", "/api/v1/report-schedules/{level}", roles(SecurityOfficer), s.setReportSchedule},
+		{"GET", "/api/v1/checklist-items", roles(Member, SecurityOfficer, Auditor), s.listChecklistItems},
+		{"POST", "/api/v1/checklist-items", roles(SecurityOfficer), s.addChecklistItem},
+		{"POST", "/api/v1/checklist-items/{id}/deactivate", roles(SecurityOfficer), s.deactivateChecklistItem},
+		{"GET", "/api/v1/users/{username}/registration-form.csv", roles(Member, SecurityOfficer, Auditor), s.registrationForm("csv")},
+		{"GET", "/api/v1/users/{username}/registration-form.xlsx", roles(Member, SecurityOfficer, Auditor), s.registrationForm("xlsx")},
+		{"GET", "/api/v1/users/{username}/registration-form.pdf", roles(Member, SecurityOfficer, Auditor), s.registrationForm("pdf")},
 	}
 }

@@ -19,6 +19,7 @@ import (
 	"charter/internal/errs"
 	"charter/internal/metrics"
 	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/review"
 	"charter/internal/store"
 )
@@ -33,6 +34,7 @@ type Server struct {
 	Accounts *account.Service
 	Archive  *archive.Service
 	Registry *registry.Service
+	Reports  *report.Service
 	Log      *slog.Logger
 	Metrics  *metrics.Registry
 	Now      func() time.Time

@@ -13,6 +13,7 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/review"
 	"charter/internal/store/postgres"
 	"charter/internal/store/sqlite"
@@ -26,6 +27,7 @@ type DB interface {
 	archive.Store
 	registry.Store
 	review.Store
+	report.Store
 
 	Tx(ctx context.Context, fn func(DB) error) error
 	Migrate(ctx context.Context) (int, error)

@@ -12,9 +12,11 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
 
+	"charter/internal/registry"
 	"charter/internal/store"
 )
 
@@ -87,4 +89,25 @@ func PostgresURL(t testing.TB) string {
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
 	return u.String()
+}
+
+// Group registers a group straight in storage, as an approved application
+// would, for tests of what reads the registry (reports, exports). The
+// responsible person must exist; they are also recorded as the applicant.
+func Group(t testing.TB, db store.DB, name, responsible string, level registry.Level, established time.Time) *registry.Group {
+	t.Helper()
+	ctx := context.Background()
+	now := established.UTC()
+	a := &registry.Application{Name: name, Purpose: name + "的日常工作沟通", Platform: "wecom", PlannedAt: now, ExpiresAt: now.AddDate(2, 0, 0),
+		Responsible: responsible, Level: level, Members: []registry.ProposedMember{}, Applicant: responsible, Status: registry.Approved,
+		Round: 1, Steps: []registry.Step{}, CreatedAt: now, UpdatedAt: now}
+	if err := db.CreateApplication(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	g := &registry.Group{ApplicationID: a.ID, Name: name, Purpose: a.Purpose, Platform: a.Platform, Level: level, Responsible: responsible,
+		Status: registry.GroupActive, EstablishedAt: now, ExpiresAt: a.ExpiresAt, CreatedAt: now, UpdatedAt: now}
+	if err := db.CreateGroup(ctx, g); err != nil {
+		t.Fatal(err)
+	}
+	return g
 }

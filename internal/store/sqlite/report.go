@@ -1,0 +1,187 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"strings"
+
+	"charter/internal/errs"
+	"charter/internal/report"
+	"charter/internal/store/sqlutil"
+)
+
+func (d *DB) Schedules(ctx context.Context) ([]report.Schedule, error) {
+	rows, err := d.r().QueryContext(ctx, `SELECT level, cadence, due_days, updated_at, updated_by FROM report_schedules ORDER BY level`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []report.Schedule{}
+	for rows.Next() {
+		var s report.Schedule
+		if err := rows.Scan(&s.Level, &s.Cadence, &s.DueDays, &s.UpdatedAt, &s.UpdatedBy); err != nil {
+			return nil, err
+		}
+		s.UpdatedAt = s.UpdatedAt.UTC()
+		out = append(out, s)
+	}
+	return out, rows.Err()
+}
+
+func (d *DB) SetSchedule(ctx context.Context, s *report.Schedule) error {
+	_, err := d.w().ExecContext(ctx, `INSERT INTO report_schedules (level, cadence, due_days, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (level) DO UPDATE SET cadence = excluded.cadence, due_days = excluded.due_days,
+		updated_at = excluded.updated_at, updated_by = excluded.updated_by`,
+		s.Level, s.Cadence, s.DueDays, s.UpdatedAt, s.UpdatedBy)
+	return err
+}
+
+func (d *DB) ChecklistItems(ctx context.Context, activeOnly bool) ([]report.ChecklistItem, error) {
+	q := `SELECT id, text_zh, text_en, position, active, created_at, created_by FROM checklist_items`
+	if activeOnly {
+		q += ` WHERE active`
+	}
+	rows, err := d.r().QueryContext(ctx, q+` ORDER BY position, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []report.ChecklistItem{}
+	for rows.Next() {
+		var it report.ChecklistItem
+		if err := rows.Scan(&it.ID, &it.TextZh, &it.TextEn, &it.Position, &it.Active, &it.CreatedAt, &it.CreatedBy); err != nil {
+			return nil, err
+		}
+		it.CreatedAt = it.CreatedAt.UTC()
+		out = append(out, it)
+	}
+	return out, rows.Err()
+}
+
+func (d *DB) AddChecklistItem(ctx context.Context, it *report.ChecklistItem) error {
+	res, err := d.w().ExecContext(ctx, `INSERT INTO checklist_items (text_zh, text_en, position, active, created_at, created_by)
+		VALUES (?, ?, ?, ?, ?, ?)`, it.TextZh, it.TextEn, it.Position, it.Active, it.CreatedAt, it.CreatedBy)
+	if err != nil {
+		return err
+	}
+	it.ID, err = res.LastInsertId()
+	return err
+}
+
+func (d *DB) SetChecklistItemActive(ctx context.Context, id int64, active bool) error {
+	res, err := d.w().ExecContext(ctx, `UPDATE checklist_items SET active = ? WHERE id = ?`, active, id)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return errs.E(errs.NotFound, "checklist item %d not found", id)
+	}
+	return nil
+}
+
+func (d *DB) CreateReport(ctx context.Context, r *report.Report) (bool, error) {
+	figures, checklist, err := reportJSON(r)
+	if err != nil {
+		return false, err
+	}
+	res, err := d.w().ExecContext(ctx, `INSERT INTO reports (group_id, period, period_start, period_end, due_at, status, figures, checklist,
+		remarks, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (group_id, period) DO NOTHING`,
+		r.GroupID, r.Period, r.PeriodStart, r.PeriodEnd, r.DueAt, r.Status, figures, checklist, r.Remarks, r.CreatedAt, r.UpdatedAt)
+	if err != nil {
+		return false, err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	r.ID, err = res.LastInsertId()
+	return true, err
+}
+
+func (d *DB) UpdateReport(ctx context.Context, r *report.Report) error {
+	figures, checklist, err := reportJSON(r)
+	if err != nil {
+		return err
+	}
+	_, err = d.w().ExecContext(ctx, `UPDATE reports SET status = ?, figures = ?, checklist = ?, remarks = ?,
+		filed_by_id = (SELECT id FROM users WHERE username = ?), full_name = ?, addr = ?, content_sha256 = ?, filed_at = ?, updated_at = ?
+		WHERE id = ?`, r.Status, figures, checklist, r.Remarks, r.FiledBy, r.FullName, r.Addr, r.ContentSHA256,
+		sqlutil.NullTime(r.FiledAt), r.UpdatedAt, r.ID)
+	return err
+}
+
+func reportJSON(r *report.Report) (figures, checklist string, err error) {
+	if figures, err = sqlutil.JSON(r.Stats); err != nil {
+		return "", "", err
+	}
+	checklist, err = sqlutil.JSON(r.Checklist)
+	return figures, checklist, err
+}
+
+const reportSelect = `SELECT r.id, r.group_id, g.name, g.level, u.username, u.real_name, r.period, r.period_start, r.period_end, r.due_at,
+	r.status, r.figures, r.checklist, r.remarks, COALESCE(f.username, ''), r.full_name, r.addr, r.content_sha256, r.filed_at,
+	r.created_at, r.updated_at
+	FROM reports r JOIN work_groups g ON g.id = r.group_id JOIN users u ON u.id = g.responsible_id
+	LEFT JOIN users f ON f.id = r.filed_by_id`
+
+func (d *DB) Report(ctx context.Context, id int64) (*report.Report, error) {
+	rs, err := d.reports(ctx, reportSelect+` WHERE r.id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, errs.E(errs.NotFound, "report %d not found", id)
+	}
+	return &rs[0], nil
+}
+
+func (d *DB) Reports(ctx context.Context, f report.Filter) ([]report.Report, error) {
+	var where []string
+	var args []any
+	if f.Responsible != "" {
+		where, args = append(where, "u.username = ?"), append(args, f.Responsible)
+	}
+	if f.GroupID != 0 {
+		where, args = append(where, "r.group_id = ?"), append(args, f.GroupID)
+	}
+	if f.Period != "" {
+		where, args = append(where, "r.period = ?"), append(args, f.Period)
+	}
+	if f.Status != "" {
+		where, args = append(where, "r.status = ?"), append(args, f.Status)
+	}
+	if f.Unfiled {
+		where = append(where, "r.status <> 'filed'")
+	}
+	q := reportSelect
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	return d.reports(ctx, q+" ORDER BY r.due_at, r.id", args...)
+}
+
+func (d *DB) reports(ctx context.Context, q string, args ...any) ([]report.Report, error) {
+	rows, err := d.r().QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []report.Report{}
+	for rows.Next() {
+		var r report.Report
+		var figures, checklist string
+		var filed sql.NullTime
+		if err := rows.Scan(&r.ID, &r.GroupID, &r.GroupName, &r.Level, &r.Responsible, &r.ResponsibleName, &r.Period, &r.PeriodStart,
+			&r.PeriodEnd, &r.DueAt, &r.Status, &figures, &checklist, &r.Remarks, &r.FiledBy, &r.FullName, &r.Addr, &r.ContentSHA256,
+			&filed, &r.CreatedAt, &r.UpdatedAt); err != nil {
+			return nil, err
+		}
+		if err := sqlutil.FromJSON(figures, &r.Stats, checklist, &r.Checklist); err != nil {
+			return nil, err
+		}
+		r.PeriodStart, r.PeriodEnd, r.DueAt = r.PeriodStart.UTC(), r.PeriodEnd.UTC(), r.DueAt.UTC()
+		r.CreatedAt, r.UpdatedAt, r.FiledAt = r.CreatedAt.UTC(), r.UpdatedAt.UTC(), sqlutil.TimePtr(filed)
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

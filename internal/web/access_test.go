@@ -1,0 +1,264 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"charter/internal/account"
+	"charter/internal/config"
+	"charter/internal/httpapi"
+	"charter/internal/store"
+	"charter/internal/store/storetest"
+)
+
+// harness is the console on a fresh SQLite database with one signed-in user per role.
+type harness struct {
+	t       *testing.T
+	srv     *httptest.Server
+	web     *Server
+	secrets map[string]string // username -> session secret
+	n       atomic.Int64
+}
+
+var roleUsers = []struct {
+	name  string
+	roles []account.Grant
+}{
+	{"admin", []account.Grant{{Role: account.Admin}}},
+	{"security_officer", []account.Grant{{Role: account.SecurityOfficer}}},
+	{"approver", []account.Grant{{Role: account.Approver, OrgUnit: "HQ"}}},
+	{"reviewer", []account.Grant{{Role: account.Reviewer}}},
+	{"auditor", []account.Grant{{Role: account.Auditor}}},
+	{"member", nil},
+}
+
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	db := storetest.Open(t, "sqlite")
+	cfg := config.Default()
+	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
+	s, err := New(&cfg, db, accounts, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now, time.UTC)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &harness{t: t, web: s, secrets: map[string]string{}}
+	h.srv = httptest.NewServer(s.Handler())
+	t.Cleanup(h.srv.Close)
+	ctx := context.Background()
+	if _, err := accounts.CreateOrgUnit(ctx, "HQ", ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range roleUsers {
+		if _, err := accounts.CreateUser(ctx, account.NewUser{Username: u.name, Password: "password-" + u.name, RealName: u.name,
+			OrgUnit: "HQ", Verified: true, Roles: u.roles}); err != nil {
+			t.Fatal(err)
+		}
+		h.secrets[u.name] = h.login(u.name)
+	}
+	return h
+}
+
+func (h *harness) login(username string) string {
+	secret, _, err := h.web.Accounts.Login(context.Background(), username, "password-"+username, "127.0.0.1")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return secret
+}
+
+var noRedirect = &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+
+// do sends a request as the holder of secret (none when empty); a POST
+// carries form and, unless form sets one, the session's CSRF token.
+func (h *harness) do(method, path, secret string, form url.Values, header ...string) (*http.Response, string) {
+	h.t.Helper()
+	var body io.Reader
+	if method == "POST" {
+		if form == nil {
+			form = url.Values{}
+		}
+		if _, ok := form["csrf"]; !ok && secret != "" {
+			form.Set("csrf", sessionCSRF(secret))
+		}
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, h.srv.URL+path, body)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if method == "POST" {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	if secret != "" {
+		req.AddCookie(&http.Cookie{Name: httpapi.SessionCookie, Value: secret})
+	}
+	resp, err := noRedirect.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	return resp, string(b)
+}
+
+func (h *harness) uniq() int64 { return h.n.Add(1) }
+
+// pageExample is a request that succeeds for a user the page admits.
+type pageExample struct {
+	path       func(h *harness) string
+	form       func(h *harness) url.Values
+	ownSession bool // the request ends its session: give it a fresh one
+	want       int  // expected status when admitted, if not 2xx/303
+}
+
+func fixedPath(p string) func(*harness) string { return func(*harness) string { return p } }
+
+func formOf(kv ...string) func(*harness) url.Values {
+	return func(*harness) url.Values {
+		v := url.Values{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			v.Add(kv[i], kv[i+1])
+		}
+		return v
+	}
+}
+
+// pageExamples holds one example per page of the table; the test fails when
+// a page has none, so a new page cannot skip this check.
+var pageExamples = map[string]pageExample{
+	"GET /static/{file...}": {path: fixedPath("/static/style.css")},
+	"GET /login":            {},
+	"POST /login":           {form: formOf("username", "member", "password", "password-member")},
+	"POST /logout":          {ownSession: true},
+	"POST /lang":            {form: formOf("lang", "zh-CN", "next", "/profile")},
+	"GET /{$}":              {path: fixedPath("/")},
+	"GET /profile":          {},
+	"GET /users":            {},
+	"GET /users/new":        {},
+	"POST /users": {form: func(h *harness) url.Values {
+		return url.Values{"username": {fmt.Sprintf("u%d", h.uniq())}, "real_name": {"测试"}, "org_unit": {"HQ"}}
+	}},
+	"GET /users/{username}":  {path: fixedPath("/users/member")},
+	"POST /users/{username}": {path: fixedPath("/users/member"), form: formOf("real_name", "member", "display_name", "M", "org_unit", "HQ", "verified", "on", "active", "on")},
+	"POST /users/{username}/deactivate": {path: func(h *harness) string {
+		name := fmt.Sprintf("gone%d", h.uniq())
+		if _, err := h.web.Accounts.CreateUser(context.Background(), account.NewUser{Username: name, RealName: "x"}); err != nil {
+			h.t.Fatal(err)
+		}
+		return "/users/" + name + "/deactivate"
+	}},
+	"GET /org-units": {},
+	"POST /org-units": {form: func(h *harness) url.Values {
+		return url.Values{"name": {fmt.Sprintf("unit-%d", h.uniq())}, "parent": {"HQ"}}
+	}},
+	"GET /tokens":  {},
+	"POST /tokens": {form: formOf("name", "puller", "scope", "ingest")},
+	"POST /tokens/{id}/revoke": {path: func(h *harness) string {
+		_, tok, err := h.web.Accounts.CreateToken(context.Background(), "short-lived", account.ScopeRead)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/tokens/%d/revoke", tok.ID)
+	}},
+	"GET /audit": {},
+	"GET /":      {path: fixedPath("/no/such/page"), want: http.StatusNotFound},
+}
+
+// TestPageAccess walks every page of the table: without a session a page
+// that is not public redirects to /login (303); a role the table does not
+// admit gets the 403 page; a role it admits gets the page.
+func TestPageAccess(t *testing.T) {
+	h := newHarness(t)
+	for _, pg := range h.web.routes() {
+		key := pg.method + " " + pg.path
+		ex, ok := pageExamples[key]
+		if !ok {
+			t.Errorf("page %s has no example in access_test.go", key)
+			continue
+		}
+		path := func() string {
+			if ex.path != nil {
+				return ex.path(h)
+			}
+			return pg.path
+		}
+		form := func() url.Values {
+			if ex.form != nil {
+				return ex.form(h)
+			}
+			return nil
+		}
+		if !pg.allow.IsPublic() {
+			resp, _ := h.do(pg.method, path(), "", form())
+			if loc := resp.Header.Get("Location"); resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/login?next=") {
+				t.Errorf("%s without a session: %d %q, want 303 to /login", key, resp.StatusCode, loc)
+			}
+		}
+		for _, u := range roleUsers {
+			secret := h.secrets[u.name]
+			if ex.ownSession {
+				secret = h.login(u.name)
+			}
+			resp, body := h.do(pg.method, path(), secret, form())
+			p, err := h.web.Accounts.Authenticate(context.Background(), h.secrets[u.name])
+			if err != nil {
+				t.Fatal(err)
+			}
+			admitted := pg.allow.Admits(p)
+			loc := resp.Header.Get("Location")
+			switch {
+			case admitted && ex.want != 0:
+				if resp.StatusCode != ex.want {
+					t.Errorf("%s as %s: %d, want %d", key, u.name, resp.StatusCode, ex.want)
+				}
+			case admitted && !(resp.StatusCode >= 200 && resp.StatusCode < 300 || resp.StatusCode == http.StatusSeeOther):
+				t.Errorf("%s as %s: %d %.300s, want success", key, u.name, resp.StatusCode, body)
+			case admitted && strings.HasPrefix(loc, "/login?"):
+				t.Errorf("%s as %s: sent to sign in", key, u.name)
+			case !admitted && resp.StatusCode != http.StatusForbidden:
+				t.Errorf("%s as %s: %d, want 403", key, u.name, resp.StatusCode)
+			case !admitted && !strings.Contains(body, `class="error-code">403`):
+				t.Errorf("%s as %s: 403 without the error page", key, u.name)
+			}
+		}
+	}
+	for key := range pageExamples {
+		found := false
+		for _, pg := range h.web.routes() {
+			found = found || pg.method+" "+pg.path == key
+		}
+		if !found {
+			t.Errorf("example %q matches no page", key)
+		}
+	}
+}
+
+// TestPagesAsTheirAPI checks that a page declared as an API route admits
+// exactly the API's roles (asAPI makes it so; this keeps asAPI honest).
+func TestPagesAsTheirAPI(t *testing.T) {
+	a, ok := httpapi.AccessOf("POST /api/v1/users")
+	if !ok || a.IsPublic() || len(a.RoleList()) != 1 || a.RoleList()[0] != account.Admin {
+		t.Fatalf("AccessOf(POST /api/v1/users) = %v %v", a.RoleList(), ok)
+	}
+	if _, ok := httpapi.AccessOf("GET /api/v1/nothing"); ok {
+		t.Fatal("AccessOf found a route that does not exist")
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("asAPI accepted an unknown route")
+		}
+	}()
+	asAPI("GET /api/v1/nothing")
+}

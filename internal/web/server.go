@@ -1,0 +1,193 @@
+// Package web is Charter's console: server-rendered pages in Chinese and
+// English. Every page is declared once, with the roles it admits, in the
+// table in routes.go, using the API's own access values (most pages say
+// "as the API's route X"), and the wrapper here enforces that table, the
+// sign-in and the CSRF token before any handler runs.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"charter/internal/account"
+	"charter/internal/audit"
+	"charter/internal/config"
+	"charter/internal/errs"
+	"charter/internal/httpapi"
+	"charter/internal/registry"
+	"charter/internal/store"
+	"charter/internal/web/i18n"
+)
+
+// Server serves the console.
+type Server struct {
+	Cfg      *config.Config
+	DB       store.DB
+	Accounts *account.Service
+	Log      *slog.Logger
+	Now      func() time.Time
+	Location *time.Location // dates are shown in this zone
+	// Registry, when set, gives the home page the user's unread notices.
+	Registry *registry.Service
+
+	msgs  i18n.Catalog
+	pages map[i18n.Lang]map[string]*templateSet
+}
+
+// New loads the catalog and parses every template; it fails on a template error.
+func New(cfg *config.Config, db store.DB, accounts *account.Service, log *slog.Logger, now func() time.Time, loc *time.Location) (*Server, error) {
+	if loc == nil {
+		loc = time.Local
+	}
+	s := &Server{Cfg: cfg, DB: db, Accounts: accounts, Log: log, Now: now, Location: loc}
+	var err error
+	if s.msgs, err = i18n.Load(); err != nil {
+		return nil, err
+	}
+	if err := s.parseTemplates(); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Handler returns the console with every page of the table registered,
+// behind the same cross-origin protection as the API.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	for _, pg := range s.routes() {
+		mux.Handle(pg.method+" "+pg.path, s.wrap(pg))
+	}
+	return http.NewCrossOriginProtection().Handler(mux)
+}
+
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+// state is what the wrapper learned about a request, carried in its context.
+type state struct {
+	p      *account.Principal // nil when signed out
+	secret string             // the session secret, for the CSRF token
+	lang   i18n.Lang
+	csrf   string
+}
+
+type stateKey struct{}
+
+func stateOf(r *http.Request) *state {
+	st, _ := r.Context().Value(stateKey{}).(*state)
+	if st == nil {
+		return &state{lang: i18n.ZH}
+	}
+	return st
+}
+
+func (s *Server) wrap(pg page) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		addr := httpapi.RemoteAddr(r)
+		ctx := audit.WithActor(r.Context(), audit.Actor{Name: "anonymous", Addr: addr})
+		st := &state{}
+		st.p, st.secret = s.authenticate(ctx, r)
+		st.lang = s.language(r, st.p)
+		if st.p != nil {
+			ctx = audit.WithActor(ctx, audit.Actor{Name: st.p.Name(), Addr: addr})
+			st.csrf = sessionCSRF(st.secret)
+		} else {
+			st.csrf = anonymousCSRF(w, r)
+		}
+		r = r.WithContext(context.WithValue(ctx, stateKey{}, st))
+		w.Header().Set("Cache-Control", "no-store")
+		w.Header().Set("X-Frame-Options", "DENY")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.Header().Set("Referrer-Policy", "same-origin")
+
+		if !pg.allow.IsPublic() {
+			if st.p == nil {
+				http.Redirect(w, r, "/login?next="+url.QueryEscape(r.URL.RequestURI()), http.StatusSeeOther)
+				return
+			}
+			if !pg.allow.Admits(st.p) {
+				s.fail(w, r, errs.E(errs.Forbidden, "forbidden"))
+				return
+			}
+		}
+		if r.Method == http.MethodPost {
+			r.Body = http.MaxBytesReader(w, r.Body, s.Cfg.MaxBodyBytes)
+			if err := r.ParseForm(); err != nil {
+				s.fail(w, r, errs.E(errs.Invalid, "bad form"))
+				return
+			}
+			if !checkCSRF(st.csrf, r.PostForm.Get("csrf")) {
+				s.fail(w, r, errs.E(errs.Forbidden, "csrf"))
+				return
+			}
+		}
+		if err := pg.handle(w, r); err != nil {
+			s.fail(w, r, err)
+		}
+	})
+}
+
+// authenticate reads the session cookie. The console is for people: a
+// cookie holding anything but a live session of an active user is ignored,
+// and the visitor is treated as signed out.
+func (s *Server) authenticate(ctx context.Context, r *http.Request) (*account.Principal, string) {
+	c, err := r.Cookie(httpapi.SessionCookie)
+	if err != nil || !strings.HasPrefix(c.Value, "chs_") {
+		return nil, ""
+	}
+	p, err := s.Accounts.Authenticate(ctx, c.Value)
+	if err != nil {
+		if !errs.Is(err, errs.Unauthorized) {
+			s.Log.Error("console: authenticate", "err", err)
+		}
+		return nil, ""
+	}
+	if p.User == nil {
+		return nil, ""
+	}
+	return p, c.Value
+}
+
+// fail shows the error page with the status the API would answer with.
+// Internal errors are logged and shown only as "internal error".
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	kind := errs.KindOf(err)
+	code := httpapi.StatusOf(kind)
+	st := stateOf(r)
+	p := &errorPage{Code: code}
+	title := "error.title"
+	switch kind {
+	case errs.Forbidden:
+		title = "error.title_forbidden"
+		p.Message = s.msgs.T(st.lang, "error.forbidden")
+		if err.Error() == "csrf" {
+			p.Message = s.msgs.T(st.lang, "error.csrf")
+		}
+	case errs.NotFound:
+		title = "error.title_not_found"
+		p.Message = s.msgs.T(st.lang, "error.not_found")
+	case errs.Internal:
+		s.Log.Error("internal error", "method", r.Method, "path", r.URL.Path, "err", err)
+		p.Message = s.msgs.T(st.lang, "error.internal")
+	default:
+		p.Message = err.Error()
+	}
+	p.Layout = s.layout(r, title)
+	s.render(w, r, code, p)
+}
+
+// safeNext keeps a redirect target on this site: a path, not "//host".
+func safeNext(next string) string {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+		return "/"
+	}
+	return next
+}
+
+func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to string) error {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
