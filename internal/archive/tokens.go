@@ -13,6 +13,15 @@ import (
 // store these tokens with positions and match a query term as a phrase, so any
 // substring of two or more CJK characters is found, and so is any word.
 
+// maxWord is the longest word indexed: longer runs of letters are data
+// (base64, hashes), and PostgreSQL refuses lexemes over 2 KiB.
+const maxWord = 200
+
+// maxTSVector bounds the tsvector literal of one message: PostgreSQL refuses
+// a tsvector over 1 MiB, and its internal form of short unique words can be
+// 1.7 times the literal. Text past it is stored but not searchable there.
+const maxTSVector = 400_000
+
 // eachToken calls fn with every index token of text, in order. Bigrams are
 // substrings of text, so only words with upper-case letters allocate.
 func eachToken(text string, fn func(tok string)) {
@@ -33,11 +42,12 @@ func eachToken(text string, fn func(tok string)) {
 						upper = true // let ToLower handle the non-ASCII part
 					}
 				}
-				w := text[i:j]
-				if upper {
-					w = strings.ToLower(w)
+				if w := text[i:j]; len(w) <= maxWord {
+					if upper {
+						w = strings.ToLower(w)
+					}
+					fn(w)
 				}
-				fn(w)
 				i = j
 				continue
 			}
@@ -63,7 +73,9 @@ func eachToken(text string, fn func(tok string)) {
 			i = j
 		case isWordRune(r):
 			j := wordEnd(text, i)
-			fn(strings.ToLower(text[i:j]))
+			if j-i <= maxWord {
+				fn(strings.ToLower(text[i:j]))
+			}
 			i = j
 		default:
 			i += size
@@ -122,8 +134,11 @@ func AppendIndexText(dst []byte, text string) []byte {
 // only letters and digits, so they need no escaping. PostgreSQL caps
 // positions at 16383.
 func AppendTSVector(dst []byte, text string) []byte {
-	pos := 0
+	pos, start := 0, len(dst)
 	eachToken(text, func(tok string) {
+		if len(dst)-start > maxTSVector {
+			return
+		}
 		pos++
 		if pos > 1 {
 			dst = append(dst, ' ')

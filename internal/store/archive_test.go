@@ -358,3 +358,21 @@ func TestIngestKeepsWhatWasReadBeforeAFailure(t *testing.T) {
 		t.Fatalf("verify: %v %+v", err, r)
 	}
 }
+
+// A message as large as capture allows is archived and searchable on both
+// engines (PostgreSQL bounds the tsvector of one message).
+func TestHugeMessage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		svc := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
+		text := "开头的机密 " + strings.Repeat("很长的会议记录内容，", 200_000) + strings.Repeat("x", 5000)
+		line := ndjsonLine("huge", "r", "u", time.Now(), "text", text, "")
+		res, err := svc.Ingest(ctx, strings.NewReader(line), archive.Batch{Format: "ndjson"}, nil)
+		if err != nil || res.Accepted != 1 {
+			t.Fatalf("ingest %d bytes: %v %+v", len(line), err, res)
+		}
+		if got, _, err := svc.Search(ctx, archive.Query{Text: "机密"}); err != nil || len(got) != 1 || len(got[0].Text) != len(text) {
+			t.Fatalf("search: %v %d", err, len(got))
+		}
+	})
+}
