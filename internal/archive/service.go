@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"strings"
 	"sync"
 	"time"
@@ -177,6 +179,12 @@ func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Reco
 				send()
 				return
 			}
+			if rec.Err == nil {
+				if err := storable(rec.Msg); err != nil {
+					raw, _ := json.Marshal(rec.Msg)
+					rec = capture.Record{Line: rec.Line, Err: err, Raw: raw}
+				}
+			}
 			if rec.Err != nil {
 				c.rejects = append(c.rejects, rec)
 			} else {
@@ -344,6 +352,35 @@ func (s *Service) commit(ctx context.Context, b Batch, c *chunk, res *Result, fi
 	return nil
 }
 
+// storable refuses what capture accepts but a storage engine cannot keep
+// faithfully on both engines: a NUL character (PostgreSQL text refuses it)
+// and a transfer count beyond 32 bits. Such a message would otherwise fail
+// its whole chunk on every retry.
+func storable(m *capture.Message) error {
+	for _, f := range []struct{ name, v string }{
+		{"platform", m.Platform}, {"source_id", m.SourceID}, {"room_id", m.RoomID}, {"sender", m.Sender},
+		{"text", m.Text}, {"recalls", m.Recalls},
+	} {
+		if strings.IndexByte(f.v, 0) >= 0 {
+			return errs.Field(f.name, "contains a NUL character")
+		}
+	}
+	for i, a := range m.Attachments {
+		if strings.IndexByte(a.Name, 0) >= 0 || strings.IndexByte(a.MD5, 0) >= 0 {
+			return errs.Field("attachments", "attachment %d: contains a NUL character", i)
+		}
+	}
+	if t := m.Transfer; t != nil {
+		if t.Count > math.MaxInt32 {
+			return errs.Field("transfer", "count %d is too large", t.Count)
+		}
+		if strings.IndexByte(t.Type, 0) >= 0 {
+			return errs.Field("transfer", "type contains a NUL character")
+		}
+	}
+	return nil
+}
+
 func rawHash(b []byte) string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:])
@@ -422,6 +459,9 @@ func (s *Service) Reprocess(ctx context.Context, id int64, content []byte, forma
 		return nil, nil, errs.Field("content", "no record in the content")
 	} else if err != nil {
 		return nil, nil, errs.Wrap(err, "read quarantined record")
+	}
+	if rec.Err == nil {
+		rec.Err = storable(rec.Msg)
 	}
 	if rec.Err != nil {
 		return nil, nil, &errs.Error{Kind: errs.Invalid, Field: "content", Message: "still rejected: " + errorText(rec.Err)}

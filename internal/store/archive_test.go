@@ -376,3 +376,20 @@ func TestHugeMessage(t *testing.T) {
 		}
 	})
 }
+
+// What one engine cannot store is quarantined, never failing the others.
+func TestUnstorableMessageIsQuarantined(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		svc := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
+		lines := ndjsonLine("ok1", "r", "u", time.Now(), "text", "fine", "") + "\n" +
+			`{"platform":"wecom","source_id":"nul","room_id":"r","sender":"u","sent_at":"2026-11-20T10:00:00Z","kind":"text","text":"a\u0000b"}` + "\n" +
+			ndjsonLine("big", "r", "u", time.Now(), "red_envelope", "", `,"transfer":{"amount_fen":1,"count":99999999999,"type":"group"}`) + "\n" +
+			ndjsonLine("ok2", "r", "u", time.Now(), "text", "fine too", "") + "\n"
+		res, err := svc.Ingest(ctx, strings.NewReader(lines), archive.Batch{Format: "ndjson"}, nil)
+		if err != nil || res.Accepted != 2 || len(res.Rejected) != 2 || res.Rejected[0].Line != 2 || !strings.Contains(res.Rejected[0].Error, "NUL") ||
+			res.Rejected[1].Line != 3 || !strings.Contains(res.Rejected[1].Error, "count") {
+			t.Fatalf("ingest: %v %+v", err, res)
+		}
+	})
+}
