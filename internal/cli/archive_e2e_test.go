@@ -106,6 +106,15 @@ func TestArchiveEndToEnd(t *testing.T) {
 		if code := in.call("POST", "/api/v1/ingest/wecom", ingest, wecomBatch, &ans); code != 200 || ans.Accepted != 2 {
 			t.Fatalf("ingest wecom: %d %+v", code, ans)
 		}
+		resp, err := http.Get(in.URL + "/metrics")
+		if err != nil {
+			t.Fatal(err)
+		}
+		metricsText, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !strings.Contains(string(metricsText), `charter_ingest_records_total{format="ndjson",result="duplicate"} 5`) {
+			t.Fatalf("metrics:\n%s", metricsText)
+		}
 		if code := in.call("POST", "/api/v1/ingest/messages", ingest, strings.Repeat("x", 70000), nil); code != 413 {
 			t.Fatalf("oversized batch: %d, want 413", code)
 		}
@@ -207,7 +216,7 @@ func TestArchiveEndToEnd(t *testing.T) {
 		checkExport(t, func(name string) []byte { b, _ := os.ReadFile(filepath.Join(exp, name)); return b }, 3)
 		req, _ := http.NewRequest("POST", in.URL+"/api/v1/exports", strings.NewReader(`{"q":"机密"}`))
 		req.Header.Set("Authorization", "Bearer "+officer)
-		resp, err := http.DefaultClient.Do(req)
+		resp, err = http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" {
 			t.Fatalf("API export: %v %v", err, resp.StatusCode)
 		}

@@ -40,6 +40,13 @@ func (s *Server) ingest(w http.ResponseWriter, r *http.Request, format string, g
 		return err
 	}
 	res, err := s.Archive.Ingest(r.Context(), bytes.NewReader(body), archive.Batch{Format: format, GroupID: group, Source: "api:" + principal(r).Name()}, nil)
+	if res != nil {
+		// Counted even when the batch failed half-way: what was committed stays.
+		const help = "Records delivered to the archive, by format and result."
+		s.Metrics.Add("charter_ingest_records_total", help, float64(res.Accepted), "format", format, "result", "accepted")
+		s.Metrics.Add("charter_ingest_records_total", help, float64(res.Duplicates), "format", format, "result", "duplicate")
+		s.Metrics.Add("charter_ingest_records_total", help, float64(len(res.Rejected)), "format", format, "result", "rejected")
+	}
 	if err != nil {
 		return err
 	}
