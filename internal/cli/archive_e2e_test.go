@@ -201,7 +201,8 @@ func TestArchiveEndToEnd(t *testing.T) {
 		nd := filepath.Join(dir, "batch.ndjson")
 		os.WriteFile(nd, []byte(batch), 0o600)
 		out, errOut, err := in.cli("import ndjson", nd)
-		if err == nil || !strings.Contains(out, "0 accepted, 4 duplicates, 1 rejected") || !strings.Contains(errOut, "line 3: sent_at") {
+		if err == nil || !strings.Contains(out, "0 accepted, 4 duplicates, 1 rejected") || !strings.Contains(errOut, "line 3: sent_at") ||
+			!strings.Contains(errOut, "progress: 100%") {
 			t.Fatalf("import ndjson: %v %q %q", err, out, errOut)
 		}
 		if got := search(officer, url.Values{"q": {"机密"}, "group": {"5"}}.Encode()); len(got.Items) != 1 || *got.Items[0].GroupID != 5 {

@@ -43,7 +43,7 @@ func importCmd(ctx context.Context, e *Env, args []string) error {
 	fs := flags(e, "import", &cfg)
 	group := fs.Int64("group", 0, "the registered work group a personal-WeChat export belongs to (required for pywxdump, wechatmsg, chatlog)")
 	fs.Usage = func() {
-		fmt.Fprintf(e.Stderr, "Usage: charter import FORMAT FILE [--group ID]\n\nFormats: %s\n\n", strings.Join(capture.Formats(), ", "))
+		fmt.Fprintf(e.Stderr, "Usage: charter import FORMAT FILE [--group ID]   (FILE - reads standard input)\n\nFormats: %s\n\n", strings.Join(capture.Formats(), ", "))
 		fs.PrintDefaults()
 	}
 	pos, err := parseInterspersed(fs, args)
@@ -70,16 +70,20 @@ func importCmd(ctx context.Context, e *Env, args []string) error {
 	if err := a.archive.CheckBatch(ctx, b); err != nil {
 		return err
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
+	var in io.Reader = e.Stdin // "-" reads standard input
 	var size int64
-	if st, err := f.Stat(); err == nil {
-		size = st.Size()
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if st, err := f.Stat(); err == nil {
+			size = st.Size()
+		}
+		in = f
 	}
-	cr := capture.NewCountingReader(f)
+	cr := capture.NewCountingReader(in)
 	p := newProgress(e.Stderr, size, cr.N)
 	res, err := a.archive.Ingest(ctx, cr, b, p.update)
 	p.done()
