@@ -98,6 +98,15 @@ func (s *Service) PlaceHold(ctx context.Context, h LegalHold) (*LegalHold, error
 	case h.From != nil && h.To != nil && !h.To.After(*h.From):
 		return nil, errs.Field("to", "must be after from")
 	}
+	if h.GroupID != 0 {
+		ok, err := s.Groups.GroupExists(ctx, h.GroupID)
+		if err != nil {
+			return nil, errs.Wrap(err, "check group")
+		}
+		if !ok {
+			return nil, errs.Field("group_id", "group %d does not exist", h.GroupID)
+		}
+	}
 	if h.From != nil {
 		t := h.From.UTC().Truncate(time.Microsecond)
 		h.From = &t

@@ -16,6 +16,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"charter/internal/registry"
+	"charter/internal/store/storetest"
 )
 
 type ingestAnswer struct {
@@ -185,6 +188,9 @@ func TestArchiveEndToEnd(t *testing.T) {
 		}
 
 		// Personal-WeChat export through the CLI: refused without a group.
+		db := openSame(t, in)
+		group := storetest.Group(t, db, "项目群", "admin", registry.Sensitive, now.AddDate(-6, 0, 0)).ID
+		gid := formatInt(group)
 		dir := t.TempDir()
 		chatlog := filepath.Join(dir, "chatlog.json")
 		os.WriteFile(chatlog, []byte(`[
@@ -194,7 +200,7 @@ func TestArchiveEndToEnd(t *testing.T) {
 		if _, _, err := in.cli("import chatlog", chatlog); err == nil || !strings.Contains(err.Error(), "group") {
 			t.Fatalf("import without group: %v", err)
 		}
-		out, _, err = in.cli("import chatlog", chatlog, "--group", "5")
+		out, _, err = in.cli("import chatlog", chatlog, "--group", gid)
 		if err != nil || !strings.Contains(out, "2 accepted, 0 duplicates, 0 rejected") {
 			t.Fatalf("import chatlog: %v %q", err, out)
 		}
@@ -205,7 +211,7 @@ func TestArchiveEndToEnd(t *testing.T) {
 			!strings.Contains(errOut, "progress: 100%") {
 			t.Fatalf("import ndjson: %v %q %q", err, out, errOut)
 		}
-		if got := search(officer, url.Values{"q": {"机密"}, "group": {"5"}}.Encode()); len(got.Items) != 1 || *got.Items[0].GroupID != 5 {
+		if got := search(officer, url.Values{"q": {"机密"}, "group": {gid}}.Encode()); len(got.Items) != 1 || *got.Items[0].GroupID != group {
 			t.Fatalf("search group 5: %+v", got)
 		}
 
@@ -236,13 +242,13 @@ func TestArchiveEndToEnd(t *testing.T) {
 			return b
 		}, 3)
 
-		// A legal hold on group 5 protects its 2021 messages from a purge
+		// A legal hold on the group protects its 2021 messages from a purge
 		// that tombstones the old unregistered one; the chain still verifies.
 		var hold struct{ ID int64 }
-		if code := in.call("POST", "/api/v1/legal-holds", officer, map[string]any{"group_id": 5, "reason": "案件 2026-17 证据保全"}, &hold); code != 201 || hold.ID == 0 {
+		if code := in.call("POST", "/api/v1/legal-holds", officer, map[string]any{"group_id": group, "reason": "案件 2026-17 证据保全"}, &hold); code != 201 || hold.ID == 0 {
 			t.Fatalf("place hold: %d", code)
 		}
-		if code := in.call("POST", "/api/v1/legal-holds", reviewer, map[string]any{"group_id": 5, "reason": "x"}, nil); code != 403 {
+		if code := in.call("POST", "/api/v1/legal-holds", reviewer, map[string]any{"group_id": group, "reason": "x"}, nil); code != 403 {
 			t.Fatalf("reviewer placing a hold: %d, want 403", code)
 		}
 		out, _, err = in.cli("archive purge", "--retention-sensitive-days", "30")
@@ -273,7 +279,6 @@ func TestArchiveEndToEnd(t *testing.T) {
 		}
 
 		// Tampering with an archived message is named.
-		db := openSame(t, in)
 		if err := db.Exec(context.Background(), "UPDATE messages SET text = '无' WHERE id = 2"); err != nil {
 			t.Fatal(err)
 		}

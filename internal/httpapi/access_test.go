@@ -186,7 +186,7 @@ var examples = map[string]example{
 	"POST /api/v1/ingest/wecom": {body: func(h *harness) string {
 		return fmt.Sprintf(`{"msgid":"wc-%d","action":"send","from":"zhangsan","tolist":["lisi"],"roomid":"wr1","msgtime":1763800000000,"msgtype":"text","text":{"content":"hello"}}`, h.uniq())
 	}},
-	"POST /api/v1/imports/{format}": {path: fixed("/api/v1/imports/chatlog?group=3"), body: func(h *harness) string {
+	"POST /api/v1/imports/{format}": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/imports/chatlog?group=%d", h.group("member")) }, body: func(h *harness) string {
 		return fmt.Sprintf(`[{"seq":%d,"time":"2026-11-20T10:00:00+08:00","talker":"123@chatroom","talkerName":"项目群","isChatRoom":true,"sender":"wxid_a","senderName":"A","isSelf":false,"type":1,"subType":0,"content":"你好"}]`, h.uniq())
 	}},
 	"GET /api/v1/quarantine": {},
@@ -203,10 +203,12 @@ var examples = map[string]example{
 			return string(b)
 		},
 	},
-	"GET /api/v1/messages":     {path: fixed("/api/v1/messages?q=%E6%9C%BA%E5%AF%86&limit=5")},
-	"POST /api/v1/exports":     {body: fixed(`{"q":"机密"}`)},
-	"GET /api/v1/legal-holds":  {},
-	"POST /api/v1/legal-holds": {body: fixed(`{"group_id":3,"reason":"litigation hold"}`)},
+	"GET /api/v1/messages":    {path: fixed("/api/v1/messages?q=%E6%9C%BA%E5%AF%86&limit=5")},
+	"POST /api/v1/exports":    {body: fixed(`{"q":"机密"}`)},
+	"GET /api/v1/legal-holds": {},
+	"POST /api/v1/legal-holds": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"group_id":%d,"reason":"litigation hold"}`, h.group("member"))
+	}},
 	"POST /api/v1/legal-holds/{id}/release": {path: func(h *harness) string {
 		ctx := audit.WithActor(context.Background(), audit.Actor{Name: "security_officer"})
 		hold, err := h.api.Archive.PlaceHold(ctx, archive.LegalHold{User: "someone", Reason: "test"})
