@@ -10,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"charter/internal/audit"
@@ -147,7 +148,17 @@ func csvRow(m *Stored) []string {
 	if m.RecalledAt != nil {
 		recalledAt = m.RecalledAt.UTC().Format(time.RFC3339Nano)
 	}
-	return []string{itoa(m.ID), m.Platform, m.SourceID, g, m.RoomID, m.Sender, m.User, m.SentAt.UTC().Format(time.RFC3339Nano),
-		string(m.Kind), m.Text, AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, strconv.FormatBool(m.Recalled),
+	return []string{itoa(m.ID), m.Platform, cell(m.SourceID), g, cell(m.RoomID), cell(m.Sender), cell(m.User), m.SentAt.UTC().Format(time.RFC3339Nano),
+		string(m.Kind), cell(m.Text), cell(AttachmentsJSON(m.Attachments)), amount, count, cell(typ), cell(m.Recalls), strconv.FormatBool(m.Recalled),
 		recalledAt, m.CapturedAt.UTC().Format(time.RFC3339Nano), m.Hash}
+}
+
+// cell keeps a spreadsheet from running message content as a formula: a
+// value starting with = + - @ or a control character gets a leading '.
+// The CSV is for reading; messages.ndjson keeps the exact content.
+func cell(v string) string {
+	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
+		return "'" + v
+	}
+	return v
 }
