@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
@@ -54,6 +55,8 @@ func commands() []command {
 		{"demo", "load a demonstration organization (users, groups in every state, a month of messages and their alerts) into an empty database", demo},
 		{"tick", "run the time-driven work once (registry reminders, expiry, campaign deadlines; periodic reports and their reminders)", tick},
 		{"verify", "check the hash chains of the audit trail and the archive", verify},
+		{"import", "archive an export file: import FORMAT FILE [--group ID]", importCmd},
+		{"archive", "archive maintenance: purge, export", archiveCmd},
 		{"report", "periodic reports and registration forms: generate, list, export, roster, form", reportCmd},
 		{"version", "print the version", version},
 	}
@@ -131,6 +134,7 @@ type app struct {
 	cfg      *config.Config
 	db       store.DB
 	accounts *account.Service
+	archive  *archive.Service
 	registry *registry.Service
 	metrics  *metrics.Registry
 	policies *review.Policies
@@ -169,6 +173,7 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 		cfg:      cfg,
 		db:       db,
 		accounts: account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL),
+		archive:  newArchive(cfg, db, now),
 		registry: registry.NewService(db, store.TxFor[registry.TxStore](db), now, policy),
 		metrics:  m,
 		policies: policies,
@@ -187,6 +192,22 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 }
 
 func (a *app) Close() error { return a.db.Close() }
+
+// newArchive wires the archive service. Until the registry is merged, rooms
+// and senders resolve to nothing (archive.Unresolved) and any positive group
+// id is accepted (archive.AnyGroup): the lead wires the registry's lookups
+// into Resolver and Groups here. Detection registers with Observe.
+func newArchive(cfg *config.Config, db store.DB, now func() time.Time) *archive.Service {
+	svc := archive.NewService(db, store.TxFor[archive.TxStore](db), now)
+	days := func(n int64) time.Duration { return time.Duration(n) * 24 * time.Hour }
+	svc.Retention = archive.Retention{
+		Sensitive:    days(cfg.RetentionSensitiveDays),
+		Internal:     days(cfg.RetentionInternalDays),
+		Public:       days(cfg.RetentionPublicDays),
+		Unregistered: days(cfg.RetentionUnregisteredDays),
+	}
+	return svc
+}
 
 // cliContext marks CLI actions in the audit trail.
 func cliContext(ctx context.Context) context.Context {

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"time"
 
+	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/httpapi"
 	"charter/internal/registry"
@@ -40,7 +41,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 
 	a.reports.Getenv = e.Getenv
 	a.scanner.Log = log
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Registry: a.registry, Reports: a.reports, Log: log, Metrics: a.metrics, Now: e.Now,
+	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports, Log: log, Metrics: a.metrics, Now: e.Now,
 		Review: a.review, Policies: a.policies}
 	go reloadPolicies(ctx, a, log)
 	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, time.Local)
@@ -58,6 +59,11 @@ func serve(ctx context.Context, e *Env, args []string) error {
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	purgeCtx, stopPurge := context.WithCancel(ctx)
+	purgeDone := make(chan struct{})
+	go func() { defer close(purgeDone); purgeDaily(purgeCtx, a, log) }()
+	// The purge must finish before the database closes.
+	defer func() { stopPurge(); <-purgeDone }()
 	// Reminders, expiry and campaign deadlines, and the periodic reports
 	// with their reminders, every --scheduler-every; a tick is idempotent,
 	// so a restart never repeats a notice.
@@ -136,4 +142,24 @@ func migrate(ctx context.Context, e *Env, args []string) error {
 func version(ctx context.Context, e *Env, args []string) error {
 	fmt.Fprintln(e.Stdout, "charter", Version)
 	return nil
+}
+
+// purgeDaily runs the retention purge a minute after start and then every
+// day, until ctx ends. A failure is logged and tried again the next day.
+func purgeDaily(ctx context.Context, a *app, log *slog.Logger) {
+	wait := time.Minute
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = 24 * time.Hour
+		res, err := a.archive.Purge(audit.WithActor(ctx, audit.Actor{Name: "scheduler", Addr: "local"}))
+		if err != nil {
+			log.Error("archive purge", "err", err)
+			continue
+		}
+		log.Info("archive purge", "tombstoned", res.Tombstoned, "held", res.Held)
+	}
 }

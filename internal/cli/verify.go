@@ -16,6 +16,11 @@ func verify(ctx context.Context, e *Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "audit trail: %d events, chain intact\n", n)
+		res, err := a.archive.Verify(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "archive: %d messages (%d purged to tombstones), chain intact\n", res.Messages, res.Tombstones)
 		return nil
 	})
 }

@@ -23,6 +23,11 @@ type Config struct {
 	LogLevel      string        // --log-level, CHARTER_LOG_LEVEL: debug, info, warn, error
 	LogFormat     string        // --log-format, CHARTER_LOG_FORMAT: text or json
 
+	// Archive retention in days by group level; see archive.DefaultRetention.
+	RetentionSensitiveDays    int64 // --retention-sensitive-days, CHARTER_RETENTION_SENSITIVE_DAYS
+	RetentionInternalDays     int64 // --retention-internal-days, CHARTER_RETENTION_INTERNAL_DAYS
+	RetentionPublicDays       int64 // --retention-public-days, CHARTER_RETENTION_PUBLIC_DAYS
+	RetentionUnregisteredDays int64 // --retention-unregistered-days, CHARTER_RETENTION_UNREGISTERED_DAYS
 	// Registry timing.
 	ApprovalRemindAfter time.Duration // --approval-remind-after, CHARTER_APPROVAL_REMIND_AFTER
 	SignatureDays       int64         // --signature-days, CHARTER_SIGNATURE_DAYS; 0: signatures never lapse
@@ -42,10 +47,14 @@ func Default() Config {
 		LogLevel:      "info",
 		LogFormat:     "text",
 
-		ApprovalRemindAfter: 48 * time.Hour,
-		SignatureDays:       365,
-		RecertDefault:       "keep",
-		SchedulerEvery:      time.Minute,
+		RetentionSensitiveDays:    3653,
+		RetentionInternalDays:     1096,
+		RetentionPublicDays:       366,
+		RetentionUnregisteredDays: 180,
+		ApprovalRemindAfter:       48 * time.Hour,
+		SignatureDays:             365,
+		RecertDefault:             "keep",
+		SchedulerEvery:            time.Minute,
 	}
 }
 
@@ -75,6 +84,10 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a sign-in lasts (CHARTER_SESSION_TTL)")
 	str(&c.LogLevel, "log-level", "CHARTER_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "CHARTER_LOG_FORMAT", "text or json")
+	i64(&c.RetentionSensitiveDays, "retention-sensitive-days", "CHARTER_RETENTION_SENSITIVE_DAYS", "days to keep messages of sensitive groups")
+	i64(&c.RetentionInternalDays, "retention-internal-days", "CHARTER_RETENTION_INTERNAL_DAYS", "days to keep messages of internal groups")
+	i64(&c.RetentionPublicDays, "retention-public-days", "CHARTER_RETENTION_PUBLIC_DAYS", "days to keep messages of public groups")
+	i64(&c.RetentionUnregisteredDays, "retention-unregistered-days", "CHARTER_RETENTION_UNREGISTERED_DAYS", "days to keep messages of rooms that are not registered work groups")
 	dur := func(p *time.Duration, name, env, usage string) {
 		if v, err := time.ParseDuration(getenv(env)); err == nil {
 			*p = v
@@ -112,6 +125,11 @@ func (c *Config) Validate() error {
 	}
 	if c.SessionTTL < time.Minute {
 		return fmt.Errorf("config: --session-ttl must be at least a minute")
+	}
+	for _, d := range []int64{c.RetentionSensitiveDays, c.RetentionInternalDays, c.RetentionPublicDays, c.RetentionUnregisteredDays} {
+		if d < 1 {
+			return fmt.Errorf("config: retention periods must be at least one day")
+		}
 	}
 	if c.SignatureDays < 0 {
 		return fmt.Errorf("config: --signature-days must not be negative")

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/capture"
 	"charter/internal/config"
@@ -58,6 +60,7 @@ func newHarness(t *testing.T, engine string) *harness {
 	cfg := config.Default()
 	cfg.MaxBodyBytes = 4096
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
+	arch := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
 	reg := registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
 	reports := report.NewService(db, store.TxFor[report.TxStore](db), time.Now, reg, nil)
 	reviewTx := store.TxFor[review.TxStore](db)
@@ -65,7 +68,7 @@ func newHarness(t *testing.T, engine string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Registry: reg, Reports: reports, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now,
+	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Registry: reg, Reports: reports, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now,
 		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
@@ -178,6 +181,42 @@ var examples = map[string]example{
 		return fmt.Sprintf("/api/v1/tokens/%d/revoke", tok.ID)
 	}},
 	"GET /api/v1/audit": {},
+
+	"POST /api/v1/ingest/messages": {body: func(h *harness) string { return ndjsonMessage(h.uniq(), "机密 example") }},
+	"POST /api/v1/ingest/wecom": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"msgid":"wc-%d","action":"send","from":"zhangsan","tolist":["lisi"],"roomid":"wr1","msgtime":1763800000000,"msgtype":"text","text":{"content":"hello"}}`, h.uniq())
+	}},
+	"POST /api/v1/imports/{format}": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/imports/chatlog?group=%d", h.group("member")) }, body: func(h *harness) string {
+		return fmt.Sprintf(`[{"seq":%d,"time":"2026-11-20T10:00:00+08:00","talker":"123@chatroom","talkerName":"项目群","isChatRoom":true,"sender":"wxid_a","senderName":"A","isSelf":false,"type":1,"subType":0,"content":"你好"}]`, h.uniq())
+	}},
+	"GET /api/v1/quarantine": {},
+	"POST /api/v1/quarantine/{id}/reprocess": {
+		path: func(h *harness) string {
+			res, err := h.api.Archive.Ingest(context.Background(), strings.NewReader("{not json\n"), archive.Batch{Format: "ndjson"}, nil)
+			if err != nil || len(res.Rejected) != 1 {
+				h.t.Fatalf("quarantine a line: %v %+v", err, res)
+			}
+			return fmt.Sprintf("/api/v1/quarantine/%d/reprocess", res.Rejected[0].QuarantineID)
+		},
+		body: func(h *harness) string {
+			b, _ := json.Marshal(map[string]string{"content": ndjsonMessage(h.uniq(), "corrected")})
+			return string(b)
+		},
+	},
+	"GET /api/v1/messages":    {path: fixed("/api/v1/messages?q=%E6%9C%BA%E5%AF%86&limit=5")},
+	"POST /api/v1/exports":    {body: fixed(`{"q":"机密"}`)},
+	"GET /api/v1/legal-holds": {},
+	"POST /api/v1/legal-holds": {body: func(h *harness) string {
+		return fmt.Sprintf(`{"group_id":%d,"reason":"litigation hold"}`, h.group("member"))
+	}},
+	"POST /api/v1/legal-holds/{id}/release": {path: func(h *harness) string {
+		ctx := audit.WithActor(context.Background(), audit.Actor{Name: "security_officer"})
+		hold, err := h.api.Archive.PlaceHold(ctx, archive.LegalHold{User: "someone", Reason: "test"})
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		return fmt.Sprintf("/api/v1/legal-holds/%d/release", hold.ID)
+	}},
 
 	"POST /api/v1/applications": {body: fixed(`{"name":"g","purpose":"work","platform":"wecom","planned_at":"2030-01-01T00:00:00Z","expires_at":"2031-01-01T00:00:00Z","responsible":"member","level":"public","members":[]}`)},
 	"GET /api/v1/applications":  {},
@@ -670,4 +709,8 @@ func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
 	if !strings.Contains(logs.String(), "internal error") || !strings.Contains(logs.String(), "closed") {
 		t.Fatalf("the detail was not logged: %s", logs.String())
 	}
+}
+
+func ndjsonMessage(n int64, text string) string {
+	return fmt.Sprintf(`{"platform":"wecom","source_id":"m-%d","room_id":"r1","sender":"zhangsan","sent_at":"2026-11-20T10:00:00Z","kind":"text","text":%q}`, n, text)
 }

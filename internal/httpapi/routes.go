@@ -31,6 +31,20 @@ func (s *Server) routes() []route {
 
 		{"GET", "/api/v1/audit", roles(Admin, Auditor), s.listAudit},
 
+		// Capture: machines deliver with an ingest token; an admin may too.
+		{"POST", "/api/v1/ingest/messages", roles(Ingest, Admin), s.ingestMessages},
+		{"POST", "/api/v1/ingest/wecom", roles(Ingest, Admin), s.ingestWeCom},
+		{"POST", "/api/v1/imports/{format}", roles(Ingest, Admin), s.importFile},
+		{"GET", "/api/v1/quarantine", roles(Admin), s.listQuarantine},
+		{"POST", "/api/v1/quarantine/{id}/reprocess", roles(Admin), s.reprocessQuarantine},
+
+		// Archive reads are audited. Admin is left out on purpose: running the
+		// system does not need reading the messages (separation of duties).
+		{"GET", "/api/v1/messages", roles(SecurityOfficer, Reviewer, Auditor), s.searchMessages},
+		{"POST", "/api/v1/exports", roles(SecurityOfficer, Auditor), s.createExport},
+		{"GET", "/api/v1/legal-holds", roles(SecurityOfficer, Auditor), s.listHolds},
+		{"POST", "/api/v1/legal-holds", roles(SecurityOfficer), s.placeHold},
+		{"POST", "/api/v1/legal-holds/{id}/release", roles(SecurityOfficer), s.releaseHold},
 		// Registry. Routes open to members check the object in the service:
 		// a member reads their own applications and groups, only the holder of
 		// the current step decides, only the responsible person signs.

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
@@ -31,6 +32,7 @@ type Server struct {
 	Cfg      *config.Config
 	DB       store.DB
 	Accounts *account.Service
+	Archive  *archive.Service
 	Registry *registry.Service
 	Reports  *report.Service
 	Log      *slog.Logger

@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/registry"
@@ -23,6 +24,7 @@ import (
 type DB interface {
 	account.Store
 	audit.Store
+	archive.Store
 	registry.Store
 	review.Store
 	report.Store

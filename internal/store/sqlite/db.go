@@ -32,7 +32,7 @@ type DB struct {
 // set before WAL so that switching the journal mode waits instead of failing.
 func Open(ctx context.Context, path string) (*DB, error) {
 	p := url.PathEscape(path)
-	write, err := sql.Open("sqlite3", "file:"+p+"?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate")
+	write, err := sql.Open("sqlite3", "file:"+p+"?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_cache_size=-65536")
 	if err != nil {
 		return nil, err
 	}
