@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/detect"
@@ -60,6 +61,7 @@ func newHarness(t *testing.T) *harness {
 	}
 	s.Registry = registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
 	s.Review = &review.Service{Store: db, Tx: store.TxFor[review.TxStore](db), Now: time.Now}
+	s.Archive = archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
 	if err := s.Registry.EnsureDefaultTemplate(audit.WithActor(context.Background(), audit.Actor{Name: "test"})); err != nil {
 		t.Fatal(err)
 	}
@@ -328,6 +330,7 @@ var pageExamples = map[string]pageExample{
 	"POST /alerts/{id}/claim":   {path: idPath("/alerts/%d/claim", (*harness).alert)},
 	"POST /alerts/{id}/resolve": {path: idPath("/alerts/%d/resolve", (*harness).alert), form: formOf("disposition", "no_action", "note", "已核实", "reassign", "1")},
 	"GET /cases":                {},
+	"GET /search":               {path: fixedPath("/search?q=" + url.QueryEscape("机密") + "&from=2026-01-01")},
 	"POST /cases":               {form: formOf("title", "核查")},
 	"GET /cases/{id}":           {path: idPath("/cases/%d", (*harness).caseID)},
 	"POST /cases/{id}/notes":    {path: idPath("/cases/%d/notes", (*harness).caseID), form: formOf("body", "已约谈")},

@@ -29,7 +29,7 @@ const (
 	secNone section = iota
 	// secWork: home, and later my groups, applications, approvals.
 	secWork
-	// secOversight: dashboard, alerts, cases, statement templates, later archive search.
+	// secOversight: dashboard, alerts, cases, message search, statement templates.
 	secOversight
 	// secAdmin: users, org units, API tokens, audit trail (later connectors, settings).
 	secAdmin
@@ -90,6 +90,8 @@ func (s *Server) routes() []page {
 		{"POST", "/alerts/{id}/claim", asAPI("POST /api/v1/alerts/{id}/claim"), s.claimAlert, nav{}},
 		{"POST", "/alerts/{id}/resolve", asAPI("POST /api/v1/alerts/{id}/resolve"), s.resolveAlert, nav{}},
 		{"GET", "/cases", asAPI("GET /api/v1/cases"), s.cases, nav{"nav.cases", secOversight}},
+		// Archive search: every search is audited by the archive service.
+		{"GET", "/search", asAPI("GET /api/v1/messages"), s.search, nav{"nav.search", secOversight}},
 		{"POST", "/cases", asAPI("POST /api/v1/cases"), s.createCase, nav{}},
 		{"GET", "/cases/{id}", asAPI("GET /api/v1/cases/{id}"), s.caseDetail, nav{}},
 		{"POST", "/cases/{id}/notes", asAPI("POST /api/v1/cases/{id}/notes"), s.caseAction(addNote, "body", "note_added"), nav{}},

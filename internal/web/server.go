@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
@@ -36,6 +37,7 @@ type Server struct {
 	// API's handlers do; the home page works without them.
 	Registry *registry.Service
 	Review   *review.Service
+	Archive  *archive.Service // message search
 
 	msgs  i18n.Catalog
 	pages map[i18n.Lang]map[string]*templateSet

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/capture"
 	"charter/internal/config"
@@ -129,6 +130,12 @@ func samples(l i18n.Lang) []view {
 			Pending: []registry.Application{*app}, Overdue: []registry.Recert{{CampaignID: 1, GroupID: 7, GroupName: "财务<b>群", Responsible: "li.wei"}, {CampaignID: 1, GroupID: 8, GroupName: "x", Decision: "suspend", Defaulted: true}},
 			OverdueDeadline: map[int64]time.Time{1: at}, OpenAlerts: 2, AlertCharts: []categoryChart{{Category: "transfer", Total: 2, Chart: chart.Line(nil, chart.Options{})}}},
 		&dashboardPage{Layout: lay},
+		&searchPage{Layout: lay, Form: withErr, Kinds: capture.Kinds, Searched: true, Next: "/search?q=x&cursor=3", First: "/search?q=x",
+			Hits: []searchHit{{Item: archive.Item{ID: 3, Platform: "wecom", GroupID: &gid, RoomID: "wr1", Sender: "zs<b>", SentAt: at, Kind: "red_envelope",
+				Transfer: &capture.Transfer{AmountFen: 400000, Count: 40}, Recalled: true, Attachments: []capture.Attachment{{Name: "a<i>.pdf"}}},
+				Marked: highlight("机密<x>文件", "机密")}, {Item: archive.Item{ID: 2, Platform: "other", Kind: "text", Text: "x"}, Marked: "x"}}},
+		&searchPage{Layout: lay, Form: newForm(nil), Kinds: capture.Kinds, Searched: true},
+		&searchPage{Layout: lay, Form: newForm(nil), Kinds: capture.Kinds},
 		&casePage{Layout: lay, Case: &review.Case{ID: 2, Status: "closed", ClosedAt: &at, Resolution: "done"}, Form: newForm(nil)},
 	}
 }
@@ -186,7 +193,7 @@ func TestMessageKeysExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyRE := regexp.MustCompile(`"((?:app|nav|lang|common|role|scope|err|error|login|home|profile|users|user|org_units|tokens|audit|done|apply|applications|application|approvals|groups|group|alerts|alert|cases|case|status|level|platform|category|severity|disposition|decision|detail|task|campaign|templates|dashboard)\.[a-z_.-]+)"`)
+	keyRE := regexp.MustCompile(`"((?:app|nav|lang|common|role|scope|err|error|login|home|profile|users|user|org_units|tokens|audit|done|apply|applications|application|approvals|groups|group|alerts|alert|cases|case|status|level|platform|category|severity|disposition|decision|detail|task|campaign|templates|dashboard|search|kind)\.[a-z_.-]+)"`)
 	var keys []string
 	fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
@@ -221,6 +228,9 @@ func TestMessageKeysExist(t *testing.T) {
 		for _, x := range xs {
 			keys = append(keys, "status."+x)
 		}
+	}
+	for _, x := range capture.Kinds {
+		keys = append(keys, "kind."+string(x))
 	}
 	for _, x := range alertCategories {
 		keys = append(keys, "category."+x)
