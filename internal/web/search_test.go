@@ -3,8 +3,8 @@ package web
 import (
 	"fmt"
 	"html"
-	"regexp"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
