@@ -235,6 +235,30 @@ func TestConsoleFlowsInBrowser(t *testing.T) {
 			}
 			b.shot("alert")
 
+			// Messages delivered by a machine with an ingest token are archived
+			// and found by a two-character Chinese term, marked.
+			var tok struct{ Token string }
+			if code := in.call("POST", "/api/v1/tokens", admin, map[string]string{"name": "wecom-bridge", "scope": "ingest"}, &tok); code != 201 {
+				t.Fatalf("ingest token: %d", code)
+			}
+			nd := `{"platform":"wecom","source_id":"s-1","room_id":"wrBudget2027","sender":"zhangsan","sent_at":"` + time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339) + `","kind":"text","text":"预算草案<定稿>不属于机密，可以转发"}` + "\n" +
+				`{"platform":"wecom","source_id":"s-2","room_id":"wrBudget2027","sender":"lisi","sent_at":"` + time.Now().Add(-time.Minute).UTC().Format(time.RFC3339) + `","kind":"text","text":"Budget draft received"}` + "\n"
+			var ing struct{ Accepted int }
+			if code := in.call("POST", "/api/v1/ingest/messages", tok.Token, nd, &ing); code != 200 || ing.Accepted != 2 {
+				t.Fatalf("ingest: %d %+v", code, ing)
+			}
+			b.open("/search")
+			b.fill("#f-q", "机密")
+			b.submit("#search")
+			b.do(chromedp.WaitVisible(chromedp.CSS("#results")))
+			if got := b.text("#results mark"); got != "机密" {
+				t.Errorf("marked hit: %q", got)
+			}
+			if !strings.Contains(b.text("#results"), "预算草案<定稿>不属于机密") || b.eval(`document.querySelectorAll('#results li').length !== 1`) {
+				t.Errorf("search results: %q", b.text("#results"))
+			}
+			b.shot("search")
+
 			// Switch language on the alert queue.
 			b.open("/alerts")
 			b.submit("#lang-switch")
