@@ -137,7 +137,9 @@ func TestDetectionEndToEnd(t *testing.T) {
 		}
 
 		// The group's administrator is told, without the personal data.
-		var notes struct{ Items []struct{ Kind, Message string } }
+		var notes struct {
+			Items []struct{ Kind, Message string }
+		}
 		must(in.call("GET", "/api/v1/notifications", zhang, nil, &notes), 200, "notifications")
 		alertNotes := 0
 		for _, n := range notes.Items {
@@ -174,7 +176,9 @@ func TestDetectionEndToEnd(t *testing.T) {
 		if !found {
 			t.Fatalf("context lacks the flagged message: %+v", ctxBody)
 		}
-		var events struct{ Items []struct{ Actor, Object string } }
+		var events struct {
+			Items []struct{ Actor, Object string }
+		}
 		must(in.call("GET", "/api/v1/audit?action=alert.read_context", admin, nil, &events), 200, "audit")
 		if len(events.Items) != 1 || events.Items[0].Actor != "chen.rev" {
 			t.Fatalf("context read audit: %+v", events.Items)
