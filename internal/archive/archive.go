@@ -78,6 +78,13 @@ type Store interface {
 	// SenderTransferTotal sums the transfer and red-envelope amounts (fen)
 	// a sender handle sent in [from, to).
 	SenderTransferTotal(ctx context.Context, platform, sender string, from, to time.Time) (int64, error)
+	// GroupMessageStats counts a group's messages sent in [from, to) and
+	// the distinct senders among them, for periodic reports.
+	GroupMessageStats(ctx context.Context, groupID int64, from, to time.Time) (messages, senders int, err error)
+	// GroupTransferStats counts a group's transfers and red envelopes sent
+	// in [from, to) and their total in fen; receipts and refunds are echoes
+	// of a payment and not counted.
+	GroupTransferStats(ctx context.Context, groupID int64, from, to time.Time) (count int, totalFen int64, err error)
 
 	// PurgeCandidates lists live messages sent before `before` with id >
 	// afterID, in id order; only ID, GroupID, User and SentAt are filled.

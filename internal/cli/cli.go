@@ -181,8 +181,17 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 		scanner:  &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: slog.New(slog.DiscardHandler), Now: now},
 		now:      now,
 	}
-	// Report figures from the archive (messages, transfers) are wired with it.
-	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry, report.Sources{Alerts: alertFigures(db)})
+	// The domains meet here: the archive resolves rooms and senders through
+	// the registry, detection scans every committed batch with context from
+	// both, review reads message context from the archive, and reports take
+	// their figures from the archive and review (adapters in wiring.go).
+	lookups := registryLookups{db}
+	a.archive.Resolver, a.archive.Groups = lookups, lookups
+	a.scanner.Context, a.scanner.Notifier = scanContext{db}, notifier{db, now}
+	a.review.Archive = archiveContext{db}
+	a.archive.Observe(scanArchived(a.scanner))
+	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry,
+		report.Sources{Messages: messageFigures(db), Transfers: transferFigures(db), Alerts: alertFigures(db)})
 	// Every group signs some statement: ship the default as version 1.
 	if err := a.registry.EnsureDefaultTemplate(cliContext(ctx)); err != nil {
 		db.Close()
@@ -193,10 +202,8 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 
 func (a *app) Close() error { return a.db.Close() }
 
-// newArchive wires the archive service. Until the registry is merged, rooms
-// and senders resolve to nothing (archive.Unresolved) and any positive group
-// id is accepted (archive.AnyGroup): the lead wires the registry's lookups
-// into Resolver and Groups here. Detection registers with Observe.
+// newArchive makes the archive service with the configured retention; open
+// wires its registry lookups and observers.
 func newArchive(cfg *config.Config, db store.DB, now func() time.Time) *archive.Service {
 	svc := archive.NewService(db, store.TxFor[archive.TxStore](db), now)
 	days := func(n int64) time.Duration { return time.Duration(n) * 24 * time.Hour }

@@ -706,3 +706,31 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+func TestTransferEchoesAreNotJudged(t *testing.T) {
+	e, err := New(DefaultConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &Group{ID: "1", Status: "active", Level: "internal"}
+	s := Sender{Resolved: true, Member: true, Verified: true}
+	pay := &Message{Kind: "transfer", Transfer: &Transfer{AmountFen: 600000, Count: 1, Type: "transfer"}, Group: g, Sender: s}
+	if !hasRule(e.Scan(pay), "transfer.large_amount") {
+		t.Fatal("a 6,000-yuan payment was not flagged")
+	}
+	for _, echo := range []string{"transfer_receipt", "transfer_refund"} {
+		m := &Message{Kind: "transfer", Transfer: &Transfer{AmountFen: 600000, Count: 1, Type: echo}, Group: g, Sender: s}
+		if fs := e.Scan(m); len(fs) != 0 {
+			t.Errorf("%s raised %v", echo, fs)
+		}
+	}
+}
+
+func hasRule(fs []Finding, rule string) bool {
+	for _, f := range fs {
+		if f.Rule == rule {
+			return true
+		}
+	}
+	return false
+}

@@ -22,8 +22,16 @@ func yuan(fen int64) string {
 	return s
 }
 
+// IsEcho reports whether a transfer type is the receipt or refund of a
+// payment (WeChat shows one payment as up to three messages): the payment
+// itself is judged, its echoes are not, or one transfer would count twice
+// and the receiver would look like a payer.
+func IsEcho(transferType string) bool {
+	return transferType == "transfer_receipt" || transferType == "transfer_refund"
+}
+
 func (e *Engine) scanTransfer(m *Message, out []Finding) []Finding {
-	if (m.Kind != "transfer" && m.Kind != "red_envelope") || m.Transfer == nil || m.Transfer.AmountFen <= 0 {
+	if (m.Kind != "transfer" && m.Kind != "red_envelope") || m.Transfer == nil || m.Transfer.AmountFen <= 0 || IsEcho(m.Transfer.Type) {
 		return out
 	}
 	t := m.Transfer

@@ -432,6 +432,23 @@ func (d *DB) MessagesAround(ctx context.Context, platform, roomID string, source
 func (d *DB) SenderTransferTotal(ctx context.Context, platform, sender string, from, to time.Time) (int64, error) {
 	var n sql.NullInt64
 	err := d.r().QueryRowContext(ctx, `SELECT sum(amount_fen) FROM messages WHERE sender = ? AND platform = ?
-		AND kind IN ('transfer', 'red_envelope') AND sent_at >= ? AND sent_at < ?`, sender, platform, from.UTC(), to.UTC()).Scan(&n)
+		AND kind IN ('transfer', 'red_envelope') AND COALESCE(transfer_type, '') NOT IN ('transfer_receipt', 'transfer_refund')
+		AND sent_at >= ? AND sent_at < ?`, sender, platform, from.UTC(), to.UTC()).Scan(&n)
 	return n.Int64, err
+}
+
+func (d *DB) GroupMessageStats(ctx context.Context, groupID int64, from, to time.Time) (int, int, error) {
+	var n, senders int
+	err := d.r().QueryRowContext(ctx, `SELECT count(*), count(DISTINCT sender) FROM messages
+		WHERE group_id = ? AND sent_at >= ? AND sent_at < ?`, groupID, from.UTC(), to.UTC()).Scan(&n, &senders)
+	return n, senders, err
+}
+
+func (d *DB) GroupTransferStats(ctx context.Context, groupID int64, from, to time.Time) (int, int64, error) {
+	var n int
+	var total sql.NullInt64
+	err := d.r().QueryRowContext(ctx, `SELECT count(*), sum(amount_fen) FROM messages
+		WHERE group_id = ? AND kind IN ('transfer', 'red_envelope') AND COALESCE(transfer_type, '') NOT IN ('transfer_receipt', 'transfer_refund')
+		AND sent_at >= ? AND sent_at < ?`, groupID, from.UTC(), to.UTC()).Scan(&n, &total)
+	return n, total.Int64, err
 }
