@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"strconv"
@@ -11,10 +10,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"charter/internal/capture"
-	"charter/internal/config"
-	"charter/internal/detect"
-	"charter/internal/review"
 	"charter/internal/store/storetest"
 )
 
@@ -28,27 +23,6 @@ var flowWords = map[string]map[string]string{
 		"purpose": "Day-to-day work on the 2027 budget", "required": "Required.", "applied": "Application submitted.", "rejectNeedsComment": "A rejection needs a comment saying why.",
 		"decided": "Decision recorded.", "statement": "Work group confidentiality statement", "signed": "Statement signed.", "wrongName": "The name you typed does not match your real name on record.",
 		"active": "Active", "resolved": "Alert resolved.", "alertsH1": "告警", "submitted": "Submitted"},
-}
-
-// scan runs the real detectors and review scanner on the instance's
-// database, as the capture pipeline will once the archive is connected.
-func scan(t *testing.T, in *instance, batch []review.Captured) review.Result {
-	t.Helper()
-	cfg := config.Default()
-	fs := flags(&Env{Stderr: os.Stderr, Getenv: in.getenv}, "scan", &cfg)
-	if err := parse(fs, &cfg, in.args); err != nil {
-		t.Fatal(err)
-	}
-	a, err := open(context.Background(), &cfg, time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer a.Close()
-	res, err := a.scanner.Scan(context.Background(), batch)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return res
 }
 
 // TestConsoleFlowsInBrowser walks the main flows through the pages: apply
@@ -205,15 +179,25 @@ func TestConsoleFlowsInBrowser(t *testing.T) {
 			b.shot("group")
 			signOut()
 
-			// A message with a classification marking in the bound room: the real
-			// detectors raise an alert (through the scanner until the archive is
-			// connected), and a reviewer resolves it.
-			res := scan(t, in, []review.Captured{{Msg: capture.Message{Platform: "wecom", SourceID: "m-1", RoomID: "wrBudget2027", Sender: "zhangsan",
-				SentAt: time.Now().Add(-time.Minute), Kind: "text", Text: "关于2027年预算的通知 机密★5年，请勿外传"},
-				GroupID: &gid, Group: &detect.Group{ID: strconv.FormatInt(gid, 10), Status: "active", Level: "internal", OrgUnits: []string{w["unit"]}},
-				Members: []string{"zhang.san", "li.si"}, Sender: &detect.Sender{Resolved: true, Member: true, Verified: true}}})
-			if len(res.Created) == 0 {
-				t.Fatalf("the detectors raised no alert: %+v", res)
+			// A machine delivers the room's messages with an ingest token; the
+			// pipeline archives them, resolves the room to the group and runs
+			// the detectors, and the marking raises an alert a reviewer resolves.
+			for _, h := range [][2]string{{"zhang.san", "zhangsan"}, {"li.si", "lisi"}} {
+				if code := in.call("POST", "/api/v1/users/"+h[0]+"/handles", admin, map[string]string{"platform": "wecom", "handle": h[1]}, nil); code != 201 {
+					t.Fatalf("handle %s: %d", h[0], code)
+				}
+			}
+			var tok struct{ Token string }
+			if code := in.call("POST", "/api/v1/tokens", admin, map[string]string{"name": "wecom-bridge", "scope": "ingest"}, &tok); code != 201 {
+				t.Fatalf("ingest token: %d", code)
+			}
+			at := func(d time.Duration) string { return time.Now().Add(-d).UTC().Format(time.RFC3339) }
+			nd := `{"platform":"wecom","source_id":"s-1","room_id":"wrBudget2027","sender":"zhangsan","sent_at":"` + at(3*time.Minute) + `","kind":"text","text":"关于2027年预算的通知 机密★5年，请勿外传"}` + "\n" +
+				`{"platform":"wecom","source_id":"s-2","room_id":"wrBudget2027","sender":"lisi","sent_at":"` + at(2*time.Minute) + `","kind":"text","text":"预算草案<定稿>不属于机密，可以转发"}` + "\n" +
+				`{"platform":"wecom","source_id":"s-3","room_id":"wrBudget2027","sender":"lisi","sent_at":"` + at(time.Minute) + `","kind":"text","text":"Budget draft received"}` + "\n"
+			var ing struct{ Accepted int }
+			if code := in.call("POST", "/api/v1/ingest/messages", tok.Token, nd, &ing); code != 200 || ing.Accepted != 3 {
+				t.Fatalf("ingest: %d %+v", code, ing)
 			}
 			signIn("wang.wu")
 			b.open("/alerts?category=marking")
@@ -224,6 +208,12 @@ func TestConsoleFlowsInBrowser(t *testing.T) {
 			if ex := b.text("#alert-excerpt"); !strings.Contains(ex, "机密★5年") {
 				t.Errorf("excerpt: %q", ex)
 			}
+			b.submit("#reveal-context")
+			b.do(chromedp.WaitVisible(chromedp.CSS("#context-messages")))
+			if got := b.text("#context-messages .flagged"); !strings.Contains(got, "机密★5年") {
+				t.Errorf("flagged context message: %q", got)
+			}
+			b.shot("alert-context")
 			b.submit("#claim")
 			b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
 			b.do(chromedp.SetValue(chromedp.CSS("#f-disposition"), "reminded"))
@@ -235,26 +225,17 @@ func TestConsoleFlowsInBrowser(t *testing.T) {
 			}
 			b.shot("alert")
 
-			// Messages delivered by a machine with an ingest token are archived
-			// and found by a two-character Chinese term, marked.
-			var tok struct{ Token string }
-			if code := in.call("POST", "/api/v1/tokens", admin, map[string]string{"name": "wecom-bridge", "scope": "ingest"}, &tok); code != 201 {
-				t.Fatalf("ingest token: %d", code)
-			}
-			nd := `{"platform":"wecom","source_id":"s-1","room_id":"wrBudget2027","sender":"zhangsan","sent_at":"` + time.Now().Add(-2*time.Minute).UTC().Format(time.RFC3339) + `","kind":"text","text":"预算草案<定稿>不属于机密，可以转发"}` + "\n" +
-				`{"platform":"wecom","source_id":"s-2","room_id":"wrBudget2027","sender":"lisi","sent_at":"` + time.Now().Add(-time.Minute).UTC().Format(time.RFC3339) + `","kind":"text","text":"Budget draft received"}` + "\n"
-			var ing struct{ Accepted int }
-			if code := in.call("POST", "/api/v1/ingest/messages", tok.Token, nd, &ing); code != 200 || ing.Accepted != 2 {
-				t.Fatalf("ingest: %d %+v", code, ing)
-			}
+			// The archive finds a two-character Chinese term, marked, in the
+			// group the room resolved to; the context of the alert was read above.
 			b.open("/search")
 			b.fill("#f-q", "机密")
 			b.submit("#search")
 			b.do(chromedp.WaitVisible(chromedp.CSS("#results")))
-			if got := b.text("#results mark"); got != "机密" {
+			if got := b.text("#results li:first-child mark"); got != "机密" {
 				t.Errorf("marked hit: %q", got)
 			}
-			if !strings.Contains(b.text("#results"), "预算草案<定稿>不属于机密") || b.eval(`document.querySelectorAll('#results li').length !== 1`) {
+			if !strings.Contains(b.text("#results"), "预算草案<定稿>不属于机密") || b.eval(`document.querySelectorAll('#results li').length !== 2`) ||
+				!b.eval(`!!document.querySelector('#results a[href="/groups/`+strconv.FormatInt(gid, 10)+`"]')`) {
 				t.Errorf("search results: %q", b.text("#results"))
 			}
 			b.shot("search")
