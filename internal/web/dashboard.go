@@ -117,7 +117,7 @@ func since(a registry.Application) time.Time {
 	return a.UpdatedAt
 }
 
-// perDayLine is perDay as a small line chart, for one series among several.
+// perDayLine charts alerts per day as a small line chart, one series among several.
 func (s *Server) perDayLine(items []review.Alert, title string) template.HTML {
 	pts := s.dayCounts(items, func(a review.Alert) time.Time { return a.FirstSeen })
 	return chart.Line(pts, chart.Options{Title: title, Width: 340, Height: 150, Counts: true})

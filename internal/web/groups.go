@@ -85,27 +85,35 @@ func (s *Server) groupPage(r *http.Request, id int64, sign, bind *Form) (*groupP
 	if bind.Value("platform") == "" {
 		bind.Values.Set("platform", string(g.Platform))
 	}
-	// Until the archive is connected the chart counts alerts, not messages.
-	var alerts []review.Alert
 	if s.Review != nil && s.may(r, "GET /api/v1/alerts") {
 		p.ShowAlerts = true
-		if alerts, err = s.Review.Alerts(ctx, review.AlertFilter{GroupID: id, Limit: 500}); err != nil {
+		if p.Alerts, err = s.Review.Alerts(ctx, review.AlertFilter{GroupID: id, Limit: 20}); err != nil {
 			return nil, err
 		}
-		p.Alerts = alerts
-		if len(p.Alerts) > 20 {
-			p.Alerts = p.Alerts[:20]
-		}
 	}
-	if p.ShowAlerts {
-		p.Activity = s.perDay(alerts, func(a review.Alert) time.Time { return a.FirstSeen }, s.msgs.T(st.lang, "group.activity_alerts"))
+	// Messages per day: counts only, no content, so every reader of the
+	// group sees them and nothing is audited.
+	if p.Activity, err = s.messagesPerDay(r, id); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
 
-// perDay charts how many items fell on each of the last activityDays days.
-func (s *Server) perDay(items []review.Alert, at func(review.Alert) time.Time, title string) template.HTML {
-	return chart.Bar(s.dayCounts(items, at), chart.Options{Title: title, Width: 960, Height: 220, Counts: true})
+// messagesPerDay charts the group's archived messages on each of the last
+// activityDays days, in the console's zone.
+func (s *Server) messagesPerDay(r *http.Request, id int64) (template.HTML, error) {
+	now := s.Now().In(s.Location)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.Location)
+	pts := make([]chart.Point, activityDays)
+	for i := range pts {
+		day := today.AddDate(0, 0, i-activityDays+1)
+		n, _, err := s.DB.GroupMessageStats(r.Context(), id, day, day.AddDate(0, 0, 1))
+		if err != nil {
+			return "", err
+		}
+		pts[i] = chart.Point{Label: day.Format("01-02"), Value: float64(n)}
+	}
+	return chart.Bar(pts, chart.Options{Title: s.msgs.T(stateOf(r).lang, "group.activity_messages"), Width: 960, Height: 220, Counts: true}), nil
 }
 
 // dayCounts counts the items on each of the last activityDays days, in the
