@@ -20,12 +20,13 @@ import (
 // demo loads a demonstration organization into the configured database: org
 // units, a user in every role, groups in every state, a month of work
 // messages and the alerts the real detectors raise on them. Everything goes
-// through the domain services, as a person would do it, so the audit trail
-// and the alerts are what the product itself produces. It refuses to run on
-// a database that already has the demo organization.
-//
-// Until the message archive is connected the messages are not stored; they
-// are run through the scanner, so their alerts (with source ids) are real.
+// through the domain services, as a person or a connector would do it: the
+// month is played day by day on a clock the services share, each day's
+// messages are delivered to the archive (which resolves rooms and senders
+// through the registry and runs the detectors on every batch), and the
+// scheduler does each day's time-driven work. So the audit trail, the
+// archive and the alerts are what the product itself produces. It refuses
+// to run on a database that already has the demo organization.
 func demo(ctx context.Context, e *Env, args []string) error {
 	return withApp(ctx, e, "demo", args, nil, func(a *app, fs *flag.FlagSet) error {
 		d := &demoLoader{a: a, e: e, out: e.Stdout, rng: rand.New(rand.NewPCG(2026, 11))}
@@ -65,6 +66,7 @@ func (c *demoClock) now() time.Time { return c.t }
 type demoLoader struct {
 	a     *app
 	e     *Env
+	ctx   context.Context
 	out   interface{ Write([]byte) (int, error) }
 	rng   *rand.Rand
 	clock *demoClock
@@ -72,6 +74,11 @@ type demoLoader struct {
 	users map[string]*account.Principal
 	start time.Time // the first day of the demo's month
 	now   time.Time
+
+	groups   []*demoGroup
+	played   int // days whose messages are delivered
+	messages int
+	err      error // the first failure while playing days from at
 }
 
 // demoGroup is one group the demo sets up, and how its story goes.
@@ -84,7 +91,6 @@ type demoGroup struct {
 	day                                        int // day of the month it is applied for
 	endDay                                     int // day its term ends, when within the month
 	id                                         int64
-	statusAt                                   func(day int) string // for scanning
 }
 
 func (d *demoLoader) load(ctx context.Context) error {
@@ -102,28 +108,37 @@ func (d *demoLoader) load(ctx context.Context) error {
 	}
 	d.now = time.Now().UTC().Truncate(time.Second)
 	today := time.Date(d.now.Year(), d.now.Month(), d.now.Day(), 0, 0, 0, 0, time.UTC)
-	d.start = today.AddDate(0, 0, -35)
-	d.clock = &demoClock{t: d.start.Add(9 * time.Hour)}
+	d.start = today.AddDate(0, 0, -demoDays)
+	d.clock = &demoClock{t: d.start.Add(8 * time.Hour)}
+	d.ctx = ctx
+	// Every service of this run reads the demo's clock, so the month's
+	// events, messages and alerts carry the times they happened at.
 	d.reg = registry.NewService(a.db, store.TxFor[registry.TxStore](a.db), d.clock.now, a.registry.Policy)
+	accounts := account.NewService(a.db, store.TxFor[account.TxStore](a.db), d.clock.now, a.cfg.SessionTTL)
+	policies, err := review.NewPolicies(ctx, a.db, store.TxFor[review.TxStore](a.db), d.clock.now)
+	if err != nil {
+		return err
+	}
+	a.archive.Now, a.scanner.Now = d.clock.now, d.clock.now
 	d.users = map[string]*account.Principal{}
 
 	for _, u := range demoUnits {
-		if _, err := a.accounts.CreateOrgUnit(ctx, u[0], u[1]); err != nil && !errs.Is(err, errs.Conflict) {
+		if _, err := accounts.CreateOrgUnit(ctx, u[0], u[1]); err != nil && !errs.Is(err, errs.Conflict) {
 			return fmt.Errorf("org unit %s: %w", u[0], err)
 		}
 	}
-	if _, err := a.accounts.EnsureAdmin(ctx, password); err != nil {
+	if _, err := accounts.EnsureAdmin(ctx, password); err != nil {
 		return err
 	}
 	for _, u := range demoUsers {
-		created, err := a.accounts.CreateUser(ctx, account.NewUser{Username: u.username, Password: password, RealName: u.realName,
+		created, err := accounts.CreateUser(ctx, account.NewUser{Username: u.username, Password: password, RealName: u.realName,
 			DisplayName: u.realName, OrgUnit: u.unit, Verified: true, Roles: u.roles})
 		if err != nil {
 			return fmt.Errorf("user %s: %w", u.username, err)
 		}
 		d.users[u.username] = &account.Principal{User: created}
-		for _, p := range []registry.Platform{"wecom", "dingtalk"} {
-			if _, err := a.registry.AddHandle(ctx, u.username, p, handleOf(u.username)); err != nil {
+		for _, p := range []registry.Platform{"wecom", "dingtalk", "wechat"} {
+			if _, err := d.reg.AddHandle(ctx, u.username, p, handleOf(u.username)); err != nil {
 				return fmt.Errorf("handle of %s: %w", u.username, err)
 			}
 		}
@@ -131,28 +146,27 @@ func (d *demoLoader) load(ctx context.Context) error {
 
 	// Detection policy: the organization's project code names, and the
 	// election in which red envelopes to voters are watched closely.
-	if err := a.policies.PutLexicon(ctx, "项目代号", detect.Lexicon{Name: "项目代号", Terms: []string{"天穹计划", "北斗二期"}, Severity: detect.SevHigh}, true); err != nil {
+	if err := policies.PutLexicon(ctx, "项目代号", detect.Lexicon{Name: "项目代号", Terms: []string{"天穹计划", "北斗二期"}, Severity: detect.SevHigh}, true); err != nil {
 		return fmt.Errorf("lexicon: %w", err)
 	}
 	election := detect.Period{Name: "2026 年社区居委会换届选举", From: today.AddDate(0, 0, -12), To: today.AddDate(0, 0, 4)}
-	if err := a.policies.PutPeriod(ctx, election.Name, election, true); err != nil {
+	if err := policies.PutPeriod(ctx, election.Name, election, true); err != nil {
 		return fmt.Errorf("sensitive period: %w", err)
 	}
+	// The scanner runs the engine of the app's policies: load what was saved.
+	if err := a.policies.Reload(ctx); err != nil {
+		return err
+	}
 
-	groups, err := d.groups(ctx)
-	if err != nil {
+	if err := d.story(ctx); err != nil {
 		return err
 	}
-	messages, err := d.messages(ctx, groups)
-	if err != nil {
-		return err
+	// Play the rest of the month up to today.
+	d.at(demoDays, 0)
+	if d.err != nil {
+		return d.err
 	}
-	// The month is over: let the scheduler do what is due today (expiry,
-	// the re-certification that went unanswered), on the real clock.
-	sched := &registry.Scheduler{Service: a.registry}
-	if err := sched.Tick(ctx, d.now); err != nil {
-		return err
-	}
+	d.clock.t = d.now
 	if err := d.openCampaigns(ctx); err != nil {
 		return err
 	}
@@ -163,9 +177,9 @@ func (d *demoLoader) load(ctx context.Context) error {
 
 	fmt.Fprintf(d.out, "Loaded the demonstration organization into %s.\n", a.db.Engine())
 	fmt.Fprintf(d.out, "  org units: %d; users: %d; groups: %d (approved, active, needs signature, suspended, expired, dissolved)\n",
-		len(demoUnits), len(demoUsers)+1, len(groups))
-	fmt.Fprintf(d.out, "  applications also in draft, submitted and rejected; messages scanned: %d; alerts: %d (%d resolved)\n",
-		messages, d.alertCount(ctx), triaged)
+		len(demoUnits), len(demoUsers)+1, len(d.groups))
+	fmt.Fprintf(d.out, "  applications also in draft, submitted and rejected; messages archived: %d; alerts: %d (%d resolved)\n",
+		d.messages, d.alertCount(ctx), triaged)
 	fmt.Fprintf(d.out, "  sensitive period: %s, %s to %s\n\nSign in as:\n", election.Name, election.From.Format("2006-01-02"), election.To.Format("2006-01-02"))
 	fmt.Fprintf(d.out, "  %-10s  %s\n", "admin", "administrator")
 	for _, u := range demoUsers {
@@ -181,8 +195,17 @@ func (d *demoLoader) load(ctx context.Context) error {
 
 func handleOf(username string) string { return strings.ReplaceAll(username, ".", "") }
 
-// at moves the registry's clock to hour h of day n of the demo month.
+// demoDays is how long the demo's story runs, ending today.
+const demoDays = 35
+
+// at moves the clock to hour h of day n of the demo month, first playing
+// the days before it: their messages delivered, the scheduler's work done.
+// A failure is kept in d.err and stops further days.
 func (d *demoLoader) at(n int, h int) time.Time {
+	for d.err == nil && d.played < n {
+		d.err = d.play(d.ctx, d.played)
+		d.played++
+	}
 	d.clock.t = d.start.AddDate(0, 0, n).Add(time.Duration(h) * time.Hour)
 	return d.clock.t
 }
@@ -251,10 +274,15 @@ func members(usernames ...string) []registry.ProposedMember {
 	return out
 }
 
-func constantly(s string) func(int) string { return func(int) string { return s } }
+// story sets up the register over the month: groups in every state.
+func (d *demoLoader) story(ctx context.Context) error {
+	if _, err := d.setUp(ctx); err != nil {
+		return err
+	}
+	return d.err
+}
 
-// groups sets up the register: groups in every state, over the month.
-func (d *demoLoader) groups(ctx context.Context) ([]*demoGroup, error) {
+func (d *demoLoader) setUp(ctx context.Context) ([]*demoGroup, error) {
 	// Day 0: a group that will need a new signature when the statement changes.
 	year := &demoGroup{key: "year", name: "年终决算临时群", purpose: "年终决算期间各科室报送材料的联络", responsible: "zhao.lei", applicant: "zhao.lei",
 		platform: "wecom", level: registry.Public, members: members("zhang.wei", "sun.li"), room: "wrYearEnd2026", day: 0}
@@ -264,24 +292,19 @@ func (d *demoLoader) groups(ctx context.Context) ([]*demoGroup, error) {
 	if err := d.activate(ctx, year, 1); err != nil {
 		return nil, err
 	}
+	d.groups = append(d.groups, year)
 	// Day 3: the security officer publishes version 2 of the statement.
 	d.at(3, 15)
 	if _, err := d.reg.PublishTemplate(actor(ctx, "bao.mi"), demoStatementZh, demoStatementEn); err != nil {
 		return nil, fmt.Errorf("publish statement: %w", err)
 	}
-	year.statusAt = func(day int) string {
-		if day < 3 {
-			return registry.GroupActive
-		}
-		return registry.GroupNeedsSignature
-	}
 
 	budget := &demoGroup{key: "budget", name: "财务处预算编制群", purpose: "2027 年度预算编制、报销审核的日常协作", responsible: "zhang.wei", applicant: "zhang.wei",
-		platform: "wecom", level: registry.Internal, members: members("zhao.lei", "wang.chu", "sun.li"), room: "wrFinBudget01", day: 4, statusAt: constantly(registry.GroupActive)}
+		platform: "wecom", level: registry.Internal, members: members("zhao.lei", "wang.chu", "sun.li"), room: "wrFinBudget01", day: 4}
 	ops := &demoGroup{key: "ops", name: "信息中心运维值班群", purpose: "机房与业务系统的值班交接、故障处置", responsible: "chen.jing", applicant: "chen.jing",
-		platform: "dingtalk", level: registry.Internal, members: members("sun.li", "zhao.lei"), room: "dtOpsDuty", day: 4, statusAt: constantly(registry.GroupActive)}
+		platform: "dingtalk", level: registry.Internal, members: members("sun.li", "zhao.lei"), room: "dtOpsDuty", day: 4}
 	hire := &demoGroup{key: "hire", name: "人事处招聘协调群", purpose: "2026 年公开招聘的面试安排与材料流转", responsible: "liu.fang", applicant: "liu.fang",
-		platform: "wecom", level: registry.Internal, room: "wrHRHiring", day: 5, statusAt: constantly(registry.GroupActive),
+		platform: "wecom", level: registry.Internal, room: "wrHRHiring", day: 5,
 		members: append(members("sun.li", "he.zhuren"), registry.ProposedMember{External: "周老师", Organization: "市人才服务中心", Justification: "负责笔试组织"})}
 	vendor := &demoGroup{key: "vendor", name: "信息化项目外协群", purpose: "档案系统建设与外协单位的进度沟通", responsible: "chen.jing", applicant: "chen.jing",
 		platform: "wecom", level: registry.Sensitive, room: "wrVendorProj", day: 5,
@@ -291,19 +314,17 @@ func (d *demoLoader) groups(ctx context.Context) ([]*demoGroup, error) {
 		platform: "wecom", level: registry.Internal, members: members("zhang.wei"), room: "wrAudit2025", day: 6, endDay: 24}
 	publicity := &demoGroup{key: "publicity", name: "旧版宣传协作群", purpose: "宣传稿件的征集与审校", responsible: "sun.li", applicant: "sun.li",
 		platform: "wechat", level: registry.Public, members: members("liu.fang"), room: "wxPublicity", day: 6}
-	for _, g := range []*demoGroup{budget, ops, hire, vendor, auditG, publicity} {
+	six := []*demoGroup{budget, ops, hire, vendor, auditG, publicity}
+	for _, g := range six {
 		if _, err := d.establish(ctx, g); err != nil {
 			return nil, err
 		}
-		if err := d.activate(ctx, g, g.day+1); err != nil {
+	}
+	for _, g := range six {
+		if err := d.activate(ctx, g, 7); err != nil {
 			return nil, err
 		}
-	}
-	auditG.statusAt = func(day int) string {
-		if day < 24 {
-			return registry.GroupActive
-		}
-		return registry.GroupExpired
+		d.groups = append(d.groups, g)
 	}
 	// The sensitive group is re-certified on day 15 with a deadline on day
 	// 25 and "suspend" as the default; nobody answers.
@@ -312,22 +333,10 @@ func (d *demoLoader) groups(ctx context.Context) ([]*demoGroup, error) {
 		Title: "敏感级工作群季度复核", Deadline: d.start.AddDate(0, 0, 25).Format(time.RFC3339), DefaultDecision: registry.Suspend}); err != nil {
 		return nil, fmt.Errorf("re-certification: %w", err)
 	}
-	vendor.statusAt = func(day int) string {
-		if day < 25 {
-			return registry.GroupActive
-		}
-		return registry.GroupSuspended
-	}
 	// The publicity group is dissolved on day 20.
 	d.at(20, 16)
 	if _, err := d.reg.Dissolve(actor(ctx, "bao.mi"), d.users["bao.mi"], publicity.id, "宣传工作并入办公室，群不再需要"); err != nil {
 		return nil, fmt.Errorf("dissolve: %w", err)
-	}
-	publicity.statusAt = func(day int) string {
-		if day < 20 {
-			return registry.GroupActive
-		}
-		return registry.GroupDissolved
 	}
 
 	// Approved but not yet signed or bound.
@@ -362,7 +371,8 @@ func (d *demoLoader) groups(ctx context.Context) ([]*demoGroup, error) {
 	if _, err := d.reg.Decide(actor(ctx, "bao.mi"), d.users["bao.mi"], rej.ID, "reject", "外部成员的入群理由不充分，请写明具体工作内容和期限。"); err != nil {
 		return nil, err
 	}
-	return []*demoGroup{year, budget, ops, hire, vendor, auditG, publicity, union}, nil
+	d.groups = append(d.groups, union)
+	return d.groups, nil
 }
 
 // openCampaigns leaves a re-certification and a declaration open, so people

@@ -1,14 +1,15 @@
 package cli
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
-	"strconv"
 	"time"
 
+	"charter/internal/archive"
 	"charter/internal/capture"
-	"charter/internal/detect"
 	"charter/internal/registry"
 	"charter/internal/review"
 )
@@ -58,66 +59,78 @@ func demoEvents() []demoEvent {
 	}
 }
 
-// messages plays the month: chatter in every live group and the story's
-// events, each run through the scanner as the capture pipeline will.
-func (d *demoLoader) messages(ctx context.Context, groups []*demoGroup) (int, error) {
-	byKey := map[string]*demoGroup{}
-	for _, g := range groups {
-		if g.key != "" {
-			byKey[g.key] = g
-		}
-	}
-	var batch []review.Captured
-	n := 0
-	add := func(g *demoGroup, day int, at time.Time, sender, text string, kind capture.Kind, fen int64, count int) {
-		n++
-		m := capture.Message{Platform: "wecom", RoomID: "wrUnknown77", Sender: handleOf(sender), SentAt: at, Kind: kind, Text: text}
-		c := review.Captured{Msg: m}
-		if g != nil {
-			c.Msg.Platform, c.Msg.RoomID = string(g.platform), g.room
-			gid := g.id
-			c.GroupID = &gid
-			c.Group = &detect.Group{ID: strconv.FormatInt(g.id, 10), Status: g.statusAt(day), Level: string(g.level), OrgUnits: d.unitsOf(g.responsible)}
-			c.Members = g.usernames()
-			c.Sender = &detect.Sender{Resolved: true, Member: true, Verified: true}
-		}
-		c.Msg.SourceID = fmt.Sprintf("%s-%05d", c.Msg.RoomID, n)
-		if kind == "" {
-			c.Msg.Kind = "text"
+// play delivers day n's messages to the archive, as a connector would,
+// then does the scheduler's work due by the end of the day. Chatter comes
+// from the groups that are active (or waiting for a new signature) that day;
+// the story's events come whatever the group's state, which is the point of
+// some of them.
+func (d *demoLoader) play(ctx context.Context, n int) error {
+	day := d.start.AddDate(0, 0, n)
+	var lines []capture.Message
+	add := func(platform registry.Platform, room, sender string, at time.Time, text string, kind capture.Kind, fen int64, count int) {
+		d.messages++
+		m := capture.Message{Platform: string(platform), SourceID: fmt.Sprintf("%s-%05d", room, d.messages), RoomID: room,
+			Sender: handleOf(sender), SentAt: at, Kind: kind, Text: text}
+		if m.Kind == "" {
+			m.Kind = "text"
 		}
 		if fen > 0 {
-			c.Msg.Transfer = &capture.Transfer{AmountFen: fen, Count: count, Type: "group"}
+			m.Transfer = &capture.Transfer{AmountFen: fen, Count: count, Type: "group"}
 		}
-		batch = append(batch, c)
+		lines = append(lines, m)
 	}
-	for day := 0; day < 35; day++ {
-		for _, g := range groups {
-			if g.room == "" || g.statusAt == nil || day <= g.day {
-				continue
-			}
-			switch g.statusAt(day) {
-			case registry.GroupDissolved, registry.GroupExpired, registry.GroupSuspended:
-				continue // the platform group went quiet; the events below test that
-			}
-			people := g.usernames()
-			for i := 0; i < 12+d.rng.IntN(12); i++ {
-				at := d.start.AddDate(0, 0, day).Add(time.Duration(8*60+30+d.rng.IntN(10*60)) * time.Minute)
-				add(g, day, at, people[d.rng.IntN(len(people))], demoChatter[d.rng.IntN(len(demoChatter))], "", 0, 0)
-			}
+	byKey := map[string]*demoGroup{}
+	for _, g := range d.groups {
+		byKey[g.key] = g
+		if g.room == "" || g.id == 0 {
+			continue
+		}
+		grp, err := d.a.db.Group(ctx, g.id)
+		if err != nil {
+			return err
+		}
+		if grp.Status != registry.GroupActive && grp.Status != registry.GroupNeedsSignature {
+			continue // the platform group went quiet
+		}
+		people := g.usernames()
+		for i := 0; i < 12+d.rng.IntN(12); i++ {
+			at := day.Add(time.Duration(8*60+30+d.rng.IntN(10*60)) * time.Minute)
+			add(g.platform, g.room, people[d.rng.IntN(len(people))], at, demoChatter[d.rng.IntN(len(demoChatter))], "", 0, 0)
 		}
 	}
 	for _, ev := range demoEvents() {
-		at := d.start.AddDate(0, 0, ev.day).Add(time.Duration(ev.hour)*time.Hour + time.Duration(d.rng.IntN(50))*time.Minute)
-		add(byKey[ev.group], ev.day, at, ev.sender, ev.text, ev.kind, ev.fen, ev.count)
+		if ev.day != n {
+			continue
+		}
+		at := day.Add(time.Duration(ev.hour)*time.Hour + time.Duration(d.rng.IntN(50))*time.Minute)
+		platform, room := registry.Platform("wecom"), "wrUnknown77"
+		if g := byKey[ev.group]; g != nil && ev.group != "" {
+			platform, room = g.platform, g.room
+		}
+		add(platform, room, ev.sender, at, ev.text, ev.kind, ev.fen, ev.count)
 	}
-	sort.SliceStable(batch, func(i, j int) bool { return batch[i].Msg.SentAt.Before(batch[j].Msg.SentAt) })
-	const per = 250
-	for i := 0; i < len(batch); i += per {
-		if _, err := d.a.scanner.Scan(ctx, batch[i:min(i+per, len(batch))]); err != nil {
-			return n, fmt.Errorf("scan: %w", err)
+	sort.SliceStable(lines, func(i, j int) bool { return lines[i].SentAt.Before(lines[j].SentAt) })
+	var nd bytes.Buffer
+	enc := json.NewEncoder(&nd)
+	for i := range lines {
+		if err := enc.Encode(&lines[i]); err != nil {
+			return err
 		}
 	}
-	return n, nil
+	// Delivered in the evening, after the day's messages.
+	d.clock.t = day.Add(22 * time.Hour)
+	if nd.Len() > 0 {
+		res, err := d.a.archive.Ingest(ctx, &nd, archive.Batch{Format: "ndjson", Source: "demo"}, nil)
+		if err != nil {
+			return fmt.Errorf("deliver day %d: %w", n, err)
+		}
+		if len(res.Rejected) > 0 {
+			return fmt.Errorf("deliver day %d: %d messages rejected: %+v", n, len(res.Rejected), res.Rejected[0])
+		}
+	}
+	d.clock.t = day.Add(23*time.Hour + 30*time.Minute)
+	sched := &registry.Scheduler{Service: d.reg}
+	return sched.Tick(ctx, d.clock.t)
 }
 
 // usernames are the group's people: its responsible person and internal members.
@@ -129,18 +142,6 @@ func (g *demoGroup) usernames() []string {
 		}
 	}
 	return out
-}
-
-func (d *demoLoader) unitsOf(username string) []string {
-	for _, u := range demoUsers {
-		if u.username == username {
-			if u.unit == "总部" {
-				return []string{"总部"}
-			}
-			return []string{u.unit, "总部"}
-		}
-	}
-	return nil
 }
 
 // triage has the reviewer work part of the queue: a reminder, a false

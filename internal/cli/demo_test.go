@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/cookiejar"
+	"net/url"
 	"os"
 	"strings"
 	"testing"
@@ -61,7 +62,8 @@ func TestDemo(t *testing.T) {
 			"/dashboard": {"档案数字化项目群", "信息化项目外协群", `class="chart-bar"`, `class="chart-line"`},
 			"/groups?all=1": {"年终决算临时群", "财务处预算编制群", "信息化项目外协群", "2025 年审计配合群", "旧版宣传协作群", "工会活动筹备群",
 				"status-needs_signature", "status-active", "status-suspended", "status-expired", "status-dissolved", "status-approved"},
-			"/alerts": {"transfer.sensitive_period", "marking.secret", "pii.resident_id", "credential.github_token", "lexicon.", "registry.unregistered_room"},
+			"/search?q=" + url.QueryEscape("机密"): {"<mark>机密</mark>", `href="/groups/`},
+			"/alerts":                            {"transfer.sensitive_period", "marking.secret", "pii.resident_id", "credential.github_token", "lexicon.", "registry.unregistered_room"},
 		} {
 			body := get(path)
 			for _, w := range wants {
@@ -84,7 +86,8 @@ func TestDemo(t *testing.T) {
 			b.fill("#f-password", demoPassword)
 			b.submit("#sign-in")
 			b.do(chromedp.WaitVisible(chromedp.CSS("#my-tasks")))
-			for _, p := range []struct{ path, name string }{{"/dashboard", "demo-dashboard"}, {"/alerts", "demo-alerts"}, {"/groups?all=1", "demo-groups"}} {
+			for _, p := range []struct{ path, name string }{{"/dashboard", "demo-dashboard"}, {"/alerts", "demo-alerts"}, {"/groups?all=1", "demo-groups"},
+				{"/search?q=" + url.QueryEscape("红包"), "demo-search"}} {
 				b.open(p.path)
 				b.shot(p.name)
 			}
