@@ -87,7 +87,7 @@ func TestDemo(t *testing.T) {
 			b.submit("#sign-in")
 			b.do(chromedp.WaitVisible(chromedp.CSS("#my-tasks")))
 			for _, p := range []struct{ path, name string }{{"/dashboard", "demo-dashboard"}, {"/alerts", "demo-alerts"}, {"/groups?all=1", "demo-groups"},
-				{"/search?q=" + url.QueryEscape("红包"), "demo-search"}} {
+				{"/search?q=" + url.QueryEscape("预算") + "&kind=text", "demo-search"}} {
 				b.open(p.path)
 				b.shot(p.name)
 			}

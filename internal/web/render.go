@@ -96,8 +96,16 @@ func (s *Server) funcs(l i18n.Lang) template.FuncMap {
 		"field":    fieldOf,
 		"inc":      func(i int) int { return i + 1 },
 		"list":     func(xs ...any) []any { return xs },
-		"bar":      chart.Bar,
-		"line":     chart.Line,
+		// deref reads an optional id for the message funcs, which would
+		// otherwise print the pointer.
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"bar":  chart.Bar,
+		"line": chart.Line,
 	}
 }
 

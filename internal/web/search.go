@@ -29,7 +29,8 @@ type searchPage struct {
 // searchHit is one message found, its text already escaped and marked.
 type searchHit struct {
 	archive.Item
-	Marked template.HTML
+	Marked    template.HTML
+	GroupName string // of the message's group, when the reader may see it
 }
 
 func (*searchPage) template() string { return "search" }
@@ -55,9 +56,14 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		var items []archive.Stored
 		var next string
 		if items, next, err = s.Archive.Search(r.Context(), q); err == nil {
+			names := map[int64]string{}
 			for i := range items {
 				it := items[i].Item(false)
-				p.Hits = append(p.Hits, searchHit{Item: it, Marked: highlight(it.Text, q.Text)})
+				h := searchHit{Item: it, Marked: highlight(it.Text, q.Text)}
+				if it.GroupID != nil {
+					h.GroupName = s.groupName(r, *it.GroupID, names)
+				}
+				p.Hits = append(p.Hits, h)
 			}
 			keep := url.Values{}
 			for _, k := range searchFields {
@@ -87,6 +93,22 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 	}
 	s.render(w, r, http.StatusOK, p)
 	return nil
+}
+
+// groupName is a group's name for a page listing many messages, looked up
+// once per group; "" when the reader may not see the group.
+func (s *Server) groupName(r *http.Request, id int64, cache map[int64]string) string {
+	if name, ok := cache[id]; ok {
+		return name
+	}
+	name := ""
+	if s.Registry != nil {
+		if g, err := s.Registry.ShowGroup(r.Context(), stateOf(r).p, id); err == nil {
+			name = g.Name
+		}
+	}
+	cache[id] = name
+	return name
 }
 
 // searchQuery reads the form; dates are days in the console's zone, "to"

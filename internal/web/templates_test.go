@@ -133,7 +133,7 @@ func samples(l i18n.Lang) []view {
 		&searchPage{Layout: lay, Form: withErr, Kinds: capture.Kinds, Searched: true, Next: "/search?q=x&cursor=3", First: "/search?q=x",
 			Hits: []searchHit{{Item: archive.Item{ID: 3, Platform: "wecom", GroupID: &gid, RoomID: "wr1", Sender: "zs<b>", SentAt: at, Kind: "red_envelope",
 				Transfer: &capture.Transfer{AmountFen: 400000, Count: 40}, Recalled: true, Attachments: []capture.Attachment{{Name: "a<i>.pdf"}}},
-				Marked: highlight("机密<x>文件", "机密")}, {Item: archive.Item{ID: 2, Platform: "other", Kind: "text", Text: "x"}, Marked: "x"}}},
+				Marked: highlight("机密<x>文件", "机密"), GroupName: "财务<b>群"}, {Item: archive.Item{ID: 2, Platform: "other", Kind: "text", Text: "x"}, Marked: "x"}}},
 		&searchPage{Layout: lay, Form: newForm(nil), Kinds: capture.Kinds, Searched: true},
 		&searchPage{Layout: lay, Form: newForm(nil), Kinds: capture.Kinds},
 		&casePage{Layout: lay, Case: &review.Case{ID: 2, Status: "closed", ClosedAt: &at, Resolution: "done"}, Form: newForm(nil)},
@@ -263,6 +263,24 @@ func TestMessageKeysExist(t *testing.T) {
 			if !c.Has(l, k) {
 				t.Errorf("message %q is used but missing in %s", k, l)
 			}
+		}
+	}
+}
+
+// TestOptionalIDsPrinted guards the message funcs from printing a pointer
+// where a page shows an optional group id.
+func TestOptionalIDsPrinted(t *testing.T) {
+	s := testServer(t)
+	gid := int64(7)
+	lay := Layout{Lang: i18n.EN, OtherLang: i18n.ZH, Title: "T", CSRF: "tok"}
+	for _, p := range []view{
+		&alertPage{Layout: lay, Alert: &review.Alert{ID: 1, Rule: "marking.secret", Category: "marking", Severity: "high", Status: "open", Platform: "wecom", GroupID: &gid}, Form: newForm(nil)},
+		&searchPage{Layout: lay, Form: newForm(nil), Searched: true, Hits: []searchHit{{Item: archive.Item{ID: 1, Platform: "wecom", Kind: "text", GroupID: &gid}}}},
+	} {
+		w := httptest.NewRecorder()
+		s.render(w, httptest.NewRequest("GET", "/", nil), 200, p)
+		if !strings.Contains(w.Body.String(), ">Group 7</a>") {
+			t.Errorf("%s: the group id is not shown as 7", p.template())
 		}
 	}
 }
