@@ -185,9 +185,9 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 	// the registry, detection scans every committed batch with context from
 	// both, review reads message context from the archive, and reports take
 	// their figures from the archive and review (adapters in wiring.go).
-	lookups := registryLookups{db}
+	lookups := newRegistryLookups(db, now)
 	a.archive.Resolver, a.archive.Groups = lookups, lookups
-	a.scanner.Context, a.scanner.Notifier = scanContext{db}, notifier{db, now}
+	a.scanner.Context, a.scanner.Notifier = newScanContext(db, now), notifier{db, now}
 	a.review.Archive = archiveContext{db}
 	a.archive.Observe(scanArchived(a.scanner))
 	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry,

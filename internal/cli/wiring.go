@@ -52,22 +52,43 @@ func alertFigures(db store.DB) func(ctx context.Context, groupID int64, from, to
 
 // registryLookups lets the archive resolve rooms and senders, and check the
 // groups named by imports, through the registry.
-type registryLookups struct{ db store.DB }
+type registryLookups struct {
+	db      store.DB
+	rooms   *ttlCache[[2]string, int64]
+	senders *ttlCache[[2]string, string]
+}
+
+// lookupTTL is how long capture remembers a room's group and a handle's
+// user, and detection a group's and a sender's standing.
+const lookupTTL = 2 * time.Second
+
+func newRegistryLookups(db store.DB, now func() time.Time) registryLookups {
+	l := registryLookups{db: db, rooms: newTTLCache[[2]string, int64](lookupTTL, now), senders: newTTLCache[[2]string, string](lookupTTL, now)}
+	l.rooms.skip = func(id int64) bool { return id == 0 }
+	l.senders.skip = func(name string) bool { return name == "" }
+	return l
+}
 
 func (l registryLookups) ResolveRoom(ctx context.Context, platform, roomID string) (int64, bool, error) {
-	g, err := l.db.GroupByRoom(ctx, registry.Platform(platform), roomID)
-	if err != nil || g == nil {
-		return 0, false, err
-	}
-	return g.GroupID, true, nil
+	id, err := l.rooms.get([2]string{platform, roomID}, func() (int64, error) {
+		g, err := l.db.GroupByRoom(ctx, registry.Platform(platform), roomID)
+		if err != nil || g == nil {
+			return 0, err
+		}
+		return g.GroupID, nil
+	})
+	return id, id != 0, err
 }
 
 func (l registryLookups) ResolveSender(ctx context.Context, platform, handle string) (string, bool, error) {
-	s, err := l.db.SenderByHandle(ctx, registry.Platform(platform), handle, 0)
-	if err != nil || s == nil || s.Username == "" {
-		return "", false, err
-	}
-	return s.Username, true, nil
+	name, err := l.senders.get([2]string{platform, handle}, func() (string, error) {
+		s, err := l.db.SenderByHandle(ctx, registry.Platform(platform), handle, 0)
+		if err != nil || s == nil {
+			return "", err
+		}
+		return s.Username, nil
+	})
+	return name, name != "", err
 }
 
 func (l registryLookups) GroupExists(ctx context.Context, id int64) (bool, error) {
@@ -88,18 +109,42 @@ func (l registryLookups) GroupLevel(ctx context.Context, id int64) (string, bool
 
 // scanContext answers the detectors' questions about groups and senders from
 // the registry, and about a sender's earlier transfers from the archive.
-type scanContext struct{ db store.DB }
+type scanContext struct {
+	db      store.DB
+	groups  *ttlCache[int64, groupContext]
+	senders *ttlCache[senderKey, detect.Sender]
+}
+
+type groupContext struct {
+	group   *detect.Group
+	members []string
+}
+
+type senderKey struct {
+	platform, handle string
+	group            int64
+}
+
+func newScanContext(db store.DB, now func() time.Time) scanContext {
+	return scanContext{db: db, groups: newTTLCache[int64, groupContext](lookupTTL, now), senders: newTTLCache[senderKey, detect.Sender](lookupTTL, now)}
+}
 
 // GroupContext returns the group with its org unit and every ancestor (a
 // sensitive period for a parent unit covers its sub-units), and its members.
 func (c scanContext) GroupContext(ctx context.Context, groupID int64) (*detect.Group, []string, error) {
+	gc, err := c.groups.get(groupID, func() (groupContext, error) { return c.loadGroup(ctx, groupID) })
+	return gc.group, gc.members, err
+}
+
+func (c scanContext) loadGroup(ctx context.Context, groupID int64) (groupContext, error) {
+	var none groupContext
 	g, err := c.db.Group(ctx, groupID)
 	if err != nil {
-		return nil, nil, err
+		return none, err
 	}
 	units, err := c.db.OrgUnits(ctx)
 	if err != nil {
-		return nil, nil, err
+		return none, err
 	}
 	parent := make(map[string]string, len(units))
 	for _, u := range units {
@@ -111,7 +156,7 @@ func (c scanContext) GroupContext(ctx context.Context, groupID int64) (*detect.G
 	}
 	ms, err := c.db.Members(ctx, groupID, false)
 	if err != nil {
-		return nil, nil, err
+		return none, err
 	}
 	names := make([]string, 0, len(ms))
 	for _, m := range ms {
@@ -122,18 +167,20 @@ func (c scanContext) GroupContext(ctx context.Context, groupID int64) (*detect.G
 			names = append(names, m.External+" ("+m.Organization+")")
 		}
 	}
-	return &detect.Group{ID: strconv.FormatInt(g.ID, 10), Status: g.Status, Level: string(g.Level), OrgUnits: chain}, names, nil
+	return groupContext{&detect.Group{ID: strconv.FormatInt(g.ID, 10), Status: g.Status, Level: string(g.Level), OrgUnits: chain}, names}, nil
 }
 
 // SenderContext says who a handle is in a group. External contacts are not
 // employees and have no identity to verify: the external-sender rule is the
 // one that speaks for them, so they are not also reported as unverified.
 func (c scanContext) SenderContext(ctx context.Context, platform, handle string, groupID int64) (detect.Sender, error) {
-	s, err := c.db.SenderByHandle(ctx, registry.Platform(platform), handle, groupID)
-	if err != nil || s == nil {
-		return detect.Sender{}, err
-	}
-	return detect.Sender{Resolved: true, Member: s.Member, Verified: s.Verified || s.External, External: s.External}, nil
+	return c.senders.get(senderKey{platform, handle, groupID}, func() (detect.Sender, error) {
+		s, err := c.db.SenderByHandle(ctx, registry.Platform(platform), handle, groupID)
+		if err != nil || s == nil {
+			return detect.Sender{}, err
+		}
+		return detect.Sender{Resolved: true, Member: s.Member, Verified: s.Verified || s.External, External: s.External}, nil
+	})
 }
 
 func (c scanContext) SenderDayTotalFen(ctx context.Context, platform, handle string, day time.Time) (int64, error) {
