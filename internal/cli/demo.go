@@ -14,7 +14,6 @@ import (
 	"charter/internal/errs"
 	"charter/internal/registry"
 	"charter/internal/review"
-	"charter/internal/store"
 )
 
 // demo loads a demonstration organization into the configured database: org
@@ -28,8 +27,16 @@ import (
 // archive and the alerts are what the product itself produces. It refuses
 // to run on a database that already has the demo organization.
 func demo(ctx context.Context, e *Env, args []string) error {
-	return withApp(ctx, e, "demo", args, nil, func(a *app, fs *flag.FlagSet) error {
-		d := &demoLoader{a: a, e: e, out: e.Stdout, rng: rand.New(rand.NewPCG(2026, 11))}
+	// The whole app runs on the demo's clock: the registry, the archive, the
+	// detectors and their caches all see the month pass.
+	now := e.Now().UTC().Truncate(time.Second)
+	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+	start := today.AddDate(0, 0, -demoDays)
+	clock := &demoClock{t: start.Add(8 * time.Hour)}
+	onClock := *e
+	onClock.Now = clock.now
+	return withApp(ctx, &onClock, "demo", args, nil, func(a *app, fs *flag.FlagSet) error {
+		d := &demoLoader{a: a, e: e, out: e.Stdout, rng: rand.New(rand.NewPCG(2026, 11)), clock: clock, start: start, now: now}
 		return d.load(cliContext(ctx))
 	})
 }
@@ -106,20 +113,12 @@ func (d *demoLoader) load(ctx context.Context) error {
 	if generated {
 		password = account.GeneratePassword()
 	}
-	d.now = time.Now().UTC().Truncate(time.Second)
 	today := time.Date(d.now.Year(), d.now.Month(), d.now.Day(), 0, 0, 0, 0, time.UTC)
-	d.start = today.AddDate(0, 0, -demoDays)
-	d.clock = &demoClock{t: d.start.Add(8 * time.Hour)}
 	d.ctx = ctx
-	// Every service of this run reads the demo's clock, so the month's
+	// Every service of the app reads the demo's clock, so the month's
 	// events, messages and alerts carry the times they happened at.
-	d.reg = registry.NewService(a.db, store.TxFor[registry.TxStore](a.db), d.clock.now, a.registry.Policy)
-	accounts := account.NewService(a.db, store.TxFor[account.TxStore](a.db), d.clock.now, a.cfg.SessionTTL)
-	policies, err := review.NewPolicies(ctx, a.db, store.TxFor[review.TxStore](a.db), d.clock.now)
-	if err != nil {
-		return err
-	}
-	a.archive.Now, a.scanner.Now = d.clock.now, d.clock.now
+	d.reg = a.registry
+	accounts, policies := a.accounts, a.policies
 	d.users = map[string]*account.Principal{}
 
 	for _, u := range demoUnits {
@@ -153,11 +152,6 @@ func (d *demoLoader) load(ctx context.Context) error {
 	if err := policies.PutPeriod(ctx, election.Name, election, true); err != nil {
 		return fmt.Errorf("sensitive period: %w", err)
 	}
-	// The scanner runs the engine of the app's policies: load what was saved.
-	if err := a.policies.Reload(ctx); err != nil {
-		return err
-	}
-
 	if err := d.story(ctx); err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func TestDemo(t *testing.T) {
 			"/groups?all=1": {"年终决算临时群", "财务处预算编制群", "信息化项目外协群", "2025 年审计配合群", "旧版宣传协作群", "工会活动筹备群",
 				"status-needs_signature", "status-active", "status-suspended", "status-expired", "status-dissolved", "status-approved"},
 			"/search?q=" + url.QueryEscape("机密"): {"<mark>机密</mark>", `href="/groups/`},
-			"/alerts":                            {"transfer.sensitive_period", "marking.secret", "pii.resident_id", "credential.github_token", "lexicon.", "registry.unregistered_room"},
+			"/alerts":                            {"transfer.sensitive_period", "marking.secret", "pii.resident_id", "credential.github_token", "lexicon.", "registry.unregistered_room", "registry.inactive_group"},
 		} {
 			body := get(path)
 			for _, w := range wants {
