@@ -108,11 +108,20 @@ func (s *Service) importRow(ctx context.Context, get func(string) string, col ma
 	} else if err != nil {
 		return false, err
 	}
-	rn, dn, en, ou := get("real_name"), get("display_name"), get("employee_no"), get("org_unit")
-	p := UserPatch{RealName: &rn, EmployeeNo: &en, OrgUnit: &ou, Verified: &verified, Roles: roles}
-	if dn != "" {
-		p.DisplayName = &dn
+	// Only the columns the file has are changed: a directory export without a
+	// "verified" column must not unverify everyone.
+	var p UserPatch
+	for name, dst := range map[string]**string{"real_name": &p.RealName, "display_name": &p.DisplayName,
+		"employee_no": &p.EmployeeNo, "org_unit": &p.OrgUnit} {
+		if _, ok := col[name]; ok && (name != "display_name" || get(name) != "") {
+			v := get(name)
+			*dst = &v
+		}
 	}
+	if _, ok := col["verified"]; ok && get("verified") != "" {
+		p.Verified = &verified
+	}
+	p.Roles = roles
 	_, err = s.UpdateUser(ctx, username, p)
 	return false, err
 }

@@ -133,13 +133,18 @@ func (e *Engine) Scan(m *Message) []Finding {
 	}
 	var out []Finding
 	out = e.scanRegistry(m, out)
+	if m.Group == nil {
+		// A room bound to no registered group may be a personal one: Charter
+		// reports that the room exists and never reads what is said in it.
+		return out
+	}
 	out = e.scanTransfer(m, out)
 	out = e.scanContent(m, out)
 	return out
 }
 
 // inScope reports whether a rule with scope sc applies to group g. An empty
-// scope applies everywhere, including rooms bound to no group; a non-empty
+// scope applies to every registered group; a non-empty
 // scope needs a group that matches every non-empty part.
 func (sc *Scope) inScope(g *Group) bool {
 	if len(sc.Levels) == 0 && len(sc.OrgUnits) == 0 {

@@ -520,8 +520,15 @@ func TestScopeAndOverrides(t *testing.T) {
 	if f := find(e.Scan(m), "marking.confidential"); f != nil {
 		t.Errorf("scoped rule fired in an unregistered room")
 	}
-	if f := find(defaultEngine.Scan(m), "marking.confidential"); f == nil {
-		t.Errorf("unscoped rule did not fire in an unregistered room")
+	// Content is never read in a room bound to no group: it may be personal.
+	m.Text = "秘密★1年 身份证 11010519491231002X"
+	fs := defaultEngine.Scan(m)
+	if len(fs) != 1 || fs[0].Rule != "registry.unregistered_room" {
+		t.Errorf("an unregistered room's content was scanned: %v", rules(fs))
+	}
+	m.RoomID = "single:alice:bob"
+	if fs := defaultEngine.Scan(m); len(fs) != 0 {
+		t.Errorf("a one-to-one chat raised %v", rules(fs))
 	}
 }
 

@@ -1,5 +1,7 @@
 package detect
 
+import "strings"
+
 // Registry rules compare the message with the registry. Their keys make
 // repeated messages update one alert: per platform+room for an unregistered
 // room, per group for an inactive group, per group+sender for sender rules.
@@ -11,6 +13,9 @@ func (e *Engine) scanRegistry(m *Message, out []Finding) []Finding {
 	}
 	g := m.Group
 	if g == nil {
+		if m.RoomID == "" || strings.HasPrefix(m.RoomID, "single:") {
+			return out // a one-to-one conversation is not a group, registered or not
+		}
 		if p := e.on(rRegUnregistered, m); p != nil {
 			add(rRegUnregistered, p, ruleDefs[rRegUnregistered].ID+":"+m.Platform+":"+m.RoomID,
 				map[string]any{"platform": m.Platform, "room_id": m.RoomID})

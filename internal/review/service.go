@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"charter/internal/account"
 	"charter/internal/audit"
@@ -121,7 +122,9 @@ func (s *Service) Resolve(ctx context.Context, id int64, r Resolution) (*Alert, 
 		if err != nil {
 			return err
 		}
-		sum := map[string]any{"disposition": r.Disposition, "note": r.Note}
+		// Notes stay in review: the audit trail, which admins read, records
+		// that a note was written, not what it says.
+		sum := map[string]any{"disposition": r.Disposition, "note_chars": utf8.RuneCountInString(r.Note)}
 		switch {
 		case a.Status == StatusResolved:
 			return errs.E(errs.Conflict, "alert %d is already resolved", id)
@@ -371,7 +374,7 @@ func (s *Service) addNote(ctx context.Context, tx TxStore, c *Case, body string,
 	if err := tx.AddNote(ctx, n); err != nil {
 		return nil, err
 	}
-	return n, tx.AppendAudit(ctx, audit.New(ctx, now, "case.note", caseObject(c.ID), audit.Summarize(map[string]any{"note_id": n.ID, "body": body})))
+	return n, tx.AppendAudit(ctx, audit.New(ctx, now, "case.note", caseObject(c.ID), audit.Summarize(map[string]any{"note_id": n.ID, "chars": utf8.RuneCountInString(body)})))
 }
 
 // Assign hands an open case to a reviewer.
@@ -428,7 +431,7 @@ func (s *Service) Close(ctx context.Context, id int64, resolution string) (*Case
 			return err
 		}
 		out = c
-		return tx.AppendAudit(ctx, audit.New(ctx, now, "case.close", caseObject(id), audit.Summarize(map[string]any{"resolution": resolution})))
+		return tx.AppendAudit(ctx, audit.New(ctx, now, "case.close", caseObject(id), audit.Summarize(map[string]any{"resolution_chars": utf8.RuneCountInString(resolution)})))
 	})
 	return out, err
 }

@@ -193,5 +193,13 @@ func TestImportCSV(t *testing.T) {
 		if u, _ := db.User(ctx, "zhang.san"); u.RealName != "张叁" || u.Verified {
 			t.Fatalf("not updated: %+v", u)
 		}
+		// A file without some columns leaves those fields alone.
+		res, err = svc.ImportCSV(ctx, stringsReader("username,real_name\nzhao.liu,赵陆\n"))
+		if err != nil || res.Updated != 1 {
+			t.Fatalf("partial re-import: %v %+v", err, res)
+		}
+		if u, _ := db.User(ctx, "zhao.liu"); u.RealName != "赵陆" || u.OrgUnit != "HQ" || u.EmployeeNo != "E004" || len(u.Roles) != 2 {
+			t.Fatalf("a partial import changed fields it does not have: %+v", u)
+		}
 	})
 }

@@ -118,7 +118,13 @@ const reportSelect = `SELECT r.id, r.group_id, g.name, g.level, u.username, u.re
 	LEFT JOIN users f ON f.id = r.filed_by_id`
 
 func (d *DB) Report(ctx context.Context, id int64) (*report.Report, error) {
-	rs, err := d.reports(ctx, reportSelect+` WHERE r.id = $1`, id)
+	q := reportSelect + ` WHERE r.id = $1`
+	if d.tx != nil {
+		// A draft saved while the report is being filed must wait, not
+		// overwrite the filed report.
+		q += ` FOR UPDATE OF r`
+	}
+	rs, err := d.reports(ctx, q, id)
 	if err != nil {
 		return nil, err
 	}
