@@ -346,8 +346,8 @@ var pageExamples = map[string]pageExample{
 		}
 		return v
 	}, object: true},
-	"GET /roster": {},
-	"GET /campaigns/{id}":              {path: func(h *harness) string { return fmt.Sprintf("/campaigns/%d", h.campaign(registry.Declaration)) }},
+	"GET /roster":         {},
+	"GET /campaigns/{id}": {path: func(h *harness) string { return fmt.Sprintf("/campaigns/%d", h.campaign(registry.Declaration)) }},
 	"POST /campaigns/{id}/recertify": {path: (*harness).recertPath, form: func(h *harness) url.Values {
 		// The path is made first, with the group the form names.
 		return url.Values{"group_id": {fmt.Sprint(h.lastGroup)}, "decision": {"keep"}, "members_ok": {"1"}}
