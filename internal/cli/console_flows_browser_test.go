@@ -304,6 +304,10 @@ func TestConsoleFlowsInBrowser(t *testing.T) {
 				t.Errorf("report PDF: %q %v", pdf, err)
 			}
 			b.open("/profile")
+			form, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`fetch(document.querySelector('#my-form-pdf').href).then(r => r.status + " " + r.headers.get("content-type"))`, chromedp.EvalAwaitPromise))
+			if err != nil || form != "200 application/pdf" {
+				t.Errorf("my registration form: %q %v", form, err)
+			}
 			b.shot("profile")
 			signOut()
 

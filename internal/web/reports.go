@@ -79,6 +79,9 @@ type reportPage struct {
 	Items   []checkItem
 	Form    *Form
 	CanFill bool
+	// From and To are the period's first and last day: periods are UTC
+	// calendar months or quarters, so they are not moved to the console's zone.
+	From, To string
 }
 
 func (*reportPage) template() string { return "report" }
@@ -105,7 +108,8 @@ func (s *Server) reportPage(r *http.Request, id int64, f *Form) (*reportPage, er
 		return nil, err
 	}
 	p := &reportPage{Layout: s.layout(r, "report.title", rep.GroupName, rep.Period), Report: rep, Form: f,
-		CanFill: rep.Status != report.Filed && rep.Responsible == st.p.User.Username && s.may(r, "POST /api/v1/reports/{id}/file")}
+		CanFill: rep.Status != report.Filed && rep.Responsible == st.p.User.Username && s.may(r, "POST /api/v1/reports/{id}/file"),
+		From:    i18n.Date(st.lang, rep.PeriodStart.UTC()), To: i18n.Date(st.lang, rep.PeriodEnd.UTC().AddDate(0, 0, -1))}
 	for cat, byOutcome := range rep.Stats.Alerts {
 		for outcome, n := range byOutcome {
 			p.Alerts = append(p.Alerts, alertFigure{Category: s.word(st.lang, "category.", cat), Outcome: s.outcome(st.lang, outcome), Count: n})
