@@ -262,6 +262,10 @@ func TestConsoleFlowsInBrowser(t *testing.T) {
 				t.Fatalf("generate %s: %d %+v", period, code, gen)
 			}
 			signIn("zhang.san")
+			if got := b.text("#my-tasks"); !strings.Contains(got, period) || !strings.Contains(got, w["group"]) {
+				t.Errorf("home tasks lack the due report: %q", got)
+			}
+			b.shot("home-report-task")
 			b.open("/reports")
 			if got := b.text("#reports-table"); !strings.Contains(got, period) {
 				t.Fatalf("my reports: %q", got)

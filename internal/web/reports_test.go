@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestReportFillAndFile walks a report through the page: an unanswered item
@@ -31,6 +32,17 @@ func TestReportFillAndFile(t *testing.T) {
 	_, body := h.do("GET", "/reports", h.secrets["member"], nil)
 	if !strings.Contains(body, path) {
 		t.Fatal("my reports do not list the report")
+	}
+	if _, body := h.do("GET", "/", h.secrets["member"], nil); !strings.Contains(body, `href="`+path+`"`) {
+		t.Error("the home page has no task for the due report")
+	}
+	// Past its due date the report is on the overdue list, marked.
+	now := h.web.Reports.Now
+	h.web.Reports.Now = func() time.Time { return now().AddDate(0, 3, 0) }
+	_, body = h.do("GET", "/reports/overdue", h.secrets["auditor"], nil)
+	h.web.Reports.Now = now
+	if !strings.Contains(body, path) || !strings.Contains(body, `class="badge off overdue"`) {
+		t.Error("the overdue list misses the report past due")
 	}
 	resp, body := h.do("POST", path+"/file", h.secrets["member"], answers)
 	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(body, fmt.Sprintf(`id="e-answer_%d"`, items[0].ID)) {
