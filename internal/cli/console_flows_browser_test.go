@@ -10,6 +10,7 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"charter/internal/report"
 	"charter/internal/store/storetest"
 )
 
@@ -18,11 +19,15 @@ var flowWords = map[string]map[string]string{
 	"zh-CN": {"other": "en", "unit": "财务处", "applicant": "张三", "approver": "李四", "reviewer": "王五", "group": "年度预算协作群",
 		"purpose": "2027 年度预算编制的日常协作", "required": "必填。", "applied": "申请已提交。", "rejectNeedsComment": "驳回时须填写理由。",
 		"decided": "审批意见已记录。", "statement": "工作群保密责任书", "signed": "承诺书已签署。", "wrongName": "输入的姓名与登记的真实姓名不一致。",
-		"active": "运行中", "resolved": "告警已处置。", "alertsH1": "Alerts", "submitted": "审批中"},
+		"active": "运行中", "resolved": "告警已处置。", "alertsH1": "Alerts", "submitted": "审批中",
+		"officer": "赵六", "item1": "本群未传播任何涉密信息", "noRemark": "答“否”时须在说明中写明原因。", "filed": "报告已签字报送。", "yuan": "88.00 元",
+		"remark": "外部审计员经批准入群", "filedStatus": "已报送"},
 	"en": {"other": "zh-CN", "unit": "Finance", "applicant": "Zhang San", "approver": "Li Si", "reviewer": "Wang Wu", "group": "Budget 2027 working group",
 		"purpose": "Day-to-day work on the 2027 budget", "required": "Required.", "applied": "Application submitted.", "rejectNeedsComment": "A rejection needs a comment saying why.",
 		"decided": "Decision recorded.", "statement": "Work group confidentiality statement", "signed": "Statement signed.", "wrongName": "The name you typed does not match your real name on record.",
-		"active": "Active", "resolved": "Alert resolved.", "alertsH1": "告警", "submitted": "Submitted"},
+		"active": "Active", "resolved": "Alert resolved.", "alertsH1": "告警", "submitted": "Submitted",
+		"officer": "Zhao Liu", "item1": "No classified material was shared in the group", "noRemark": "A “No” needs a remark saying why.", "filed": "Report signed and filed.", "yuan": "¥88.00",
+		"remark": "The external auditor joined with approval", "filedStatus": "Filed"},
 }
 
 // TestConsoleFlowsInBrowser walks the main flows through the pages: apply
@@ -49,6 +54,7 @@ func TestConsoleFlowsInBrowser(t *testing.T) {
 				{"username": "li.si", "real_name": w["approver"], "org_unit": w["unit"], "verified": true, "language": lang,
 					"roles": []map[string]string{{"role": "approver", "org_unit": w["unit"]}}},
 				{"username": "wang.wu", "real_name": w["reviewer"], "verified": true, "language": lang, "roles": []map[string]string{{"role": "reviewer"}}},
+				{"username": "zhao.liu", "real_name": w["officer"], "verified": true, "language": lang, "roles": []map[string]string{{"role": "security_officer"}}},
 			} {
 				u["password"] = u["username"].(string) + "-password"
 				if code := in.call("POST", "/api/v1/users", admin, u, nil); code != 201 {
@@ -194,9 +200,10 @@ func TestConsoleFlowsInBrowser(t *testing.T) {
 			at := func(d time.Duration) string { return time.Now().Add(-d).UTC().Format(time.RFC3339) }
 			nd := `{"platform":"wecom","source_id":"s-1","room_id":"wrBudget2027","sender":"zhangsan","sent_at":"` + at(3*time.Minute) + `","kind":"text","text":"关于2027年预算的通知 机密★5年，请勿外传"}` + "\n" +
 				`{"platform":"wecom","source_id":"s-2","room_id":"wrBudget2027","sender":"lisi","sent_at":"` + at(2*time.Minute) + `","kind":"text","text":"预算草案<定稿>不属于机密，可以转发"}` + "\n" +
-				`{"platform":"wecom","source_id":"s-3","room_id":"wrBudget2027","sender":"lisi","sent_at":"` + at(time.Minute) + `","kind":"text","text":"Budget draft received"}` + "\n"
+				`{"platform":"wecom","source_id":"s-3","room_id":"wrBudget2027","sender":"lisi","sent_at":"` + at(time.Minute) + `","kind":"text","text":"Budget draft received"}` + "\n" +
+				`{"platform":"wecom","source_id":"s-4","room_id":"wrBudget2027","sender":"zhangsan","sent_at":"` + at(30*time.Second) + `","kind":"red_envelope","transfer":{"amount_fen":8800,"count":1,"type":"group"}}` + "\n"
 			var ing struct{ Accepted int }
-			if code := in.call("POST", "/api/v1/ingest/messages", tok.Token, nd, &ing); code != 200 || ing.Accepted != 3 {
+			if code := in.call("POST", "/api/v1/ingest/messages", tok.Token, nd, &ing); code != 200 || ing.Accepted != 4 {
 				t.Fatalf("ingest: %d %+v", code, ing)
 			}
 			signIn("wang.wu")
@@ -239,6 +246,97 @@ func TestConsoleFlowsInBrowser(t *testing.T) {
 				t.Errorf("search results: %q", b.text("#results"))
 			}
 			b.shot("search")
+			signOut()
+
+			// The security officer makes this month's reports (internal groups
+			// monthly); the responsible person answers the checklist, is told a
+			// "no" needs a remark, signs with the real name and downloads the PDF
+			// with the session cookie the browser holds.
+			officer := in.login("zhao.liu", "zhao.liu-password")
+			if code := in.call("PUT", "/api/v1/report-schedules/internal", officer, map[string]any{"cadence": "monthly", "due_days": 10}, nil); code != 200 {
+				t.Fatalf("schedule: %d", code)
+			}
+			var gen struct{ Items []struct{ ID int64 } }
+			period := report.Containing(report.Monthly, time.Now()).String()
+			if code := in.call("POST", "/api/v1/reports/generate", officer, map[string]string{"period": period}, &gen); code != 200 || len(gen.Items) != 1 {
+				t.Fatalf("generate %s: %d %+v", period, code, gen)
+			}
+			signIn("zhang.san")
+			if got := b.text("#my-tasks"); !strings.Contains(got, period) || !strings.Contains(got, w["group"]) {
+				t.Errorf("home tasks lack the due report: %q", got)
+			}
+			b.shot("home-report-task")
+			b.open("/reports")
+			if got := b.text("#reports-table"); !strings.Contains(got, period) {
+				t.Fatalf("my reports: %q", got)
+			}
+			b.shot("reports")
+			b.do(chromedp.Click(chromedp.CSS("#reports-table a")))
+			b.do(chromedp.WaitVisible(chromedp.CSS("#report-form")))
+			if got := b.text("#checklist .question"); got != w["item1"] {
+				t.Errorf("first checklist item: %q", got)
+			}
+			if got := b.text("#transfer-total"); got != w["yuan"] {
+				t.Errorf("transfer total: %q", got)
+			}
+			b.eval(`document.querySelectorAll('#report-form input[value="yes"]').forEach(e => e.checked = true), true`)
+			b.eval(`document.querySelectorAll('#report-form input[value="no"]')[2].checked = true, true`)
+			b.fill("#f-full_name", w["applicant"])
+			if code := b.submit("#file-report"); code != 400 {
+				t.Fatalf("a no without a remark: %d, want 400", code)
+			}
+			if got := b.text("#checklist .field-error"); got != w["noRemark"] {
+				t.Errorf("remark error: %q", got)
+			}
+			if !b.eval(`document.querySelectorAll('#report-form input[value="no"]')[2].checked`) || b.value("#f-full_name") != w["applicant"] {
+				t.Error("typed answers not kept")
+			}
+			b.shot("report-error")
+			b.fill("#checklist .has-error input[type=text]", w["remark"])
+			b.submit("#file-report")
+			b.do(chromedp.WaitVisible(chromedp.CSS(".flash")))
+			if got := b.text(".flash"); got != w["filed"] {
+				t.Errorf("flash after filing: %q", got)
+			}
+			if got := b.text("#report-status"); got != w["filedStatus"] {
+				t.Errorf("status after filing: %q", got)
+			}
+			b.shot("report-filed")
+			pdf, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`fetch(document.querySelector('#download-pdf').href).then(async r =>
+				r.status + " " + r.headers.get("content-type") + " " + new TextDecoder().decode((await r.arrayBuffer()).slice(0, 5)))`, chromedp.EvalAwaitPromise))
+			if err != nil || pdf != "200 application/pdf %PDF-" {
+				t.Errorf("report PDF: %q %v", pdf, err)
+			}
+			b.open("/profile")
+			form, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`fetch(document.querySelector('#my-form-pdf').href).then(r => r.status + " " + r.headers.get("content-type"))`, chromedp.EvalAwaitPromise))
+			if err != nil || form != "200 application/pdf" {
+				t.Errorf("my registration form: %q %v", form, err)
+			}
+			b.shot("profile")
+			signOut()
+
+			// The security officer reads every report and the roster.
+			signIn("zhao.liu")
+			b.open("/reports")
+			if got := b.text("#reports-table"); !strings.Contains(got, w["group"]) || !strings.Contains(got, w["filedStatus"]) {
+				t.Errorf("all reports: %q", got)
+			}
+			b.shot("reports-all")
+			b.open("/reports/overdue")
+			b.shot("reports-overdue")
+			b.open("/roster")
+			if got := b.text("#roster-table"); !strings.Contains(got, w["group"]) {
+				t.Errorf("roster: %q", got)
+			}
+			b.shot("roster")
+			roster, err := chromedp.Run(b.ctx, chromedp.Evaluate[string](`fetch(document.querySelector('#roster-pdf').href).then(r => r.status + " " + r.headers.get("content-type"))`, chromedp.EvalAwaitPromise))
+			if err != nil || roster != "200 application/pdf" {
+				t.Errorf("roster PDF: %q %v", roster, err)
+			}
+			b.open("/users")
+			b.shot("users-forms")
+			signOut()
+			signIn("wang.wu")
 
 			// Switch language on the alert queue.
 			b.open("/alerts")

@@ -22,6 +22,7 @@ import (
 	"charter/internal/detect"
 	"charter/internal/httpapi"
 	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/review"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
@@ -62,6 +63,7 @@ func newHarness(t *testing.T) *harness {
 	s.Registry = registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
 	s.Review = &review.Service{Store: db, Tx: store.TxFor[review.TxStore](db), Now: time.Now}
 	s.Archive = archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
+	s.Reports = report.NewService(db, store.TxFor[report.TxStore](db), time.Now, s.Registry, nil)
 	if err := s.Registry.EnsureDefaultTemplate(audit.WithActor(context.Background(), audit.Actor{Name: "test"})); err != nil {
 		t.Fatal(err)
 	}
@@ -213,6 +215,21 @@ func (h *harness) campaign(kind string) int64 {
 	return c.ID
 }
 
+// report is a due report of a fresh group of member's, for the month
+// before this one.
+func (h *harness) report() int64 {
+	h.t.Helper()
+	h.group()
+	if _, err := h.web.Reports.SetSchedule(as("security_officer"), report.Schedule{Level: registry.Internal, Cadence: report.Monthly, DueDays: 10}); err != nil {
+		h.t.Fatal(err)
+	}
+	rs, err := h.web.Reports.Generate(as("security_officer"), report.Containing(report.Monthly, time.Now()).String())
+	if err != nil || len(rs) == 0 {
+		h.t.Fatalf("generate: %v %d", err, len(rs))
+	}
+	return rs[len(rs)-1].ID
+}
+
 // recertPath is a fresh group of member's and a re-certification asking about it.
 func (h *harness) recertPath() string {
 	h.lastGroup = h.group()
@@ -314,7 +331,23 @@ var pageExamples = map[string]pageExample{
 	"POST /applications/{id}/withdraw": {path: idPath("/applications/%d/withdraw", appID), object: true},
 	"POST /applications/{id}/decision": {path: idPath("/applications/%d/decision", appID), form: formOf("decision", "approve"), object: true},
 	"GET /approvals":                   {},
-	"GET /campaigns/{id}":              {path: func(h *harness) string { return fmt.Sprintf("/campaigns/%d", h.campaign(registry.Declaration)) }},
+	"GET /reports":                     {},
+	"GET /reports/overdue":             {},
+	"GET /reports/{id}":                {path: idPath("/reports/%d", (*harness).report), object: true},
+	"POST /reports/{id}/draft":         {path: idPath("/reports/%d/draft", (*harness).report), form: formOf("remarks", "无"), object: true},
+	"POST /reports/{id}/file": {path: idPath("/reports/%d/file", (*harness).report), form: func(h *harness) url.Values {
+		v := url.Values{"full_name": {"member"}}
+		items, err := h.web.Reports.ChecklistItems(context.Background(), false)
+		if err != nil {
+			h.t.Fatal(err)
+		}
+		for _, it := range items {
+			v.Set(answerField(it.ID), "yes")
+		}
+		return v
+	}, object: true},
+	"GET /roster":         {},
+	"GET /campaigns/{id}": {path: func(h *harness) string { return fmt.Sprintf("/campaigns/%d", h.campaign(registry.Declaration)) }},
 	"POST /campaigns/{id}/recertify": {path: (*harness).recertPath, form: func(h *harness) url.Values {
 		// The path is made first, with the group the form names.
 		return url.Values{"group_id": {fmt.Sprint(h.lastGroup)}, "decision": {"keep"}, "members_ok": {"1"}}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"charter/internal/registry"
+	"charter/internal/report"
 )
 
 // task is one thing waiting for the user, as the home page lists it.
@@ -77,6 +78,20 @@ func (s *Server) tasks(r *http.Request) ([]task, error) {
 		switch g.Status {
 		case registry.GroupApproved, registry.GroupNeedsSignature:
 			out = append(out, task{Label: t("task.sign", g.Name), Link: "/groups/" + strconv.FormatInt(g.ID, 10)})
+		}
+	}
+	if s.Reports != nil {
+		// Only the responsible person's own reports: the task is to file them.
+		rs, err := s.Reports.List(ctx, st.p, report.Filter{Responsible: st.p.User.Username, Unfiled: true})
+		if err != nil {
+			return nil, err
+		}
+		for _, rep := range rs {
+			if rep.Responsible != st.p.User.Username {
+				continue
+			}
+			due := rep.DueAt
+			out = append(out, task{Label: t("task.report", rep.GroupName, rep.Period), Link: "/reports/" + strconv.FormatInt(rep.ID, 10), Due: &due})
 		}
 	}
 	return out, nil

@@ -102,7 +102,11 @@ func (s *Server) explain(l i18n.Lang, e *errs.Error) string {
 		return s.msgs.T(l, "err.justification")
 	case strings.Contains(e.Message, "a rejection needs a comment"):
 		return s.msgs.T(l, "err.reject_comment")
-	case strings.Contains(e.Message, "does not match your real name"):
+	case strings.Contains(e.Message, "is not answered"):
+		return s.msgs.T(l, "err.checklist_unanswered")
+	case strings.Contains(e.Message, "is answered no: say why"):
+		return s.msgs.T(l, "err.checklist_no_remark")
+	case strings.Contains(e.Message, "does not match your real name"), strings.Contains(e.Message, "must be your real name"):
 		return s.msgs.T(l, "err.full_name")
 	case strings.Contains(e.Message, "does not exist"):
 		return s.msgs.T(l, "err.no_org_unit")

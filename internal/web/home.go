@@ -60,15 +60,17 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 
 type profilePage struct {
 	Layout
-	Roles []account.Grant
-	Langs []i18n.Lang
+	Roles   []account.Grant
+	Langs   []i18n.Lang
+	CanForm bool // every member may download their own registration form
 }
 
 func (*profilePage) template() string { return "profile" }
 
 func (s *Server) profile(w http.ResponseWriter, r *http.Request) error {
 	u := stateOf(r).p.User
-	p := &profilePage{Layout: s.layout(r, "profile.title"), Roles: withMember(u.Roles), Langs: i18n.Langs}
+	p := &profilePage{Layout: s.layout(r, "profile.title"), Roles: withMember(u.Roles), Langs: i18n.Langs,
+		CanForm: s.may(r, "GET /api/v1/users/{username}/registration-form.pdf")}
 	s.render(w, r, http.StatusOK, p)
 	return nil
 }

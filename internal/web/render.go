@@ -151,13 +151,21 @@ func (s *Server) layout(r *http.Request, titleKey string, args ...any) Layout {
 // navFor lists the table's linked pages that the principal may open.
 func (s *Server) navFor(st *state, current string) []navSection {
 	bySection := map[section][]navLink{}
+	// The current link is the longest that the path falls under, so
+	// /reports/overdue lights "Overdue reports" and not "Reports" too.
+	best := ""
+	for _, pg := range s.routes() {
+		p := strings.TrimSuffix(pg.path, "{$}")
+		if pg.nav.label != "" && (current == p || (p != "/" && strings.HasPrefix(current, p+"/"))) && len(p) > len(best) {
+			best = p
+		}
+	}
 	for _, pg := range s.routes() {
 		if pg.nav.label == "" || !pg.allow.Admits(st.p) {
 			continue
 		}
 		p := strings.TrimSuffix(pg.path, "{$}")
-		cur := current == p || (p != "/" && strings.HasPrefix(current, p+"/"))
-		bySection[pg.nav.section] = append(bySection[pg.nav.section], navLink{Label: s.msgs.T(st.lang, pg.nav.label), Path: p, Current: cur})
+		bySection[pg.nav.section] = append(bySection[pg.nav.section], navLink{Label: s.msgs.T(st.lang, pg.nav.label), Path: p, Current: p == best})
 	}
 	keys := make([]int, 0, len(bySection))
 	for k := range bySection {

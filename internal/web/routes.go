@@ -68,6 +68,13 @@ func (s *Server) routes() []page {
 		{"POST", "/groups/{id}/sign", asAPI("POST /api/v1/groups/{id}/statement"), s.signStatement, nav{}},
 		{"POST", "/groups/{id}/bind", asAPI("POST /api/v1/groups/{id}/bindings"), s.bindGroup, nav{}},
 		{"GET", "/applications", asAPI("GET /api/v1/applications"), s.applications, nav{"nav.applications", secWork}},
+		// Reports: a responsible person sees and fills their groups' reports,
+		// security officers and auditors read all (report.Service decides).
+		// Downloads are the API's own routes, linked from the pages.
+		{"GET", "/reports", asAPI("GET /api/v1/reports"), s.reports, nav{"nav.reports", secWork}},
+		{"GET", "/reports/{id}", asAPI("GET /api/v1/reports/{id}"), s.reportDetail, nav{}},
+		{"POST", "/reports/{id}/draft", asAPI("PUT /api/v1/reports/{id}/draft"), s.saveReport, nav{}},
+		{"POST", "/reports/{id}/file", asAPI("POST /api/v1/reports/{id}/file"), s.fileReport, nav{}},
 		{"GET", "/applications/new", asAPI("POST /api/v1/applications"), s.newApplication, nav{"nav.apply", secWork}},
 		{"POST", "/applications", asAPI("POST /api/v1/applications"), s.apply, nav{}},
 		{"GET", "/applications/{id}", asAPI("GET /api/v1/applications/{id}"), s.application, nav{}},
@@ -100,6 +107,9 @@ func (s *Server) routes() []page {
 		// Statement templates: security officers publish new versions.
 		{"GET", "/statement-templates", asAPI("POST /api/v1/statement-templates"), s.statementTemplates, nav{"nav.templates", secOversight}},
 		{"POST", "/statement-templates", asAPI("POST /api/v1/statement-templates"), s.publishTemplate, nav{}},
+		// The paperwork: reports past due and the registration roster.
+		{"GET", "/reports/overdue", asAPI("GET /api/v1/reports/overdue"), s.overdueReports, nav{"nav.overdue_reports", secOversight}},
+		{"GET", "/roster", asAPI("GET /api/v1/roster.csv"), s.roster, nav{"nav.roster", secOversight}},
 
 		{"GET", "/users", asAPI("GET /api/v1/users"), s.users, nav{"nav.users", secAdmin}},
 		{"GET", "/users/new", asAPI("POST /api/v1/users"), s.newUser, nav{}},

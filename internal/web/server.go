@@ -20,6 +20,7 @@ import (
 	"charter/internal/errs"
 	"charter/internal/httpapi"
 	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/review"
 	"charter/internal/store"
 	"charter/internal/web/i18n"
@@ -38,6 +39,7 @@ type Server struct {
 	Registry *registry.Service
 	Review   *review.Service
 	Archive  *archive.Service // message search
+	Reports  *report.Service  // periodic reports, roster and registration forms
 
 	msgs  i18n.Catalog
 	pages map[i18n.Lang]map[string]*templateSet

@@ -18,6 +18,7 @@ import (
 	"charter/internal/capture"
 	"charter/internal/config"
 	"charter/internal/registry"
+	"charter/internal/report"
 	"charter/internal/review"
 	"charter/internal/web/chart"
 	"charter/internal/web/i18n"
@@ -66,6 +67,14 @@ func samples(l i18n.Lang) []view {
 		Statement: &registry.StatementInfo{CurrentVersion: 2, Signed: true, Signature: &registry.Signature{FullName: "李伟", TemplateVersion: 2, SignedAt: at}, LapsesAt: &used}}
 	stmt := &registry.StatementText{Version: 2, Language: string(l), Text: "我承诺<b>不在群内传递涉密信息", SHA256: "abc"}
 	gid, caseID := int64(7), int64(5)
+	msgs, active, transfers, fen := 1234, 12, 3, int64(400050)
+	rep := report.Report{ID: 3, GroupID: 7, GroupName: "财务<b>群", Level: registry.Internal, Responsible: "li.wei", ResponsibleName: "李伟", Period: "2026-10",
+		PeriodStart: at, PeriodEnd: at, DueAt: at, Status: report.Draft, Overdue: true,
+		Stats: report.Stats{Messages: &msgs, ActiveMembers: &active, Members: 9, Joins: 2, Leaves: 1, Transfers: &transfers, TransferFen: &fen,
+			Alerts: map[string]map[string]int{"marking": {"reminded": 2}}}}
+	filed := rep
+	filed.ID, filed.Status, filed.Overdue, filed.FiledAt, filed.FullName, filed.ContentSHA256, filed.Remarks = 4, report.Filed, false, &at, "李伟", "abc", "<x>"
+	filed.Stats = report.Stats{Members: 1}
 	alert := review.Alert{ID: 11, Rule: "transfer.red_envelope_period", Category: "transfer", Severity: "high", Status: "claimed", GroupID: &gid,
 		Platform: "wecom", RoomID: "wr1", Excerpt: "[红包] ¥4000 <x>", Count: 3, SourceIDs: []string{"m1", "m2"}, FirstSeen: at, LastSeen: at, Assignee: "rev"}
 	kase := review.Case{ID: 5, Title: "换届<b>红包", Status: "open", Assignee: "rev", CreatedBy: "rev", CreatedAt: at, UpdatedAt: at,
@@ -137,6 +146,17 @@ func samples(l i18n.Lang) []view {
 		&searchPage{Layout: lay, Form: newForm(nil), Kinds: capture.Kinds, Searched: true},
 		&searchPage{Layout: lay, Form: newForm(nil), Kinds: capture.Kinds},
 		&casePage{Layout: lay, Case: &review.Case{ID: 2, Status: "closed", ClosedAt: &at, Resolution: "done"}, Form: newForm(nil)},
+		&reportsPage{Layout: lay, Reports: []report.Report{rep, filed}, SeesAll: true, Filter: withErr, States: reportStates},
+		&reportsPage{Layout: lay, Reports: []report.Report{rep}, Filter: newForm(nil)},
+		&reportsPage{Layout: lay, SeesAll: true, Overdue: true, Filter: newForm(nil)},
+		&reportsPage{Layout: lay, Filter: newForm(nil)},
+		&reportPage{Layout: lay, Report: &rep, Form: withErr, CanFill: true, Alerts: []alertFigure{{Category: "涉密<b>标识", Outcome: "已提醒", Count: 2}},
+			Items: []checkItem{{ID: 1, Text: "是否<b>传递涉密信息", Answer: "no", Remark: "<i>", Error: "须说明"}, {ID: 2, Text: "b"}}},
+		&reportPage{Layout: lay, Report: &filed, Form: newForm(nil), Items: []checkItem{{ID: 1, Text: "a", Answer: "yes"}, {ID: 2, Text: "b", Answer: "no", Remark: "x"}, {ID: 3, Text: "c"}}},
+		&rosterPage{Layout: lay, Rows: []registry.RosterRow{{Group: grp.Group, RealName: "李伟", Members: 3, SignedAt: &at}, {Group: registry.Group{ID: 8, Name: "x", Level: "public", Status: "active"}, SignedAt: &at}, {Group: registry.Group{ID: 9, Level: "sensitive", Status: "approved"}}}},
+		&rosterPage{Layout: lay},
+		&profilePage{Layout: lay, Roles: withMember(admin.Roles), Langs: i18n.Langs, CanForm: true},
+		&usersPage{Layout: lay, Users: []account.User{*admin, li}, Forms: true},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"net/url"
 
 	"charter/internal/account"
+	"charter/internal/report"
 )
 
 // editableRoles are the roles the user form offers as checkboxes; approver
@@ -15,6 +16,10 @@ type usersPage struct {
 	Layout
 	Users   []account.User
 	CanEdit bool
+	// Forms: the reader may download anyone's registration form, which the
+	// report service allows security officers and auditors (not admins, who
+	// run accounts but do not read what groups register).
+	Forms bool
 }
 
 func (*usersPage) template() string { return "users" }
@@ -24,7 +29,8 @@ func (s *Server) users(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	p := &usersPage{Layout: s.layout(r, "users.title"), Users: us, CanEdit: s.may(r, "POST /api/v1/users")}
+	p := &usersPage{Layout: s.layout(r, "users.title"), Users: us, CanEdit: s.may(r, "POST /api/v1/users"),
+		Forms: s.may(r, "GET /api/v1/users/{username}/registration-form.pdf") && report.SeesAll(stateOf(r).p)}
 	s.render(w, r, http.StatusOK, p)
 	return nil
 }
