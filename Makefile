@@ -3,11 +3,16 @@
 TAGS := sqlite_fts5
 GO   ?= go
 
-.PHONY: run test build bench bench-archive vet
+.PHONY: run demo test build bench bench-archive vet
 
 # The README's first command: serve on the embedded SQLite default.
 run:
 	$(GO) run -tags $(TAGS) ./cmd/charter serve
+
+# Load the demonstration organization into the default data directory
+# (once; it refuses a database that has it). Then `make run`.
+demo:
+	$(GO) run -tags $(TAGS) ./cmd/charter demo
 
 # The README's second command: every test. PostgreSQL tests run when
 # CHARTER_TEST_POSTGRES_URL is set (.ci/run sets it) and skip with a reason otherwise.

@@ -48,7 +48,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	console.Registry = a.registry
+	console.Registry, console.Review, console.Archive = a.registry, a.review, a.archive
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

@@ -516,3 +516,38 @@ func (s *Service) DeleteApprovalChain(ctx context.Context, orgUnit string, level
 }
 
 func chainObject(unit string, l Level) string { return fmt.Sprintf("approval_chain:%s/%s", unit, l) }
+
+// MayDecide reports whether p holds the step a submitted application waits
+// on and is not its applicant: exactly what Decide checks, for a page to
+// show its decision form only to whoever Decide will accept.
+func (s *Service) MayDecide(ctx context.Context, p *account.Principal, a *Application) (bool, error) {
+	if p == nil || p.User == nil || a.Status != Submitted || a.Step >= len(a.Steps) || a.Applicant == p.User.Username {
+		return false, nil
+	}
+	units, err := ancestors(ctx, s.Store, a.OrgUnit)
+	if err != nil {
+		return false, err
+	}
+	return holds(p.User, a.Steps[a.Step], units), nil
+}
+
+// Awaiting is p's approval inbox: the submitted applications whose current
+// step p may decide, in the order they were filed.
+func (s *Service) Awaiting(ctx context.Context, p *account.Principal) ([]Application, error) {
+	as, err := s.Store.Applications(ctx, ApplicationFilter{Status: Submitted})
+	if err != nil {
+		return nil, err
+	}
+	out := []Application{}
+	for _, a := range as {
+		ok, err := s.MayDecide(ctx, p, &a)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			a.setCurrentStep()
+			out = append(out, a)
+		}
+	}
+	return out, nil
+}

@@ -67,6 +67,12 @@ func (s *Server) setError(l i18n.Lang, f *Form, err error, fields ...string) boo
 	if !errors.As(err, &e) || (e.Kind != errs.Invalid && e.Kind != errs.Conflict) {
 		return false
 	}
+	if e.Kind == errs.Conflict && e.Field == "" && !strings.Contains(e.Message, "already") {
+		// A state conflict (an application already decided, a group
+		// dissolved) belongs to the form, not to its first field.
+		f.Error = e.Message
+		return true
+	}
 	msg := s.explain(l, e)
 	for _, name := range fields {
 		if e.Field == name || (e.Field == "" && e.Kind == errs.Conflict && name == fields[0]) {
@@ -84,8 +90,20 @@ func (s *Server) explain(l i18n.Lang, e *errs.Error) string {
 	switch {
 	case e.Kind == errs.Conflict:
 		return s.msgs.T(l, "err.taken")
-	case e.Message == "required":
+	case e.Message == "required" || strings.HasPrefix(e.Message, "required:"):
 		return s.msgs.T(l, "err.required")
+	case strings.Contains(e.Message, "there is no user"):
+		return s.msgs.T(l, "err.no_user")
+	case strings.Contains(e.Message, "is not a date and time"):
+		return s.msgs.T(l, "err.datetime")
+	case strings.Contains(e.Message, "the term must end after"):
+		return s.msgs.T(l, "err.term_order")
+	case strings.Contains(e.Message, "needs a justification"):
+		return s.msgs.T(l, "err.justification")
+	case strings.Contains(e.Message, "a rejection needs a comment"):
+		return s.msgs.T(l, "err.reject_comment")
+	case strings.Contains(e.Message, "does not match your real name"):
+		return s.msgs.T(l, "err.full_name")
 	case strings.Contains(e.Message, "does not exist"):
 		return s.msgs.T(l, "err.no_org_unit")
 	case strings.Contains(e.Message, "approver needs an org_unit"):

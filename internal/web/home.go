@@ -13,7 +13,7 @@ import (
 // none rather than showing examples.
 type homePage struct {
 	Layout
-	Tasks   []string
+	Tasks   []task
 	Notices []notice
 }
 
@@ -32,6 +32,10 @@ func (s *Server) home(w http.ResponseWriter, r *http.Request) error {
 	p := &homePage{Layout: s.layout(r, "home.title")}
 	if s.Registry != nil {
 		st := stateOf(r)
+		var err error
+		if p.Tasks, err = s.tasks(r); err != nil {
+			return err
+		}
 		ns, err := s.Registry.Notifications(r.Context(), st.p, true)
 		if err != nil {
 			return err

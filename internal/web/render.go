@@ -94,8 +94,18 @@ func (s *Server) funcs(l i18n.Lang) template.FuncMap {
 		"role":     func(r account.Role) string { return s.msgs.T(l, "role."+string(r)) },
 		"langName": func(x i18n.Lang) string { return s.msgs.T(l, "lang."+string(x)) },
 		"field":    fieldOf,
-		"bar":      chart.Bar,
-		"line":     chart.Line,
+		"inc":      func(i int) int { return i + 1 },
+		"list":     func(xs ...any) []any { return xs },
+		// deref reads an optional id for the message funcs, which would
+		// otherwise print the pointer.
+		"deref": func(p *int64) int64 {
+			if p == nil {
+				return 0
+			}
+			return *p
+		},
+		"bar":  chart.Bar,
+		"line": chart.Line,
 	}
 }
 

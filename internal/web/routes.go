@@ -29,7 +29,7 @@ const (
 	secNone section = iota
 	// secWork: home, and later my groups, applications, approvals.
 	secWork
-	// secOversight: later alerts, cases, archive search, dashboard.
+	// secOversight: dashboard, alerts, cases, message search, statement templates.
 	secOversight
 	// secAdmin: users, org units, API tokens, audit trail (later connectors, settings).
 	secAdmin
@@ -60,9 +60,46 @@ func (s *Server) routes() []page {
 		{"GET", "/{$}", httpapi.Roles(Member), s.home, nav{"nav.home", secWork}},
 		{"GET", "/profile", asAPI("GET /api/v1/me"), s.profile, nav{}},
 
-		// Later pages join here: /groups, /applications, /approvals (secWork),
-		// /alerts, /cases, /search, /dashboard (secOversight), each as the API
-		// route it shows.
+		// The registry. Pages open to members rely on the service for the
+		// object check, as the API does: only the applicant withdraws, only the
+		// holder of the current step decides, only the responsible person signs.
+		{"GET", "/groups", asAPI("GET /api/v1/groups"), s.groups, nav{"nav.groups", secWork}},
+		{"GET", "/groups/{id}", asAPI("GET /api/v1/groups/{id}"), s.group, nav{}},
+		{"POST", "/groups/{id}/sign", asAPI("POST /api/v1/groups/{id}/statement"), s.signStatement, nav{}},
+		{"POST", "/groups/{id}/bind", asAPI("POST /api/v1/groups/{id}/bindings"), s.bindGroup, nav{}},
+		{"GET", "/applications", asAPI("GET /api/v1/applications"), s.applications, nav{"nav.applications", secWork}},
+		{"GET", "/applications/new", asAPI("POST /api/v1/applications"), s.newApplication, nav{"nav.apply", secWork}},
+		{"POST", "/applications", asAPI("POST /api/v1/applications"), s.apply, nav{}},
+		{"GET", "/applications/{id}", asAPI("GET /api/v1/applications/{id}"), s.application, nav{}},
+		{"GET", "/applications/{id}/edit", asAPI("PUT /api/v1/applications/{id}"), s.editApplication, nav{}},
+		{"POST", "/applications/{id}/edit", asAPI("POST /api/v1/applications/{id}/submit"), s.resubmit, nav{}},
+		{"POST", "/applications/{id}/withdraw", asAPI("POST /api/v1/applications/{id}/withdraw"), s.withdrawApplication, nav{}},
+		{"POST", "/applications/{id}/decision", asAPI("POST /api/v1/applications/{id}/decision"), s.decide, nav{}},
+		{"GET", "/approvals", asAPI("POST /api/v1/applications/{id}/decision"), s.approvals, nav{"nav.approvals", secWork}},
+		{"GET", "/campaigns/{id}", asAPI("GET /api/v1/campaigns/{id}/tasks"), s.campaign, nav{}},
+		{"POST", "/campaigns/{id}/recertify", asAPI("POST /api/v1/campaigns/{id}/recertifications"), s.recertify, nav{}},
+		{"POST", "/campaigns/{id}/declare", asAPI("POST /api/v1/campaigns/{id}/declarations"), s.declare, nav{}},
+		// The dashboard shows the register and the alert figures together:
+		// the roles that read both (not admin, who reads no alerts).
+		{"GET", "/dashboard", httpapi.Roles(SecurityOfficer, Auditor), s.dashboard, nav{"nav.dashboard", secOversight}},
+
+		// Review. Reading the messages around an alert is a POST: it is audited.
+		{"GET", "/alerts", asAPI("GET /api/v1/alerts"), s.alerts, nav{"nav.alerts", secOversight}},
+		{"GET", "/alerts/{id}", asAPI("GET /api/v1/alerts/{id}"), s.alert, nav{}},
+		{"POST", "/alerts/{id}/context", asAPI("GET /api/v1/alerts/{id}/context"), s.alertContext, nav{}},
+		{"POST", "/alerts/{id}/claim", asAPI("POST /api/v1/alerts/{id}/claim"), s.claimAlert, nav{}},
+		{"POST", "/alerts/{id}/resolve", asAPI("POST /api/v1/alerts/{id}/resolve"), s.resolveAlert, nav{}},
+		{"GET", "/cases", asAPI("GET /api/v1/cases"), s.cases, nav{"nav.cases", secOversight}},
+		// Archive search: every search is audited by the archive service.
+		{"GET", "/search", asAPI("GET /api/v1/messages"), s.search, nav{"nav.search", secOversight}},
+		{"POST", "/cases", asAPI("POST /api/v1/cases"), s.createCase, nav{}},
+		{"GET", "/cases/{id}", asAPI("GET /api/v1/cases/{id}"), s.caseDetail, nav{}},
+		{"POST", "/cases/{id}/notes", asAPI("POST /api/v1/cases/{id}/notes"), s.caseAction(addNote, "body", "note_added"), nav{}},
+		{"POST", "/cases/{id}/assign", asAPI("POST /api/v1/cases/{id}/assign"), s.caseAction(assignCase, "assignee", "assigned"), nav{}},
+		{"POST", "/cases/{id}/close", asAPI("POST /api/v1/cases/{id}/close"), s.caseAction(closeCase, "resolution", "case_closed"), nav{}},
+		// Statement templates: security officers publish new versions.
+		{"GET", "/statement-templates", asAPI("POST /api/v1/statement-templates"), s.statementTemplates, nav{"nav.templates", secOversight}},
+		{"POST", "/statement-templates", asAPI("POST /api/v1/statement-templates"), s.publishTemplate, nav{}},
 
 		{"GET", "/users", asAPI("GET /api/v1/users"), s.users, nav{"nav.users", secAdmin}},
 		{"GET", "/users/new", asAPI("POST /api/v1/users"), s.newUser, nav{}},

@@ -14,11 +14,13 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/httpapi"
 	"charter/internal/registry"
+	"charter/internal/review"
 	"charter/internal/store"
 	"charter/internal/web/i18n"
 )
@@ -31,8 +33,11 @@ type Server struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	Location *time.Location // dates are shown in this zone
-	// Registry, when set, gives the home page the user's unread notices.
+	// Registry and Review are the domain services the pages call, as the
+	// API's handlers do; the home page works without them.
 	Registry *registry.Service
+	Review   *review.Service
+	Archive  *archive.Service // message search
 
 	msgs  i18n.Catalog
 	pages map[i18n.Lang]map[string]*templateSet

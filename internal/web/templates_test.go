@@ -13,8 +13,13 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/audit"
+	"charter/internal/capture"
 	"charter/internal/config"
+	"charter/internal/registry"
+	"charter/internal/review"
+	"charter/internal/web/chart"
 	"charter/internal/web/i18n"
 )
 
@@ -47,11 +52,29 @@ func samples(l i18n.Lang) []view {
 	withErr.Errors["roles"] = "bad roles"
 	withErr.Error = "form-level"
 	used := at.Add(time.Hour)
+	app := &registry.Application{ID: 1, Name: "财务<b>群", Purpose: "对账", Platform: "wecom", PlannedAt: at, ExpiresAt: at.AddDate(1, 0, 0),
+		Responsible: "li.wei", Level: registry.Sensitive, Applicant: "li.wei", OrgUnit: "财务部", Status: registry.Submitted, Round: 2,
+		Steps: []registry.Step{{Role: account.Approver}, {Role: account.SecurityOfficer}}, StepSince: &at, UpdatedAt: at,
+		CurrentStep: &registry.CurrentStep{Number: 2, Role: account.SecurityOfficer},
+		Members:     []registry.ProposedMember{{Username: "wang"}, {External: "赵<i>", Organization: "审计所", Justification: "年审"}},
+		Decisions:   []registry.Decision{{Round: 1, Step: 1, Decider: "boss", Decision: "reject", Comment: "<x>", At: at}, {Round: 2, Step: 1, Decider: "boss", Decision: "approve", At: at}}}
+	grp := &registry.GroupDetail{Group: registry.Group{ID: 7, Name: "财务群", Purpose: "对账", Platform: "wecom", Level: registry.Internal, OrgUnit: "财务部",
+		Responsible: "li.wei", Status: registry.GroupNeedsSignature, EstablishedAt: at, ExpiresAt: at.AddDate(1, 0, 0), DissolvedReason: "x"},
+		Members: []registry.Member{{ID: 1, Username: "li.wei", DisplayName: "小李", RealName: "李伟", Verified: true, JoinedAt: at},
+			{ID: 2, External: "赵", Organization: "审计所", JoinedAt: at, LeftAt: &used}},
+		Bindings:  []registry.Binding{{Platform: "wecom", RoomID: "wr<b>", BoundAt: at, BoundBy: "li.wei"}},
+		Statement: &registry.StatementInfo{CurrentVersion: 2, Signed: true, Signature: &registry.Signature{FullName: "李伟", TemplateVersion: 2, SignedAt: at}, LapsesAt: &used}}
+	stmt := &registry.StatementText{Version: 2, Language: string(l), Text: "我承诺<b>不在群内传递涉密信息", SHA256: "abc"}
+	gid, caseID := int64(7), int64(5)
+	alert := review.Alert{ID: 11, Rule: "transfer.red_envelope_period", Category: "transfer", Severity: "high", Status: "claimed", GroupID: &gid,
+		Platform: "wecom", RoomID: "wr1", Excerpt: "[红包] ¥4000 <x>", Count: 3, SourceIDs: []string{"m1", "m2"}, FirstSeen: at, LastSeen: at, Assignee: "rev"}
+	kase := review.Case{ID: 5, Title: "换届<b>红包", Status: "open", Assignee: "rev", CreatedBy: "rev", CreatedAt: at, UpdatedAt: at,
+		Alerts: []review.Alert{alert}, Notes: []review.Note{{Author: "rev", Body: "<i>", CreatedAt: at}}}
 	return []view{
 		&errorPage{Layout: lay, Code: 403, Message: "no"},
 		&loginPage{Layout: Layout{Lang: l, OtherLang: i18n.ZH, Title: "Sign in", CSRF: "tok", Path: "/login"}, Form: withErr, Next: "/users"},
 		&homePage{Layout: lay},
-		&homePage{Layout: lay, Tasks: []string{"a"}, Notices: []notice{{Title: "Waiting", Object: "application:1", Detail: "<i>", At: at}}},
+		&homePage{Layout: lay, Tasks: []task{{Label: "a<b>", Link: "/campaigns/1", Due: &at}, {Label: "b", Link: "/approvals"}}, Notices: []notice{{Title: "Waiting", Object: "application:1", Detail: "<i>", At: at}}},
 		&profilePage{Layout: lay, Roles: withMember(admin.Roles), Langs: i18n.Langs},
 		&usersPage{Layout: lay, Users: []account.User{*admin, li}, CanEdit: true},
 		&usersPage{Layout: lay},
@@ -68,6 +91,52 @@ func samples(l i18n.Lang) []view {
 		&auditPage{Layout: lay, Form: withErr, Newer: true, Next: "/audit?before=3", First: "/audit?",
 			Events: []audit.Event{{Seq: 4, At: at, Actor: "admin", Action: "user.create", Object: "user:li.wei", Summary: `{"a":"<x>"}`, Addr: "127.0.0.1"}}},
 		&auditPage{Layout: lay, Form: newForm(nil)},
+
+		&applyPage{Layout: lay, Form: withErr, Platforms: registry.Platforms, Levels: registry.Levels, Externals: []extRow{{Name: "王<b>", Organization: "外协", Reason: "驻场"}, {I: 1}}},
+		&applyPage{Layout: lay, Form: newForm(nil), EditID: 3, Platforms: registry.Platforms, Levels: registry.Levels},
+		&applicationsPage{Layout: lay, Apps: []registry.Application{*app, {ID: 2, Name: "x", Level: registry.Public, Status: registry.Draft, UpdatedAt: at}}},
+		&applicationsPage{Layout: lay},
+		&applicationPage{Layout: lay, App: app, Form: withErr, CanWithdraw: true, CanEdit: true, CanDecide: true},
+		&applicationPage{Layout: lay, App: &registry.Application{ID: 4, Name: "y", Status: registry.Approved, Level: registry.Internal, Platform: "wechat", GroupID: 9}, Form: newForm(nil)},
+		&approvalsPage{Layout: lay, Apps: []registry.Application{*app}},
+		&approvalsPage{Layout: lay},
+		&groupsPage{Layout: lay, Groups: []registry.Group{grp.Group}, SeesAll: true, States: groupStates, Status: "active"},
+		&groupsPage{Layout: lay, All: true, SeesAll: true},
+		&groupPage{Layout: lay, Group: grp, Timeline: grp.Members, Statement: stmt, Responsible: true, SignForm: withErr, BindForm: newForm(nil),
+			Platforms: registry.Platforms, ShowAlerts: true, Alerts: []review.Alert{alert}, Activity: chart.Bar([]chart.Point{{Label: "11-22", Value: 2}}, chart.Options{Title: "a"})},
+		&groupPage{Layout: lay, Group: &registry.GroupDetail{Group: registry.Group{ID: 2, Status: "dissolved", Level: "public", Platform: "other"}, Statement: &registry.StatementInfo{CurrentVersion: 1}},
+			Statement: stmt, SignForm: newForm(nil), BindForm: newForm(nil)},
+		&alertsPage{Layout: lay, Alerts: []review.Alert{alert}, Filter: withErr, Statuses: alertStatuses, Categories: alertCategories, Severity: alertSeverities, Next: "/alerts?before=1", First: "/alerts?"},
+		&alertsPage{Layout: lay, Filter: newForm(nil)},
+		&alertPage{Layout: lay, Alert: &alert, Detail: []detailRow{{"金额", "¥4,000.00"}}, Form: withErr, Dispositions: dispositions, CanTriage: true, CanContext: true, ArchiveReady: true},
+		&alertPage{Layout: lay, Alert: &alert, Form: newForm(nil), CanContext: true, ContextRead: true,
+			Context: []review.ContextMessage{{ArchiveID: 1, Flagged: true, Message: capture.Message{Sender: "wx<b>", Text: "红包<i>", SentAt: at}}}},
+		&alertPage{Layout: lay, Alert: &review.Alert{ID: 3, Rule: "registry.unregistered_room", Category: "registry", Severity: "low", Platform: "wecom", Status: "resolved", Disposition: "escalated", CaseID: &caseID, ResolvedAt: &at}, Form: newForm(nil), CanContext: true},
+		&casesPage{Layout: lay, Cases: []review.Case{kase}, Form: withErr, CanCreate: true},
+		&casesPage{Layout: lay, Form: newForm(nil)},
+		&casePage{Layout: lay, Case: &kase, Form: withErr, CanWork: true},
+		&campaignPage{Layout: lay, Form: withErr, Platforms: registry.Platforms, Open: true, Tasks: &registry.Tasks{
+			Campaign: &registry.Campaign{ID: 1, Kind: registry.Recertification, Title: "2026 年度复核", Deadline: at},
+			Recerts: []registry.Recert{{CampaignID: 1, GroupID: 7, GroupName: "财务<b>群"}, {CampaignID: 1, GroupID: 8, GroupName: "x", Decision: "keep", Defaulted: true, AnsweredAt: &at},
+				{CampaignID: 1, GroupID: 9, GroupName: "y", Decision: "dissolve"}}}},
+		&campaignPage{Layout: lay, Form: newForm(nil), Tasks: &registry.Tasks{Campaign: &registry.Campaign{ID: 2, Kind: registry.Recertification, Deadline: at, ClosedAt: &at}}},
+		&campaignPage{Layout: lay, Form: withErr, Platforms: registry.Platforms, Open: true, Tasks: &registry.Tasks{
+			Campaign: &registry.Campaign{ID: 3, Kind: registry.Declaration, Title: "申报", Deadline: at},
+			Groups:   []registry.DeclaredGroup{{GroupID: 7, Name: "财务<b>群", Platform: "wecom"}},
+			Declared: []registry.DeclaredGroup{{GroupID: 7, Name: "财务群", DeclaredAt: at}, {Name: "旧群<i>", Platform: "wechat", ApplicationID: 4, DeclaredAt: at}}}},
+		&templatesPage{Layout: lay, Form: withErr, Templates: []registry.Template{{Version: 2, TextZh: "承诺<b>", TextEn: "I <i>", PublishedAt: at, PublishedBy: "so"}}},
+		&templatesPage{Layout: lay, Form: newForm(nil)},
+		&dashboardPage{Layout: lay, GroupsByStatus: chart.Bar([]chart.Point{{Label: "active", Value: 3}}, chart.Options{}), GroupTotal: 3,
+			Pending: []registry.Application{*app}, Overdue: []registry.Recert{{CampaignID: 1, GroupID: 7, GroupName: "财务<b>群", Responsible: "li.wei"}, {CampaignID: 1, GroupID: 8, GroupName: "x", Decision: "suspend", Defaulted: true}},
+			OverdueDeadline: map[int64]time.Time{1: at}, OpenAlerts: 2, AlertCharts: []categoryChart{{Category: "transfer", Total: 2, Chart: chart.Line(nil, chart.Options{})}}},
+		&dashboardPage{Layout: lay},
+		&searchPage{Layout: lay, Form: withErr, Kinds: capture.Kinds, Searched: true, Next: "/search?q=x&cursor=3", First: "/search?q=x",
+			Hits: []searchHit{{Item: archive.Item{ID: 3, Platform: "wecom", GroupID: &gid, RoomID: "wr1", Sender: "zs<b>", SentAt: at, Kind: "red_envelope",
+				Transfer: &capture.Transfer{AmountFen: 400000, Count: 40}, Recalled: true, Attachments: []capture.Attachment{{Name: "a<i>.pdf"}}},
+				Marked: highlight("机密<x>文件", "机密"), GroupName: "财务<b>群"}, {Item: archive.Item{ID: 2, Platform: "other", Kind: "text", Text: "x"}, Marked: "x"}}},
+		&searchPage{Layout: lay, Form: newForm(nil), Kinds: capture.Kinds, Searched: true},
+		&searchPage{Layout: lay, Form: newForm(nil), Kinds: capture.Kinds},
+		&casePage{Layout: lay, Case: &review.Case{ID: 2, Status: "closed", ClosedAt: &at, Resolution: "done"}, Form: newForm(nil)},
 	}
 }
 
@@ -124,7 +193,7 @@ func TestMessageKeysExist(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keyRE := regexp.MustCompile(`"((?:app|nav|lang|common|role|scope|err|error|login|home|profile|users|user|org_units|tokens|audit|done)\.[a-z_.-]+)"`)
+	keyRE := regexp.MustCompile(`"((?:app|nav|lang|common|role|scope|err|error|login|home|profile|users|user|org_units|tokens|audit|done|apply|applications|application|approvals|groups|group|alerts|alert|cases|case|status|level|platform|category|severity|disposition|decision|detail|task|campaign|templates|dashboard|search|kind)\.[a-z_.-]+)"`)
 	var keys []string
 	fs.WalkDir(templateFS, "templates", func(p string, d fs.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
@@ -155,6 +224,31 @@ func TestMessageKeysExist(t *testing.T) {
 	for _, l := range i18n.Langs {
 		keys = append(keys, "lang."+string(l))
 	}
+	for _, xs := range [][]string{alertStatuses, groupStates, {"draft", "submitted", "approved", "rejected", "withdrawn", "open", "closed"}} {
+		for _, x := range xs {
+			keys = append(keys, "status."+x)
+		}
+	}
+	for _, x := range capture.Kinds {
+		keys = append(keys, "kind."+string(x))
+	}
+	for _, x := range alertCategories {
+		keys = append(keys, "category."+x)
+	}
+	for _, x := range alertSeverities {
+		keys = append(keys, "severity."+x)
+	}
+	for _, x := range dispositions {
+		keys = append(keys, "disposition."+x)
+	}
+	for _, x := range registry.Platforms {
+		keys = append(keys, "platform."+string(x))
+	}
+	for _, x := range registry.Levels {
+		keys = append(keys, "level."+string(x))
+	}
+	keys = append(keys, "decision.approve", "decision.reject", "campaign.kind.recertification", "campaign.kind.declaration",
+		"campaign.answer.keep", "campaign.answer.dissolve", "campaign.answer.suspend")
 	for _, k := range sectionKeys {
 		keys = append(keys, k)
 	}
@@ -169,6 +263,24 @@ func TestMessageKeysExist(t *testing.T) {
 			if !c.Has(l, k) {
 				t.Errorf("message %q is used but missing in %s", k, l)
 			}
+		}
+	}
+}
+
+// TestOptionalIDsPrinted guards the message funcs from printing a pointer
+// where a page shows an optional group id.
+func TestOptionalIDsPrinted(t *testing.T) {
+	s := testServer(t)
+	gid := int64(7)
+	lay := Layout{Lang: i18n.EN, OtherLang: i18n.ZH, Title: "T", CSRF: "tok"}
+	for _, p := range []view{
+		&alertPage{Layout: lay, Alert: &review.Alert{ID: 1, Rule: "marking.secret", Category: "marking", Severity: "high", Status: "open", Platform: "wecom", GroupID: &gid}, Form: newForm(nil)},
+		&searchPage{Layout: lay, Form: newForm(nil), Searched: true, Hits: []searchHit{{Item: archive.Item{ID: 1, Platform: "wecom", Kind: "text", GroupID: &gid}}}},
+	} {
+		w := httptest.NewRecorder()
+		s.render(w, httptest.NewRequest("GET", "/", nil), 200, p)
+		if !strings.Contains(w.Body.String(), ">Group 7</a>") {
+			t.Errorf("%s: the group id is not shown as 7", p.template())
 		}
 	}
 }

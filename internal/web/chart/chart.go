@@ -23,6 +23,9 @@ type Options struct {
 	Width, Height int
 	Title         string
 	Format        func(float64) string
+	// Counts says the values are counts: the gridlines then fall on whole
+	// numbers, so no axis reads 0.25 of an alert.
+	Counts bool
 }
 
 func (o *Options) defaults() {
@@ -47,7 +50,7 @@ func Bar(points []Point, o Options) template.HTML {
 	o.defaults()
 	var b strings.Builder
 	open(&b, o, "bar")
-	max := niceMax(points)
+	max := o.max(points)
 	axis(&b, o, max)
 	pw, ph := plot(o)
 	if n := len(points); n > 0 {
@@ -76,7 +79,7 @@ func Line(points []Point, o Options) template.HTML {
 	o.defaults()
 	var b strings.Builder
 	open(&b, o, "line")
-	max := niceMax(points)
+	max := o.max(points)
 	axis(&b, o, max)
 	pw, ph := plot(o)
 	n := len(points)
@@ -128,10 +131,15 @@ func plot(o Options) (w, h float64) {
 	return float64(o.Width - left - right), float64(o.Height - top - bottom)
 }
 
-// axis draws four gridlines with their values, from 0 to max.
+// axis draws four gridlines with their values, from 0 to max; when every
+// value is 0 only the zero line, rather than five lines all labelled 0.
 func axis(b *strings.Builder, o Options, max float64) {
 	pw, ph := plot(o)
-	for i := 0; i <= 4; i++ {
+	lines := 4
+	if max == 0 {
+		lines = 0
+	}
+	for i := 0; i <= lines; i++ {
 		v := max * float64(i) / 4
 		y := float64(top) + ph - ph*float64(i)/4
 		fmt.Fprintf(b, `<line class="chart-grid" x1="%d" x2="%s" y1="%s" y2="%s"/>`, left, f(float64(left)+pw), f(y), f(y))
@@ -178,3 +186,28 @@ func niceMax(points []Point) float64 {
 func f(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) }
 
 func esc(s string) string { return template.HTMLEscapeString(s) }
+
+// max is the top of the value axis: niceMax, or for counts the smallest
+// multiple of four whole steps (themselves round once above ten) that holds
+// the largest value.
+func (o *Options) max(points []Point) float64 {
+	m := niceMax(points)
+	if !o.Counts || m == 0 {
+		return m
+	}
+	top := 0.0
+	for _, p := range points {
+		top = math.Max(top, p.Value)
+	}
+	step := math.Ceil(top / 4)
+	if step > 10 {
+		e := math.Pow(10, math.Floor(math.Log10(step)))
+		for _, s := range []float64{1, 2, 2.5, 5, 10} {
+			if step <= s*e {
+				step = s * e
+				break
+			}
+		}
+	}
+	return 4 * math.Max(step, 1)
+}

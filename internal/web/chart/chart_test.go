@@ -79,3 +79,16 @@ func TestNiceMax(t *testing.T) {
 		}
 	}
 }
+
+func TestCountsAxis(t *testing.T) {
+	for top, want := range map[float64]float64{1: 4, 2: 4, 5: 8, 23: 24, 41: 80, 130: 200} {
+		o := Options{Counts: true}
+		if got := o.max([]Point{{"", top}}); got != want {
+			t.Errorf("counts max(%v) = %v, want %v", top, got, want)
+		}
+	}
+	svg := string(Bar([]Point{{"a", 1}, {"b", 3}}, Options{Counts: true}))
+	if strings.Contains(svg, ".25<") || strings.Contains(svg, ".5<") || strings.Contains(svg, ".75<") {
+		t.Errorf("a counts axis with fractions:\n%s", svg)
+	}
+}

@@ -1,0 +1,63 @@
+package web
+
+import (
+	"fmt"
+	"html"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"charter/internal/archive"
+	"charter/internal/audit"
+)
+
+// TestSearchPage archives messages and searches them through the page: a
+// two-character Chinese term, hits marked in escaped text, newest first,
+// paging, a bad date beside its field; and the search is audited.
+func TestSearchPage(t *testing.T) {
+	h := newHarness(t)
+	var nd strings.Builder
+	base := time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < searchPerPage+5; i++ {
+		fmt.Fprintf(&nd, `{"platform":"wecom","source_id":"m%d","room_id":"wr-fin","sender":"zhangsan","sent_at":%q,"kind":"text","text":"第%d份<b>机密</b>文件"}`+"\n",
+			i, base.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), i)
+	}
+	nd.WriteString(`{"platform":"wecom","source_id":"x1","room_id":"wr-fin","sender":"lisi","sent_at":"2026-11-20T08:00:00Z","kind":"text","text":"收到"}` + "\n")
+	if _, err := h.web.Archive.Ingest(as("admin"), strings.NewReader(nd.String()), archive.Batch{Format: "ndjson", Source: "test"}, nil); err != nil {
+		t.Fatal(err)
+	}
+	resp, body := h.do("GET", "/search?q="+url.QueryEscape("机密"), h.secrets["reviewer"], nil)
+	if resp.StatusCode != 200 {
+		t.Fatalf("search: %d", resp.StatusCode)
+	}
+	if n := strings.Count(body, "<mark>机密</mark>"); n != searchPerPage {
+		t.Errorf("%d marked hits on the first page, want %d", n, searchPerPage)
+	}
+	if !strings.Contains(body, "&lt;b&gt;<mark>机密</mark>&lt;/b&gt;") || strings.Contains(body, "<b>机密") {
+		t.Error("the message text is not escaped around the mark")
+	}
+	last := fmt.Sprintf("第%d份", searchPerPage+4)
+	if i, j := strings.Index(body, last), strings.Index(body, "第5份"); i < 0 || j < 0 || i > j {
+		t.Error("results are not newest first")
+	}
+	if strings.Contains(body, "收到") {
+		t.Error("a message without the term was found")
+	}
+	m := regexp.MustCompile(`href="([^"]+)" id="next-page"`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no next page")
+	}
+	_, body = h.do("GET", html.UnescapeString(m[1]), h.secrets["reviewer"], nil)
+	if n := strings.Count(body, "<mark>机密</mark>"); n != 5 {
+		t.Errorf("%d hits on the second page, want 5", n)
+	}
+	if resp, body = h.do("GET", "/search?q=x&from=22-11-2026", h.secrets["reviewer"], nil); resp.StatusCode != 400 || !strings.Contains(body, `id="e-from"`) {
+		t.Errorf("bad date: %d", resp.StatusCode)
+	}
+	events, err := h.web.DB.AuditEvents(as("admin"), audit.Filter{Action: "message.search", Limit: 10})
+	if err != nil || len(events) == 0 || events[0].Actor != "reviewer" {
+		t.Errorf("the search was not audited as the reviewer: %v %+v", err, events)
+	}
+}
