@@ -504,7 +504,7 @@ func (d *DB) SenderTransferTotal(ctx context.Context, platform, sender string, f
 
 func (d *DB) GroupMessageStats(ctx context.Context, groupID int64, from, to time.Time) (int, int, error) {
 	var n, senders int
-	err := d.r().QueryRowContext(ctx, `SELECT count(*), count(DISTINCT sender) FROM messages
+	err := d.r().QueryRowContext(ctx, `SELECT count(*), count(DISTINCT NULLIF(sender, '')) FROM messages
 		WHERE group_id = $1 AND sent_at >= $2 AND sent_at < $3`, groupID, from.UTC(), to.UTC()).Scan(&n, &senders)
 	return n, senders, err
 }
