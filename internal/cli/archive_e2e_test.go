@@ -81,6 +81,8 @@ func TestArchiveEndToEnd(t *testing.T) {
 		}
 		officer := in.login("bao.mi", "security-officer-pw")
 		reviewer := in.login("shen.he", "reviewer-password")
+		// Only registered work groups are searched: bind the rooms first.
+		in.registeredGroup(admin, "Finance", "wr-finance", "wr-old")
 
 		// Normalized NDJSON over HTTP: a duplicate stored once, a bad line
 		// quarantined with its line number, the rest archived.

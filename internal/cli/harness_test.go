@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"fmt"
 	"context"
 	"encoding/json"
 	"io"
@@ -182,4 +183,45 @@ func waitFor(t *testing.T, b *syncBuffer, s string) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// registeredGroup makes an active work group through the API — an org unit,
+// its responsible person and approver, an application approved, the
+// statement signed — and binds rooms (WeCom room ids) to it. Messages from
+// those rooms are then a registered group's, which Charter archives,
+// searches and scans.
+func (in *instance) registeredGroup(admin, name string, rooms ...string) int64 {
+	in.t.Helper()
+	n := strings.NewReplacer(" ", "", "-", "").Replace(strings.ToLower(name))
+	unit, owner, head := "unit-"+n, "owner."+n, "head."+n
+	must := func(code, want int, what string) {
+		in.t.Helper()
+		if code != want {
+			in.t.Fatalf("%s: %d, want %d", what, code, want)
+		}
+	}
+	must(in.call("POST", "/api/v1/org-units", admin, map[string]string{"name": unit}, nil), 201, "org unit")
+	for _, u := range []map[string]any{
+		{"username": owner, "password": "password-" + owner, "real_name": "负责人" + n, "org_unit": unit, "verified": true},
+		{"username": head, "password": "password-" + head, "real_name": "主任" + n, "org_unit": unit, "verified": true,
+			"roles": []map[string]string{{"role": "approver", "org_unit": unit}}},
+	} {
+		must(in.call("POST", "/api/v1/users", admin, u, nil), 201, "user")
+	}
+	ot, ht := in.login(owner, "password-"+owner), in.login(head, "password-"+head)
+	now := time.Now().UTC()
+	var app struct {
+		ID      int64 `json:"id"`
+		GroupID int64 `json:"group_id"`
+	}
+	must(in.call("POST", "/api/v1/applications", ot, map[string]any{"name": name, "purpose": "work of " + name, "platform": "wecom",
+		"planned_at": now.Format(time.RFC3339), "expires_at": now.AddDate(1, 0, 0).Format(time.RFC3339),
+		"responsible": owner, "level": "internal", "members": []map[string]string{}}, &app), 201, "apply")
+	must(in.call("POST", fmt.Sprintf("/api/v1/applications/%d/decision", app.ID), ht, map[string]string{"decision": "approve", "comment": "ok"}, &app), 200, "approve")
+	group := fmt.Sprintf("/api/v1/groups/%d", app.GroupID)
+	must(in.call("POST", group+"/statement", ot, map[string]string{"full_name": "负责人" + n}, nil), 201, "sign")
+	for _, r := range rooms {
+		must(in.call("POST", group+"/bindings", ot, map[string]string{"platform": "wecom", "room_id": r}, nil), 201, "bind "+r)
+	}
+	return app.GroupID
 }

@@ -512,8 +512,9 @@ func (h *harness) period() string {
 func (h *harness) alert() int64 {
 	n := h.uniq()
 	now := time.Now().UTC()
+	group := int64(1) // content alerts come only from registered groups
 	a := &review.Alert{Key: fmt.Sprintf("pii.bank_card:wecom:room:%d", n), Rule: "pii.bank_card", Category: "pii", Severity: "high",
-		Status: review.StatusOpen, Platform: "wecom", RoomID: "room", Excerpt: "卡号 6222…", FirstSeen: now, LastSeen: now, CreatedAt: now, UpdatedAt: now}
+		Status: review.StatusOpen, GroupID: &group, Platform: "wecom", RoomID: "room", Excerpt: "卡号 6222…", FirstSeen: now, LastSeen: now, CreatedAt: now, UpdatedAt: now}
 	if _, _, err := h.db.RecordFinding(context.Background(), a, review.Source{SourceID: fmt.Sprintf("m%d", n), ArchiveID: n, SentAt: now}); err != nil {
 		h.t.Fatal(err)
 	}

@@ -215,6 +215,9 @@ func (s *Service) ReadContext(ctx context.Context, id int64, radius int) (*Alert
 	if err != nil {
 		return nil, nil, err
 	}
+	if a.GroupID == nil {
+		return nil, nil, errs.E(errs.Forbidden, "alert %d is about a room bound to no registered group; Charter does not read such rooms", id)
+	}
 	srcs, err := s.Store.AlertSources(ctx, id, MaxListedSources)
 	if err != nil {
 		return nil, nil, errs.Wrap(err, "read alert sources")

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"html"
 	"net/url"
@@ -11,7 +12,21 @@ import (
 
 	"charter/internal/archive"
 	"charter/internal/audit"
+	"charter/internal/registry"
+	"charter/internal/store/storetest"
 )
+
+// roomResolver binds the rooms it names to groups; every sender is unknown.
+type roomResolver map[string]int64
+
+func (r roomResolver) ResolveRoom(_ context.Context, _, room string) (int64, bool, error) {
+	id, ok := r[room]
+	return id, ok, nil
+}
+
+func (roomResolver) ResolveSender(context.Context, string, string) (string, bool, error) {
+	return "", false, nil
+}
 
 // TestSearchPage archives messages and searches them through the page: a
 // two-character Chinese term, hits marked in escaped text, newest first,
@@ -25,6 +40,9 @@ func TestSearchPage(t *testing.T) {
 			i, base.Add(time.Duration(i)*time.Minute).Format(time.RFC3339), i)
 	}
 	nd.WriteString(`{"platform":"wecom","source_id":"x1","room_id":"wr-fin","sender":"lisi","sent_at":"2026-11-20T08:00:00Z","kind":"text","text":"收到"}` + "\n")
+	// Only registered groups are searched: wr-fin belongs to one.
+	g := storetest.Group(t, h.web.DB, "财务工作群", "admin", registry.Internal, base)
+	h.web.Archive.Resolver = roomResolver{"wr-fin": g.ID}
 	if _, err := h.web.Archive.Ingest(as("admin"), strings.NewReader(nd.String()), archive.Batch{Format: "ndjson", Source: "test"}, nil); err != nil {
 		t.Fatal(err)
 	}

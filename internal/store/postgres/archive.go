@@ -247,8 +247,12 @@ func (d *DB) searchWindow(ctx context.Context, q archive.Query, lo, hi int64) ([
 	case q.Before > 0:
 		add(`m.id < ?`, q.Before)
 	}
+	// Only registered work groups are searched: a room bound to no group
+	// may be personal, and Charter does not read it.
 	if q.GroupID != 0 {
 		add(`m.group_id = ?`, q.GroupID)
+	} else {
+		add(`m.group_id IS NOT NULL`)
 	}
 	if q.Sender != "" {
 		add(`(m.sender = ? OR m.username = ?)`, q.Sender, q.Sender)

@@ -164,8 +164,12 @@ func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Sto
 	if q.Before > 0 {
 		add(order+` < ?`, q.Before)
 	}
+	// Only registered work groups are searched: a room bound to no group
+	// may be personal, and Charter does not read it.
 	if q.GroupID != 0 {
 		add(`m.group_id = ?`, q.GroupID)
+	} else {
+		add(`m.group_id IS NOT NULL`)
 	}
 	if q.Sender != "" {
 		add(`(m.sender = ? OR m.username = ?)`, q.Sender, q.Sender)
