@@ -96,6 +96,9 @@ func (s *Server) listQuarantine(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	limit, _ := strconv.Atoi(q.Get("limit"))
+	if limit <= 0 || limit > 500 {
+		limit = 100 // what the service uses; a full page means there may be more
+	}
 	items, err := s.Archive.Quarantine(r.Context(), archive.QuarantineFilter{Open: q.Get("all") == "", Before: before, Limit: limit})
 	if err != nil {
 		return err
@@ -104,7 +107,7 @@ func (s *Server) listQuarantine(w http.ResponseWriter, r *http.Request) error {
 	for _, it := range items {
 		out.Items = append(out.Items, quarantineView{QuarantineItem: it, Raw: string(it.Raw)})
 	}
-	if limit > 0 && len(items) == limit {
+	if len(items) == limit {
 		out.Next = strconv.FormatInt(items[len(items)-1].ID, 10)
 	}
 	writeJSON(w, http.StatusOK, out)
