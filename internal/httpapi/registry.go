@@ -184,11 +184,14 @@ func (s *Server) signStatement(w http.ResponseWriter, r *http.Request) error {
 	var in struct {
 		FullName string `json:"full_name"`
 		Language string `json:"language"`
+		// SHA256 of the text the signer read (GET .../statement); optional,
+		// and when given a newer version is refused with 409.
+		SHA256 string `json:"sha256"`
 	}
 	if err := decode(w, r, s.Cfg.MaxBodyBytes, &in); err != nil {
 		return err
 	}
-	sig, err := s.Registry.Sign(r.Context(), principal(r), id, in.FullName, in.Language, remoteAddr(r))
+	sig, err := s.Registry.SignText(r.Context(), principal(r), id, in.FullName, in.Language, remoteAddr(r), in.SHA256)
 	if err != nil {
 		return err
 	}

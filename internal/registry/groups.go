@@ -230,6 +230,13 @@ func (s *Service) Statement(ctx context.Context, p *account.Principal, id int64,
 // the version, the SHA-256 of the exact text in the language read, the
 // typed full name (which must be their real name), the time and address.
 func (s *Service) Sign(ctx context.Context, p *account.Principal, id int64, fullName, lang, addr string) (*Signature, error) {
+	return s.SignText(ctx, p, id, fullName, lang, addr, "")
+}
+
+// SignText signs like Sign, but only the text whose SHA-256 the signer was
+// shown (expect, when not empty): if a new version was published since, the
+// signature is refused rather than given to a text the signer never read.
+func (s *Service) SignText(ctx context.Context, p *account.Principal, id int64, fullName, lang, addr, expect string) (*Signature, error) {
 	u, err := userOf(p)
 	if err != nil {
 		return nil, err
@@ -258,6 +265,9 @@ func (s *Service) Sign(ctx context.Context, p *account.Principal, id int64, full
 			return err
 		}
 		st := statementText(t, lang)
+		if expect != "" && expect != st.SHA256 {
+			return errs.E(errs.Conflict, "the statement changed since it was read: version %d is current; read it again before signing", t.Version)
+		}
 		now := s.now()
 		sig = &Signature{GroupID: id, Username: u.Username, TemplateVersion: t.Version, Language: st.Language,
 			TextSHA256: st.SHA256, FullName: fullName, Addr: addr, SignedAt: now}

@@ -150,6 +150,9 @@ func TestRegistryStorage(t *testing.T) {
 		if _, err := f.reg.Sign(ctx, zhang, g.ID, "张3", "zh-CN", "10.0.0.2"); fieldOf(err) != "full_name" {
 			t.Fatalf("wrong name: %v", err)
 		}
+		if _, err := f.reg.SignText(ctx, zhang, g.ID, "张三", "zh-CN", "10.0.0.2", "not-the-text-read"); !errs.Is(err, errs.Conflict) {
+			t.Fatalf("signing a text other than the one read: %v, want conflict", err)
+		}
 		sig, err := f.reg.Sign(ctx, zhang, g.ID, "张三", "zh-CN", "10.0.0.2")
 		if err != nil {
 			t.Fatal(err)
