@@ -189,9 +189,10 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 	a.archive.Resolver, a.archive.Groups = lookups, lookups
 	a.scanner.Context, a.scanner.Notifier = newScanContext(db, now), notifier{db, now}
 	a.review.Archive = archiveContext{db}
-	a.archive.Observe(scanArchived(a.scanner))
+	a.archive.Observe(scanArchived(a.scanner, cfg.Location))
 	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry,
 		report.Sources{Messages: messageFigures(db), Transfers: transferFigures(db), Alerts: alertFigures(db)})
+	a.reports.Zone = cfg.Location
 	// Every group signs some statement: ship the default as version 1.
 	if err := a.registry.EnsureDefaultTemplate(cliContext(ctx)); err != nil {
 		db.Close()

@@ -44,7 +44,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports, Log: log, Metrics: a.metrics, Now: e.Now,
 		Review: a.review, Policies: a.policies}
 	go reloadPolicies(ctx, a, log)
-	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, time.Local)
+	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, cfg.Location)
 	if err != nil {
 		return err
 	}

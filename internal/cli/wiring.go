@@ -226,14 +226,18 @@ func (a archiveContext) MessagesAround(ctx context.Context, platform, roomID str
 }
 
 // scanArchived hands each committed batch to the detectors, so alerts exist
-// before the ingest call answers. A failed scan is logged; the messages stay
-// archived.
-func scanArchived(sc *review.Scanner) archive.Observer {
+// before the ingest call answers. Send times are put in the organization's
+// zone, where a sender's day of transfers begins. A failed scan is logged;
+// the messages stay archived.
+func scanArchived(sc *review.Scanner, zone *time.Location) archive.Observer {
 	return func(ctx context.Context, batch []archive.Stored) {
 		captured := make([]review.Captured, 0, len(batch))
 		for i := range batch {
 			m := &batch[i]
 			c := review.Captured{ArchiveID: m.ID, Msg: m.Message}
+			if zone != nil {
+				c.Msg.SentAt = c.Msg.SentAt.In(zone)
+			}
 			if m.GroupID != 0 {
 				id := m.GroupID
 				c.GroupID = &id

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+	_ "time/tzdata" // zone names work on machines without a zoneinfo database
 )
 
 // Config is every setting Charter reads. Flags win over environment variables,
@@ -34,6 +35,11 @@ type Config struct {
 	RecertMonths        string        // --recert-months, CHARTER_RECERT_MONTHS: "sensitive=6,internal=12"
 	RecertDefault       string        // --recert-default, CHARTER_RECERT_DEFAULT: keep or suspend
 	SchedulerEvery      time.Duration // --scheduler-every, CHARTER_SCHEDULER_EVERY: how often serve runs time-driven work
+	// TimeZone is the organization's zone (--time-zone, CHARTER_TIME_ZONE):
+	// where its days and months begin, for report periods, a sender's daily
+	// transfer total and the dates the console shows. Location holds it loaded.
+	TimeZone string
+	Location *time.Location
 }
 
 // Default returns the settings Charter runs with when nothing is given.
@@ -55,6 +61,7 @@ func Default() Config {
 		SignatureDays:             365,
 		RecertDefault:             "keep",
 		SchedulerEvery:            time.Minute,
+		TimeZone:                  "Asia/Shanghai",
 	}
 }
 
@@ -84,6 +91,7 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
 	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a sign-in lasts (CHARTER_SESSION_TTL)")
 	str(&c.LogLevel, "log-level", "CHARTER_LOG_LEVEL", "debug, info, warn or error")
 	str(&c.LogFormat, "log-format", "CHARTER_LOG_FORMAT", "text or json")
+	str(&c.TimeZone, "time-zone", "CHARTER_TIME_ZONE", "the organization's time zone (IANA name, or Local)")
 	i64(&c.RetentionSensitiveDays, "retention-sensitive-days", "CHARTER_RETENTION_SENSITIVE_DAYS", "days to keep messages of sensitive groups")
 	i64(&c.RetentionInternalDays, "retention-internal-days", "CHARTER_RETENTION_INTERNAL_DAYS", "days to keep messages of internal groups")
 	i64(&c.RetentionPublicDays, "retention-public-days", "CHARTER_RETENTION_PUBLIC_DAYS", "days to keep messages of public groups")
@@ -107,6 +115,11 @@ func (c *Config) Validate() error {
 	if c.Addr == "" {
 		return fmt.Errorf("config: --addr is empty")
 	}
+	loc, err := time.LoadLocation(c.TimeZone)
+	if err != nil {
+		return fmt.Errorf("config: --time-zone %q: %v", c.TimeZone, err)
+	}
+	c.Location = loc
 	if c.DatabaseURL == "" {
 		if c.DataDir == "" {
 			return fmt.Errorf("config: --data is empty and no --database-url is given")

@@ -39,7 +39,14 @@ const (
 type Period struct {
 	Cadence string
 	Year    int
-	Index   int // month 1-12 or quarter 1-4
+	Index   int            // month 1-12 or quarter 1-4
+	Loc     *time.Location // where the period's days begin; nil is UTC
+}
+
+// In is the same period in the organization's zone.
+func (p Period) In(loc *time.Location) Period {
+	p.Loc = loc
+	return p
 }
 
 // ParsePeriod reads "2026-10" or "2026-Q4".
@@ -83,19 +90,22 @@ func (p Period) Start() time.Time {
 	if p.Cadence == Quarterly {
 		m = 3*(p.Index-1) + 1
 	}
-	return time.Date(p.Year, time.Month(m), 1, 0, 0, 0, 0, time.UTC)
+	loc := p.Loc
+	if loc == nil {
+		loc = time.UTC
+	}
+	return time.Date(p.Year, time.Month(m), 1, 0, 0, 0, 0, loc)
 }
 
 // End is the first instant after the period.
 func (p Period) End() time.Time { return p.Start().AddDate(0, p.months(), 0) }
 
-// Containing is the period of cadence that t falls in.
+// Containing is the period of cadence that t falls in, in t's zone.
 func Containing(cadence string, t time.Time) Period {
-	t = t.UTC()
 	if cadence == Quarterly {
-		return Period{Cadence: Quarterly, Year: t.Year(), Index: (int(t.Month())-1)/3 + 1}
+		return Period{Cadence: Quarterly, Year: t.Year(), Index: (int(t.Month())-1)/3 + 1, Loc: t.Location()}
 	}
-	return Period{Cadence: Monthly, Year: t.Year(), Index: int(t.Month())}
+	return Period{Cadence: Monthly, Year: t.Year(), Index: int(t.Month()), Loc: t.Location()}
 }
 
 // Prev is the period before p.

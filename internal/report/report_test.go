@@ -464,3 +464,23 @@ func mustExport(t *testing.T, f *fixture, id int64) []byte {
 	}
 	return doc.Body
 }
+
+// A month begins at midnight in the organization's zone, not in UTC: a
+// message sent at 01:00 on 1 November in Beijing belongs to November.
+func TestPeriodInZone(t *testing.T) {
+	sh, err := time.LoadLocation("Asia/Shanghai")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := report.ParsePeriod("2026-10")
+	if got := p.In(sh).Start().UTC(); !got.Equal(time.Date(2026, 9, 30, 16, 0, 0, 0, time.UTC)) {
+		t.Fatalf("2026-10 in Shanghai starts %v", got)
+	}
+	early := time.Date(2026, 11, 1, 1, 0, 0, 0, sh)
+	if got := report.Containing(report.Monthly, early).String(); got != "2026-11" {
+		t.Fatalf("01:00 on 1 Nov in Shanghai is in %s", got)
+	}
+	if got := report.Containing(report.Monthly, early.UTC()).String(); got != "2026-10" {
+		t.Fatalf("the same instant in UTC is in %s", got)
+	}
+}

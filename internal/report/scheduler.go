@@ -43,7 +43,7 @@ func (s *Service) Tick(ctx context.Context, now time.Time) error {
 		if sc.Cadence == Never {
 			continue
 		}
-		p := Containing(sc.Cadence, now).Prev()
+		p := Containing(sc.Cadence, now.In(s.zone())).Prev()
 		if _, err := s.generate(ctx, p, sc); err != nil {
 			return errs.Wrap(err, "report scheduler: generate "+p.String())
 		}

@@ -39,6 +39,15 @@ type Service struct {
 	RemindBefore time.Duration
 	// Getenv finds the PDF fonts (CHARTER_PDF_FONT); nil reads the process environment.
 	Getenv func(string) string
+	// Zone is where the organization's months begin; nil is UTC.
+	Zone *time.Location
+}
+
+func (s *Service) zone() *time.Location {
+	if s.Zone == nil {
+		return time.UTC
+	}
+	return s.Zone
 }
 
 // NewService wires the service; figures may be nil (nothing wired).
@@ -146,6 +155,7 @@ func (s *Service) Generate(ctx context.Context, period string) ([]Report, error)
 	if err != nil {
 		return nil, err
 	}
+	p = p.In(s.zone())
 	scheds, err := s.Store.Schedules(ctx)
 	if err != nil {
 		return nil, err
