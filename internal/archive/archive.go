@@ -253,7 +253,7 @@ type VerifyResult struct {
 // tombstone's body is gone, so its envelope and kept body hash are checked,
 // and it must have been purged no sooner than minRetention after it was sent
 // and not in the future: content removed outside retention is named too.
-func Verify(ctx context.Context, s Store, minRetention time.Duration, now time.Time) (VerifyResult, error) {
+func Verify(ctx context.Context, s Store, purgeAllowed func(m *Stored) (string, error), now time.Time) (VerifyResult, error) {
 	var res VerifyResult
 	headSeq, headHash, err := s.ArchiveHead(ctx)
 	if err != nil {
@@ -276,8 +276,16 @@ func Verify(ctx context.Context, s Store, minRetention time.Duration, now time.T
 			return broken(m.ID, "envelope does not match its hash (altered)")
 		case m.PurgedAt == nil && BodyHash(m) != m.BodyHash:
 			return broken(m.ID, "content does not match its hash (altered)")
-		case m.PurgedAt != nil && (m.PurgedAt.Sub(m.SentAt) < minRetention || m.PurgedAt.After(now.Add(time.Hour))):
-			return broken(m.ID, "content removed at %s, outside retention (sent %s)", m.PurgedAt.Format(time.RFC3339), m.SentAt.Format(time.RFC3339))
+		case m.PurgedAt != nil && m.PurgedAt.After(now.Add(time.Hour)):
+			return broken(m.ID, "content removed at %s, in the future", m.PurgedAt.Format(time.RFC3339))
+		case m.PurgedAt != nil:
+			why, err := purgeAllowed(m)
+			if err != nil {
+				return err
+			}
+			if why != "" {
+				return broken(m.ID, "content removed at %s (sent %s) %s", m.PurgedAt.Format(time.RFC3339), m.SentAt.Format(time.RFC3339), why)
+			}
 		}
 		res.Messages++
 		if m.PurgedAt != nil {
@@ -295,7 +303,40 @@ func Verify(ctx context.Context, s Store, minRetention time.Duration, now time.T
 	return res, nil
 }
 
-// Verify checks the archive chain with the service's retention.
+// Verify checks the archive chain. A tombstone must be one the purge could
+// have made: its message past the retention of its group's level when it was
+// removed, and under no legal hold in force then.
 func (s *Service) Verify(ctx context.Context) (VerifyResult, error) {
-	return Verify(ctx, s.Store, s.Retention.shortest(), s.Now())
+	holds, err := s.Store.LegalHolds(ctx, false)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	levels := map[int64]string{}
+	allowed := func(m *Stored) (string, error) {
+		keep := s.Retention.Unregistered
+		if m.GroupID != 0 {
+			level, ok := levels[m.GroupID]
+			if !ok {
+				var err error
+				if level, _, err = s.Groups.GroupLevel(ctx, m.GroupID); err != nil {
+					return "", err
+				}
+				levels[m.GroupID] = level
+			}
+			keep = s.Retention.For(level, true)
+		}
+		if m.PurgedAt.Sub(m.SentAt) < keep {
+			return fmt.Sprintf("before its retention of %d days ended", int(keep.Hours()/24)), nil
+		}
+		for i := range holds {
+			h := holds[i]
+			inForce := !h.PlacedAt.After(*m.PurgedAt) && (h.ReleasedAt == nil || h.ReleasedAt.After(*m.PurgedAt))
+			h.ReleasedAt = nil // Covers asks about the hold's scope; when it was in force is checked above
+			if inForce && h.Covers(m) {
+				return fmt.Sprintf("while legal hold %d covered it", h.ID), nil
+			}
+		}
+		return "", nil
+	}
+	return Verify(ctx, s.Store, allowed, s.Now())
 }

@@ -217,7 +217,7 @@ func TestArchive(t *testing.T) {
 		}{
 			{"UPDATE messages SET sent_at = ? WHERE purged_at IS NOT NULL AND id = 5", "envelope does not match", 5, now.Add(-300 * 24 * time.Hour)},
 			{"UPDATE messages SET text = 'nothing to see' WHERE id = 2", "content does not match", 2, time.Time{}},
-			{"UPDATE messages SET text = '', purged_at = ? WHERE id = 1", "outside retention", 1, now},
+			{"UPDATE messages SET text = '', purged_at = ? WHERE id = 1", "before its retention", 1, now},
 		} {
 			q, args := c.sql, []any{}
 			if !c.arg.IsZero() {
@@ -396,6 +396,72 @@ func TestUnstorableMessageIsQuarantined(t *testing.T) {
 		if err != nil || res.Accepted != 2 || len(res.Rejected) != 2 || res.Rejected[0].Line != 2 || !strings.Contains(res.Rejected[0].Error, "NUL") ||
 			res.Rejected[1].Line != 3 || !strings.Contains(res.Rejected[1].Error, "count") {
 			t.Fatalf("ingest: %v %+v", err, res)
+		}
+	})
+}
+
+// Content removed outside a purge is named by verify: a message younger than
+// its group's retention, or one under a legal hold when it was removed.
+func TestVerifyCatchesEarlyTombstone(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+		svc := archiveService(db, func() time.Time { return now })
+		lines := ndjsonLine("e1", "room-finance", "zhangsan", now.AddDate(-2, 0, 0), "text", "两年前的消息", "") + "\n" +
+			ndjsonLine("e2", "room-unreg-1", "someone", now.AddDate(-1, 0, 0), "text", "一年前的未登记消息", "") + "\n"
+		if res, err := svc.Ingest(ctx, strings.NewReader(lines), archive.Batch{Format: "ndjson"}, nil); err != nil || res.Accepted != 2 {
+			t.Fatalf("ingest: %v %+v", err, res)
+		}
+		// The unregistered room's message is past its 180 days: a purge takes
+		// it, and verify accepts that tombstone.
+		if pr, err := svc.Purge(ctx); err != nil || pr.Tombstoned != 1 {
+			t.Fatalf("purge: %v %+v", err, pr)
+		}
+		if _, err := svc.Verify(ctx); err != nil {
+			t.Fatalf("verify after a lawful purge: %v", err)
+		}
+		// The group's message (level unknown: kept as sensitive, 10 years)
+		// emptied by hand is caught.
+		if err := db.Tombstone(ctx, []int64{1}, now); err != nil {
+			t.Fatal(err)
+		}
+		var bl *audit.BrokenLink
+		if _, err := svc.Verify(ctx); !errors.As(err, &bl) || bl.Seq != 1 || !strings.Contains(bl.Reason, "retention") {
+			t.Fatalf("verify after an early tombstone: %v", err)
+		}
+		if err := db.Exec(ctx, "DELETE FROM messages WHERE id = 1"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := svc.Verify(ctx); !errors.As(err, &bl) || bl.Seq != 1 || !strings.Contains(bl.Reason, "missing") {
+			t.Fatalf("verify after removing a message: %v", err)
+		}
+	})
+}
+
+func TestVerifyCatchesTombstoneUnderHold(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
+		svc := archiveService(db, func() time.Time { return now })
+		line := ndjsonLine("h1", "room-unreg-2", "someone", now.AddDate(-1, 0, 0), "text", "一年前的消息", "") + "\n"
+		if res, err := svc.Ingest(ctx, strings.NewReader(line), archive.Batch{Format: "ndjson"}, nil); err != nil || res.Accepted != 1 {
+			t.Fatalf("ingest: %v %+v", err, res)
+		}
+		// A tombstone keeps no sender, so verify can judge holds by group and
+		// time range, not by person: this one covers the day it was sent.
+		from, to := now.AddDate(-1, 0, -1), now.AddDate(-1, 0, 1)
+		if _, err := svc.PlaceHold(ctx, archive.LegalHold{From: &from, To: &to, Reason: "inquiry"}); err != nil {
+			t.Fatal(err)
+		}
+		if pr, err := svc.Purge(ctx); err != nil || pr.Tombstoned != 0 || pr.Held != 1 {
+			t.Fatalf("purge under hold: %v %+v", err, pr)
+		}
+		if err := db.Tombstone(ctx, []int64{1}, now); err != nil { // by hand, past the purge
+			t.Fatal(err)
+		}
+		var bl *audit.BrokenLink
+		if _, err := svc.Verify(ctx); !errors.As(err, &bl) || bl.Seq != 1 || !strings.Contains(bl.Reason, "legal hold") {
+			t.Fatalf("verify after emptying a held message: %v", err)
 		}
 	})
 }
