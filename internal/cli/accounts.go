@@ -4,7 +4,9 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"maps"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -14,29 +16,28 @@ import (
 	"charter/internal/registry"
 )
 
+// verbs are the subcommands of one noun.
+type verbs = map[string]func(context.Context, *Env, []string) error
+
 // subcommand dispatches "charter NOUN VERB ...".
-func subcommand(ctx context.Context, e *Env, noun string, args []string, verbs map[string]func(context.Context, *Env, []string) error) error {
+func subcommand(ctx context.Context, e *Env, noun string, args []string, vs verbs) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%w: charter %s needs a subcommand: %s", ErrUsage, noun, verbList(verbs))
+		return fmt.Errorf("%w: charter %s needs a subcommand: %s", ErrUsage, noun, verbList(vs))
 	}
-	fn, ok := verbs[args[0]]
+	fn, ok := vs[args[0]]
 	if !ok {
-		return fmt.Errorf("%w: charter %s has no subcommand %q (try: %s)", ErrUsage, noun, args[0], verbList(verbs))
+		return fmt.Errorf("%w: charter %s has no subcommand %q (try: %s)", ErrUsage, noun, args[0], verbList(vs))
 	}
 	return fn(ctx, e, args[1:])
 }
 
-func verbList(verbs map[string]func(context.Context, *Env, []string) error) string {
-	var vs []string
-	for v := range verbs {
-		vs = append(vs, v)
-	}
-	sortStrings(vs)
-	return strings.Join(vs, ", ")
+func verbList(vs verbs) string {
+	names := slices.Sorted(maps.Keys(vs))
+	return strings.Join(names, ", ")
 }
 
 func userCmd(ctx context.Context, e *Env, args []string) error {
-	return subcommand(ctx, e, "user", args, map[string]func(context.Context, *Env, []string) error{
+	return subcommand(ctx, e, "user", args, verbs{
 		"create": userCreate, "list": userList, "show": userShow, "update": userUpdate,
 		"deactivate": userDeactivate, "import": userImport, "handle": userHandle, "handles": userHandles,
 	})
@@ -253,7 +254,7 @@ func userImport(ctx context.Context, e *Env, args []string) error {
 }
 
 func orgUnitCmd(ctx context.Context, e *Env, args []string) error {
-	return subcommand(ctx, e, "org-unit", args, map[string]func(context.Context, *Env, []string) error{
+	return subcommand(ctx, e, "org-unit", args, verbs{
 		"create": func(ctx context.Context, e *Env, args []string) error {
 			var parent string
 			return withApp(ctx, e, "org-unit create", args, func(fs *flag.FlagSet) {
@@ -288,7 +289,7 @@ func orgUnitCmd(ctx context.Context, e *Env, args []string) error {
 }
 
 func tokenCmd(ctx context.Context, e *Env, args []string) error {
-	return subcommand(ctx, e, "token", args, map[string]func(context.Context, *Env, []string) error{
+	return subcommand(ctx, e, "token", args, verbs{
 		"create": func(ctx context.Context, e *Env, args []string) error {
 			var name, scope string
 			return withApp(ctx, e, "token create", args, func(fs *flag.FlagSet) {

@@ -13,7 +13,7 @@ import (
 )
 
 func archiveCmd(ctx context.Context, e *Env, args []string) error {
-	return subcommand(ctx, e, "archive", args, map[string]func(context.Context, *Env, []string) error{
+	return subcommand(ctx, e, "archive", args, verbs{
 		"purge": archivePurge, "export": archiveExport,
 	})
 }

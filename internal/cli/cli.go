@@ -11,7 +11,6 @@ import (
 	"io"
 	"log/slog"
 	"sort"
-	"strings"
 	"time"
 
 	"charter/internal/account"
@@ -82,7 +81,11 @@ func Run(ctx context.Context, args []string, e *Env) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, e, args[1:])
+			err := c.run(ctx, e, args[1:])
+			if errors.Is(err, flag.ErrHelp) {
+				return nil
+			}
+			return err
 		}
 	}
 	usage(e.Stderr)
@@ -112,7 +115,7 @@ func flags(e *Env, name string, cfg *config.Config) *flag.FlagSet {
 func parse(fs *flag.FlagSet, cfg *config.Config, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
-			return nil
+			return err // the flags were printed; Run ends quietly
 		}
 		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
@@ -229,13 +232,7 @@ func withApp(ctx context.Context, e *Env, name string, args []string, setup func
 	if setup != nil {
 		setup(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
-		return fmt.Errorf("%w: %v", ErrUsage, err)
-	}
-	if err := cfg.Validate(); err != nil {
+	if err := parse(fs, &cfg, args); err != nil {
 		return err
 	}
 	a, err := open(ctx, &cfg, e.Now)
@@ -253,14 +250,4 @@ func Describe(err error) string {
 		return e.Error()
 	}
 	return err.Error()
-}
-
-func splitList(s string) []string {
-	var out []string
-	for _, p := range strings.Split(s, ",") {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
-	}
-	return out
 }

@@ -23,8 +23,6 @@ import (
 // --as and are audited as theirs, from "cli"; without --as the operator acts,
 // and may read everything, as with `charter user`.
 
-type verbs = map[string]func(context.Context, *Env, []string) error
-
 // multi is a repeatable string flag.
 type multi []string
 

@@ -14,7 +14,7 @@ import (
 )
 
 func reportCmd(ctx context.Context, e *Env, args []string) error {
-	return subcommand(ctx, e, "report", args, map[string]func(context.Context, *Env, []string) error{
+	return subcommand(ctx, e, "report", args, verbs{
 		"generate": reportGenerate, "list": reportList, "export": reportExport, "roster": reportRoster,
 		"form": reportForm,
 	})
@@ -29,18 +29,11 @@ func withAppArgs(ctx context.Context, e *Env, name string, args []string, setup 
 	if setup != nil {
 		setup(fs)
 	}
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return fmt.Errorf("%w: %v", ErrUsage, err)
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		pos, args = append(pos, fs.Arg(0)), fs.Args()[1:]
+	pos, err := parseInterspersed(fs, args)
+	if errors.Is(err, flag.ErrHelp) {
+		return err
+	} else if err != nil {
+		return fmt.Errorf("%w: %v", ErrUsage, err)
 	}
 	if err := cfg.Validate(); err != nil {
 		return err

@@ -1,11 +1,8 @@
 package cli
 
 import (
-	"sort"
 	"time"
 )
-
-func sortStrings(s []string) { sort.Strings(s) }
 
 func when(t *time.Time) string {
 	if t == nil {

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"bytes"
 	"net/http"
 	"strings"
 
@@ -120,22 +121,18 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) error {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "text/csv") {
 		return errs.E(errs.Invalid, "send the HR directory as text/csv, not %s", ct)
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, s.Cfg.MaxIngestBody)
-	res, err := s.Accounts.ImportCSV(r.Context(), r.Body)
+	// The whole file is read first: an oversized upload is refused before
+	// any row is imported.
+	body, err := s.readIngestBody(w, r)
 	if err != nil {
-		return jsonErrorOr(err, s.Cfg.MaxIngestBody)
+		return err
+	}
+	res, err := s.Accounts.ImportCSV(r.Context(), bytes.NewReader(body))
+	if err != nil {
+		return err
 	}
 	writeJSON(w, http.StatusOK, res)
 	return nil
-}
-
-// jsonErrorOr reports a body over the limit as such, and any other error as it is.
-func jsonErrorOr(err error, limit int64) error {
-	var big *http.MaxBytesError
-	if errorsAs(err, &big) {
-		return errs.E(errs.TooLarge, "request body is larger than %d bytes", limit)
-	}
-	return err
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 	"time"
@@ -9,8 +8,6 @@ import (
 	"charter/internal/audit"
 	"charter/internal/errs"
 )
-
-var errorsAs = errors.As
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 	if _, err := s.DB.SchemaVersion(r.Context()); err != nil {

@@ -2,6 +2,7 @@ package sqlite
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 
 	"charter/internal/audit"
@@ -50,7 +51,7 @@ func (d *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, er
 	if f.Before > 0 {
 		add("seq < ?", f.Before)
 	}
-	q := `SELECT seq, at, actor, action, object, summary, addr, prev_hash, hash FROM audit_events`
+	q := `SELECT ` + auditCols + ` FROM audit_events`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -61,17 +62,17 @@ func (d *DB) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, er
 
 // WalkAudit calls fn on every event in chain order.
 func (d *DB) WalkAudit(ctx context.Context, fn func(*audit.Event) error) error {
-	rows, err := d.r().QueryContext(ctx, `SELECT seq, at, actor, action, object, summary, addr, prev_hash, hash FROM audit_events ORDER BY seq`)
+	rows, err := d.r().QueryContext(ctx, `SELECT `+auditCols+` FROM audit_events ORDER BY seq`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var e audit.Event
-		if err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.Object, &e.Summary, &e.Addr, &e.PrevHash, &e.Hash); err != nil {
+		e, err := scanEvent(rows)
+		if err != nil {
 			return err
 		}
-		if err := fn(&e); err != nil {
+		if err := fn(e); err != nil {
 			return err
 		}
 	}
@@ -86,12 +87,23 @@ func (d *DB) scanAudit(ctx context.Context, q string, args ...any) ([]audit.Even
 	defer rows.Close()
 	out := []audit.Event{}
 	for rows.Next() {
-		var e audit.Event
-		if err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.Object, &e.Summary, &e.Addr, &e.PrevHash, &e.Hash); err != nil {
+		e, err := scanEvent(rows)
+		if err != nil {
 			return nil, err
 		}
-		e.At = e.At.UTC()
-		out = append(out, e)
+		out = append(out, *e)
 	}
 	return out, rows.Err()
+}
+
+// auditCols are the columns scanEvent reads, in its order.
+const auditCols = `seq, at, actor, action, object, summary, addr, prev_hash, hash`
+
+func scanEvent(rows *sql.Rows) (*audit.Event, error) {
+	var e audit.Event
+	if err := rows.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.Object, &e.Summary, &e.Addr, &e.PrevHash, &e.Hash); err != nil {
+		return nil, err
+	}
+	e.At = e.At.UTC()
+	return &e, nil
 }
