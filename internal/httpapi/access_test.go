@@ -715,3 +715,22 @@ func TestInternalErrorsAreLoggedNotShown(t *testing.T) {
 func ndjsonMessage(n int64, text string) string {
 	return fmt.Sprintf(`{"platform":"wecom","source_id":"m-%d","room_id":"r1","sender":"zhangsan","sent_at":"2026-11-20T10:00:00Z","kind":"text","text":%q}`, n, text)
 }
+
+// An HR upload over the limit is refused whole: no row of it is imported.
+func TestOversizedUserImportImportsNothing(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	h.api.Cfg.MaxIngestBody = 8192
+	var csv strings.Builder
+	csv.WriteString("username,real_name,org_unit\n")
+	for i := 0; csv.Len() < 9000; i++ {
+		fmt.Fprintf(&csv, "bulk%d,批量%d,HQ\n", i, i)
+	}
+	resp := h.do("POST", "/api/v1/users/import", h.creds["admin"], csv.String())
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusRequestEntityTooLarge {
+		t.Fatalf("oversized import: %d, want 413", resp.StatusCode)
+	}
+	if _, err := h.db.User(context.Background(), "bulk0"); err == nil {
+		t.Fatal("a row of a refused upload was imported")
+	}
+}
