@@ -98,25 +98,32 @@ type Store interface {
 type TxStore interface {
 	Store
 	AppendAudit(ctx context.Context, e *audit.Event) error
+	// QueueScan records that messages first..last were archived and wait
+	// for detection; the observer has the chunk until leaseUntil.
+	QueueScan(ctx context.Context, first, last int64, at, leaseUntil time.Time) (id int64, err error)
 }
 
-// Resolver maps platform rooms to registered groups and sender handles to
-// Charter users. The registry provides the real one.
+// Resolver gives the registry's answers: which group a platform room is
+// bound to, which user holds a sender handle. The archive asks for a View
+// once per chunk, so a registry change made before a chunk begins applies to
+// all of it. The registry provides the real one.
 type Resolver interface {
-	ResolveRoom(ctx context.Context, platform, roomID string) (groupID int64, ok bool, err error)
-	ResolveSender(ctx context.Context, platform, handle string) (username string, ok bool, err error)
+	View(ctx context.Context) (View, error)
+}
+
+// View is the registry at one moment.
+type View interface {
+	RoomGroup(platform, roomID string) (groupID int64, ok bool)
+	SenderUser(platform, handle string) (username string, ok bool)
 }
 
 // Unresolved is the resolver backed by nothing: every room is unregistered
 // and every sender unknown. It is used until the registry is wired in.
 type Unresolved struct{}
 
-func (Unresolved) ResolveRoom(context.Context, string, string) (int64, bool, error) {
-	return 0, false, nil
-}
-func (Unresolved) ResolveSender(context.Context, string, string) (string, bool, error) {
-	return "", false, nil
-}
+func (u Unresolved) View(context.Context) (View, error)     { return u, nil }
+func (Unresolved) RoomGroup(string, string) (int64, bool)   { return 0, false }
+func (Unresolved) SenderUser(string, string) (string, bool) { return "", false }
 
 // Groups answers what the archive needs to know about registered groups:
 // whether a group id given to an import exists, and each group's
@@ -138,9 +145,17 @@ func (AnyGroup) GroupLevel(context.Context, int64) (string, bool, error) {
 	return "", false, nil
 }
 
-// Observer sees every batch of newly archived messages right after it is
-// committed and before the ingest call answers; detection plugs in here.
-type Observer func(ctx context.Context, batch []Stored)
+// Committed is a chunk of newly archived messages and the scan-queue entry
+// that was committed with it.
+type Committed struct {
+	QueueID  int64
+	Messages []Stored
+}
+
+// Observer sees every chunk of newly archived messages right after it is
+// committed and before the ingest call answers; detection plugs in here. It
+// returns how many of the messages it left pending (not yet scanned).
+type Observer func(ctx context.Context, c Committed) (pending int)
 
 // Prepare fixes times to microseconds (PostgreSQL keeps no more) and sets
 // BodyHash and ContentHash. The ingest pipeline calls it before the

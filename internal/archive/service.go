@@ -29,6 +29,9 @@ type Service struct {
 	Retention Retention
 	// ChunkSize is how many messages one transaction commits.
 	ChunkSize int
+	// ScanLease is how long a committed chunk is left to the observer that
+	// scans it before the catch-up scanner may take it (see scan_queue).
+	ScanLease time.Duration
 
 	mu        sync.RWMutex
 	observers []Observer
@@ -37,7 +40,8 @@ type Service struct {
 // NewService wires the service with the defaults: nothing resolved, any
 // positive group id accepted, the default retention, chunks of 2,000.
 func NewService(s Store, tx func(context.Context, func(TxStore) error) error, now func() time.Time) *Service {
-	return &Service{Store: s, Tx: tx, Now: now, Resolver: Unresolved{}, Groups: AnyGroup{}, Retention: DefaultRetention(), ChunkSize: 2000}
+	return &Service{Store: s, Tx: tx, Now: now, Resolver: Unresolved{}, Groups: AnyGroup{}, Retention: DefaultRetention(), ChunkSize: 2000,
+		ScanLease: 30 * time.Second}
 }
 
 // Observe registers o to see every committed batch.
@@ -47,16 +51,20 @@ func (s *Service) Observe(o Observer) {
 	s.observers = append(s.observers, o)
 }
 
-func (s *Service) notify(ctx context.Context, batch []Stored) {
-	if len(batch) == 0 {
-		return
+// notify hands a committed chunk to the observers and returns how many of
+// its messages they left pending.
+func (s *Service) notify(ctx context.Context, c Committed) int {
+	if len(c.Messages) == 0 {
+		return 0
 	}
 	s.mu.RLock()
 	obs := s.observers
 	s.mu.RUnlock()
+	pending := 0
 	for _, o := range obs {
-		o(ctx, batch)
+		pending = max(pending, o(ctx, c))
 	}
+	return pending
 }
 
 // Batch describes one delivery of messages.
@@ -77,6 +85,10 @@ type Result struct {
 	Accepted   int         `json:"accepted"`
 	Duplicates int         `json:"duplicates"`
 	Rejected   []Rejection `json:"rejected"`
+	// ScanPending counts accepted messages whose detection did not finish
+	// before the answer: they are archived and the catch-up scanner will
+	// scan them (their alerts come later).
+	ScanPending int `json:"scan_pending,omitempty"`
 }
 
 // Rejection names a record that was not archived and where it waits.
@@ -155,14 +167,22 @@ func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Reco
 	go func() {
 		// Resolution and content hashing happen here, off the writer's path.
 		defer close(chunks)
-		rs := newResolution(s.Resolver)
-		c := chunk{msgs: make([]*Stored, 0, size)}
+		// Each chunk reads the registry as it is when the chunk begins.
+		view, err := s.Resolver.View(ctx)
+		c := chunk{msgs: make([]*Stored, 0, size), err: errs.Wrap(err, "read the registry")}
+		if err != nil {
+			chunks <- c
+			return
+		}
 		now := s.Now().UTC()
 		send := func() bool {
 			select {
 			case chunks <- c:
 				c = chunk{msgs: make([]*Stored, 0, size)}
 				now = s.Now().UTC()
+				if view, err = s.Resolver.View(ctx); err != nil {
+					c.err = errs.Wrap(err, "read the registry")
+				}
 				return true
 			case <-ctx.Done():
 				return false
@@ -188,12 +208,12 @@ func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Reco
 			if rec.Err != nil {
 				c.rejects = append(c.rejects, rec)
 			} else {
-				m := &Stored{Message: *rec.Msg, GroupID: b.GroupID, CapturedAt: now}
-				if err := rs.resolve(ctx, m); err != nil {
-					c.err = err
+				if c.err != nil {
 					send()
 					return
 				}
+				m := &Stored{Message: *rec.Msg, GroupID: b.GroupID, CapturedAt: now}
+				resolve(view, m)
 				Prepare(m)
 				c.msgs = append(c.msgs, m)
 			}
@@ -242,49 +262,15 @@ func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Reco
 	return res, nil
 }
 
-// resolution caches the resolver's answers for one ingest.
-type resolution struct {
-	r       Resolver
-	rooms   map[[2]string]int64
-	senders map[[2]string]string
-}
-
-func newResolution(r Resolver) *resolution {
-	return &resolution{r: r, rooms: map[[2]string]int64{}, senders: map[[2]string]string{}}
-}
-
-func (rs *resolution) resolve(ctx context.Context, m *Stored) error {
+// resolve sets m's group (unless the batch named one) and user from the
+// registry's view.
+func resolve(v View, m *Stored) {
 	if m.GroupID == 0 && m.RoomID != "" {
-		k := [2]string{m.Platform, m.RoomID}
-		g, ok := rs.rooms[k]
-		if !ok {
-			id, found, err := rs.r.ResolveRoom(ctx, m.Platform, m.RoomID)
-			if err != nil {
-				return errs.Wrap(err, "resolve room")
-			}
-			if found {
-				g = id
-			}
-			rs.rooms[k] = g
-		}
-		m.GroupID = g
+		m.GroupID, _ = v.RoomGroup(m.Platform, m.RoomID)
 	}
 	if m.Sender != "" {
-		k := [2]string{m.Platform, m.Sender}
-		u, ok := rs.senders[k]
-		if !ok {
-			name, found, err := rs.r.ResolveSender(ctx, m.Platform, m.Sender)
-			if err != nil {
-				return errs.Wrap(err, "resolve sender")
-			}
-			if found {
-				u = name
-			}
-			rs.senders[k] = u
-		}
-		m.User = u
+		m.User, _ = v.SenderUser(m.Platform, m.Sender)
 	}
-	return nil
 }
 
 // commit archives one chunk and quarantines its rejects in one transaction,
@@ -296,7 +282,9 @@ func (s *Service) commit(ctx context.Context, b Batch, c *chunk, res *Result, fi
 	now := s.Now().UTC()
 	var rejected []Rejection
 	accepted, dups := 0, 0
+	var queueID int64
 	err := s.Tx(ctx, func(tx TxStore) error {
+		queueID = 0
 		if err := tx.AppendMessages(ctx, c.msgs); err != nil {
 			return errs.Wrap(err, "archive messages")
 		}
@@ -321,6 +309,12 @@ func (s *Service) commit(ctx context.Context, b Batch, c *chunk, res *Result, fi
 				return errs.Wrap(err, "quarantine")
 			}
 			rejected = append(rejected, Rejection{Line: r.Line, Error: q.Error, QuarantineID: q.ID})
+		}
+		if accepted > 0 {
+			var err error
+			if queueID, err = tx.QueueScan(ctx, first, lastID, now, now.Add(s.ScanLease)); err != nil {
+				return errs.Wrap(err, "queue scan")
+			}
 		}
 		if final && b.cursor != nil {
 			if err := tx.SavePullCursor(ctx, b.cursor.corp, b.cursor.source, b.cursor.seq, now); err != nil {
@@ -348,9 +342,14 @@ func (s *Service) commit(ctx context.Context, b Batch, c *chunk, res *Result, fi
 			out = append(out, *m)
 		}
 	}
-	s.notify(ctx, out)
+	res.ScanPending += s.notify(ctx, Committed{QueueID: queueID, Messages: out})
 	return nil
 }
+
+// MaxAmountFen bounds one transfer or red envelope: 10^12 fen is ten billion
+// yuan, far above any real payment, and a sum of millions of them still fits
+// in 64 bits.
+const MaxAmountFen = 1_000_000_000_000
 
 // storable refuses what capture accepts but a storage engine cannot keep
 // faithfully on both engines: a NUL character (PostgreSQL text refuses it)
@@ -371,6 +370,12 @@ func storable(m *capture.Message) error {
 		}
 	}
 	if t := m.Transfer; t != nil {
+		if t.AmountFen < 0 || t.AmountFen > MaxAmountFen {
+			return errs.Field("transfer.amount_fen", "%d is outside 0 to %d fen (10 billion yuan)", t.AmountFen, int64(MaxAmountFen))
+		}
+		if t.Count < 0 {
+			return errs.Field("transfer.count", "%d is negative", t.Count)
+		}
 		if t.Count > math.MaxInt32 {
 			return errs.Field("transfer", "count %d is too large", t.Count)
 		}
@@ -467,14 +472,22 @@ func (s *Service) Reprocess(ctx context.Context, id int64, content []byte, forma
 		return nil, nil, &errs.Error{Kind: errs.Invalid, Field: "content", Message: "still rejected: " + errorText(rec.Err)}
 	}
 	m := &Stored{Message: *rec.Msg, GroupID: q.GroupID}
-	if err := newResolution(s.Resolver).resolve(ctx, m); err != nil {
-		return nil, nil, err
+	view, err := s.Resolver.View(ctx)
+	if err != nil {
+		return nil, nil, errs.Wrap(err, "read the registry")
 	}
+	resolve(view, m)
 	now := s.Now().UTC()
 	m.CapturedAt = now
+	var queueID int64
 	err = s.Tx(ctx, func(tx TxStore) error {
 		if err := tx.AppendMessages(ctx, []*Stored{m}); err != nil {
 			return errs.Wrap(err, "archive message")
+		}
+		if !m.Duplicate {
+			if queueID, err = tx.QueueScan(ctx, m.ID, m.ID, now, now.Add(s.ScanLease)); err != nil {
+				return errs.Wrap(err, "queue scan")
+			}
 		}
 		if err := tx.ResolveQuarantine(ctx, id, now, m.ID); err != nil {
 			return err
@@ -490,7 +503,7 @@ func (s *Service) Reprocess(ctx context.Context, id int64, content []byte, forma
 		res.Duplicates = 1
 	} else {
 		res.Accepted = 1
-		s.notify(ctx, []Stored{*m})
+		res.ScanPending = s.notify(ctx, Committed{QueueID: queueID, Messages: []Stored{*m}})
 	}
 	q.ReprocessedAt, q.MessageID = &now, m.ID
 	return res, q, nil

@@ -19,6 +19,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/metrics"
+	"charter/internal/pipeline"
 	"charter/internal/registry"
 	"charter/internal/report"
 	"charter/internal/review"
@@ -54,6 +55,7 @@ func commands() []command {
 		{"demo", "load a demonstration organization (users, groups in every state, a month of messages and their alerts) into an empty database", demo},
 		{"tick", "run the time-driven work once (registry reminders, expiry, campaign deadlines; periodic reports and their reminders)", tick},
 		{"verify", "check the hash chains of the audit trail and the archive", verify},
+		{"rescan", "run the detection rules in force over a period again: rescan --from 2026-11-01 --to 2026-12-01 [--group ID]", rescan},
 		{"import", "archive an export file: import FORMAT FILE [--group ID]", importCmd},
 		{"archive", "archive maintenance: purge, export", archiveCmd},
 		{"report", "periodic reports and registration forms: generate, list, export, roster, form", reportCmd},
@@ -142,15 +144,17 @@ type app struct {
 	metrics  *metrics.Registry
 	policies *review.Policies
 	review   *review.Service
-	// scanner runs the detectors on archived batches; its Context and
-	// Notifier are wired to the registry (and the archive) below.
-	scanner *review.Scanner
-	reports *report.Service
-	now     func() time.Time
+	// directory is the registry held in memory for capture and detection.
+	directory *registry.Directory
+	// pipeline scans every archived chunk, and catches up on what a crash
+	// or a failure left unscanned.
+	pipeline *pipeline.Pipeline
+	reports  *report.Service
+	now      func() time.Time
 }
 
 // open opens and migrates the database and wires the services.
-func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, error) {
+func open(ctx context.Context, cfg *config.Config, now func() time.Time, log *slog.Logger) (*app, error) {
 	db, err := store.Open(ctx, cfg)
 	if err != nil {
 		return nil, err
@@ -172,27 +176,28 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 		return nil, err
 	}
 	m := metrics.New()
+	dir := registry.NewDirectory(db)
 	a := &app{
-		cfg:      cfg,
-		db:       db,
-		accounts: account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL),
-		archive:  newArchive(cfg, db, now),
-		registry: registry.NewService(db, store.TxFor[registry.TxStore](db), now, policy),
-		metrics:  m,
-		policies: policies,
-		review:   &review.Service{Store: db, Tx: reviewTx, Now: now},
-		scanner:  &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: slog.New(slog.DiscardHandler), Now: now},
-		now:      now,
+		cfg:       cfg,
+		db:        db,
+		accounts:  account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL),
+		archive:   newArchive(cfg, db, now, dir),
+		registry:  registry.NewService(db, store.TxFor[registry.TxStore](db), now, policy),
+		metrics:   m,
+		policies:  policies,
+		review:    &review.Service{Store: db, Tx: reviewTx, Now: now, Archive: archiveContext{db}},
+		directory: dir,
+		now:       now,
 	}
-	// The domains meet here: the archive resolves rooms and senders through
-	// the registry, detection scans every committed batch with context from
-	// both, review reads message context from the archive, and reports take
-	// their figures from the archive and review (adapters in wiring.go).
-	lookups := newRegistryLookups(db, now)
-	a.archive.Resolver, a.archive.Groups = lookups, lookups
-	a.scanner.Context, a.scanner.Notifier = newScanContext(db, now), notifier{db, now}
-	a.review.Archive = archiveContext{db}
-	a.archive.Observe(scanArchived(a.scanner, cfg.Location))
+	// The domains meet in the pipeline: the archive resolves rooms and
+	// senders through the registry's directory and hands every committed
+	// chunk to detection, which records alerts and notices with context
+	// from both. Review reads message context from the archive, and reports
+	// take their figures from the archive and review (adapters in wiring.go).
+	scanner := &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: log, Now: now}
+	a.pipeline = pipeline.New(db, store.TxFor[pipeline.TxStore](db), scanner, dir, m, log, now, cfg.Location)
+	a.pipeline.Lease, a.pipeline.Retries, a.pipeline.LagAlarm = cfg.ScanLease, int(cfg.ScanRetries), cfg.ScanLagAlarm
+	a.archive.Observe(a.pipeline.Archived)
 	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry,
 		report.Sources{Messages: messageFigures(db), Transfers: transferFigures(db), Alerts: alertFigures(db)})
 	a.reports.Zone = cfg.Location
@@ -206,10 +211,12 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time) (*app, 
 
 func (a *app) Close() error { return a.db.Close() }
 
-// newArchive makes the archive service with the configured retention; open
-// wires its registry lookups and observers.
-func newArchive(cfg *config.Config, db store.DB, now func() time.Time) *archive.Service {
+// newArchive makes the archive service with the configured retention,
+// resolving through the registry's directory; open adds its observer.
+func newArchive(cfg *config.Config, db store.DB, now func() time.Time, dir *registry.Directory) *archive.Service {
 	svc := archive.NewService(db, store.TxFor[archive.TxStore](db), now)
+	svc.Resolver, svc.Groups = pipeline.Resolver{Directory: dir}, pipeline.Resolver{Directory: dir}
+	svc.ScanLease = cfg.ScanLease
 	days := func(n int64) time.Duration { return time.Duration(n) * 24 * time.Hour }
 	svc.Retention = archive.Retention{
 		Sensitive:    days(cfg.RetentionSensitiveDays),
@@ -235,7 +242,7 @@ func withApp(ctx context.Context, e *Env, name string, args []string, setup func
 	if err := parse(fs, &cfg, args); err != nil {
 		return err
 	}
-	a, err := open(ctx, &cfg, e.Now)
+	a, err := open(ctx, &cfg, e.Now, newLogger(&cfg, e.Stderr))
 	if err != nil {
 		return err
 	}

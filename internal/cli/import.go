@@ -60,7 +60,7 @@ func importCmd(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	format, path := pos[0], pos[1]
-	a, err := open(ctx, &cfg, e.Now)
+	a, err := open(ctx, &cfg, e.Now, newLogger(&cfg, e.Stderr))
 	if err != nil {
 		return err
 	}

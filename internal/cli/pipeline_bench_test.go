@@ -21,9 +21,9 @@ import (
 	"charter/internal/store/storetest"
 )
 
-// pipeline is the assembled program (as `charter serve` wires it) behind an
+// benchApp is the assembled program (as `charter serve` wires it) behind an
 // HTTP server, with 200 registered, bound groups of 10 verified members each.
-type pipeline struct {
+type benchApp struct {
 	a      *app
 	url    string
 	secret string
@@ -34,7 +34,7 @@ const (
 	benchMembers = 10
 )
 
-func newPipeline(b *testing.B) *pipeline {
+func newPipeline(b *testing.B) *benchApp {
 	b.Helper()
 	ctx := context.Background()
 	cfg := config.Default()
@@ -42,13 +42,12 @@ func newPipeline(b *testing.B) *pipeline {
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}
-	a, err := open(ctx, &cfg, time.Now)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	a, err := open(ctx, &cfg, time.Now, log)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { a.Close() })
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a.scanner.Log = log
 	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports,
 		Log: log, Metrics: a.metrics, Now: time.Now, Review: a.review, Policies: a.policies}
 	srv := httptest.NewServer(api.Handler())
@@ -82,7 +81,7 @@ func newPipeline(b *testing.B) *pipeline {
 	if err != nil {
 		b.Fatal(err)
 	}
-	return &pipeline{a: a, url: srv.URL, secret: secret}
+	return &benchApp{a: a, url: srv.URL, secret: secret}
 }
 
 var (
@@ -115,7 +114,7 @@ func benchBatch(rnd *rand.Rand, seq *int, n int, at time.Time) []byte {
 	return buf
 }
 
-func (p *pipeline) post(b *testing.B, body []byte, n int) {
+func (p *benchApp) post(b *testing.B, body []byte, n int) {
 	req, _ := http.NewRequest("POST", p.url+"/api/v1/ingest/messages", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+p.secret)
 	resp, err := http.DefaultClient.Do(req)

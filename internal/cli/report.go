@@ -38,7 +38,7 @@ func withAppArgs(ctx context.Context, e *Env, name string, args []string, setup 
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	a, err := open(ctx, &cfg, e.Now)
+	a, err := open(ctx, &cfg, e.Now, newLogger(&cfg, e.Stderr))
 	if err != nil {
 		return err
 	}
@@ -56,14 +56,11 @@ func reportGenerate(ctx context.Context, e *Env, args []string) error {
 			return fmt.Errorf("%w: charter report generate --period 2026-10", ErrUsage)
 		}
 		rs, err := a.reports.Generate(cliContext(ctx), period)
-		if err != nil {
-			return err
-		}
 		for _, r := range rs {
 			fmt.Fprintf(e.Stdout, "created report %d: %s %s, due %s, for %s\n", r.ID, r.GroupName, r.Period, r.DueAt.Format("2006-01-02"), r.Responsible)
 		}
 		fmt.Fprintf(e.Stdout, "%d reports created for %s\n", len(rs), period)
-		return nil
+		return err
 	})
 }
 

@@ -7,6 +7,10 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"strconv"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"charter/internal/audit"
@@ -25,7 +29,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 	log := newLogger(&cfg, e.Stderr)
 	log.Info("starting charter", append([]any{"version", Version}, cfg.Masked()...)...)
-	a, err := open(ctx, &cfg, e.Now)
+	a, err := open(ctx, &cfg, e.Now, log)
 	if err != nil {
 		return err
 	}
@@ -40,15 +44,23 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 
 	a.reports.Getenv = e.Getenv
-	a.scanner.Log = log
 	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports, Log: log, Metrics: a.metrics, Now: e.Now,
-		Review: a.review, Policies: a.policies}
+		Review: a.review, Policies: a.policies, Pipeline: a.pipeline}
 	go reloadPolicies(ctx, a, log)
 	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, cfg.Location)
 	if err != nil {
 		return err
 	}
 	console.Registry, console.Review, console.Archive, console.Reports = a.registry, a.review, a.archive, a.reports
+	if n, err := strconv.Atoi(e.Getenv("CHARTER_TEST_KILL_BEFORE_SCAN")); err == nil && n > 0 {
+		a.pipeline.BeforeScan = killBeforeScan(n)
+	}
+	// The catch-up scanner starts before the listener: what a crash left
+	// unscanned is taken at once. It is waited for before the database closes.
+	scanCtx, stopScan := context.WithCancel(ctx)
+	scanDone := make(chan struct{})
+	go func() { defer close(scanDone); a.pipeline.Run(scanCtx, cfg.ScanEvery) }()
+	defer func() { stopScan(); <-scanDone }()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err
@@ -126,7 +138,7 @@ func migrate(ctx context.Context, e *Env, args []string) error {
 	if err := parse(fs, &cfg, args); err != nil {
 		return err
 	}
-	a, err := open(ctx, &cfg, e.Now) // open applies the migrations
+	a, err := open(ctx, &cfg, e.Now, newLogger(&cfg, e.Stderr)) // open applies the migrations
 	if err != nil {
 		return err
 	}
@@ -161,5 +173,18 @@ func purgeDaily(ctx context.Context, a *app, log *slog.Logger) {
 			continue
 		}
 		log.Info("archive purge", "tombstoned", res.Tombstoned, "held", res.Held)
+	}
+}
+
+// killBeforeScan returns a hook that kills this process, as SIGKILL would,
+// when the n-th archived chunk is committed and not yet scanned: the crash
+// tests set CHARTER_TEST_KILL_BEFORE_SCAN to cut exactly there.
+func killBeforeScan(n int) func() {
+	var seen atomic.Int64
+	return func() {
+		if seen.Add(1) == int64(n) {
+			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			select {} // the signal is on its way; nothing more runs here
+		}
 	}
 }

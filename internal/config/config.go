@@ -40,6 +40,17 @@ type Config struct {
 	// transfer total and the dates the console shows. Location holds it loaded.
 	TimeZone string
 	Location *time.Location
+
+	// Durable detection (package pipeline).
+	ScanEvery    time.Duration // --scan-every, CHARTER_SCAN_EVERY: how often the catch-up scanner looks for unscanned messages
+	ScanLease    time.Duration // --scan-lease, CHARTER_SCAN_LEASE: how long a chunk is left to the scan that took it
+	ScanRetries  int64         // --scan-retries, CHARTER_SCAN_RETRIES: failed attempts that make a system alert
+	ScanLagAlarm time.Duration // --scan-lag-alarm, CHARTER_SCAN_LAG_ALARM: /healthz is degraded past this age of the oldest unscanned message
+	// SQLiteSynchronous is SQLite's synchronous setting for the writer
+	// (--sqlite-synchronous, CHARTER_SQLITE_SYNCHRONOUS): full (the default)
+	// survives power loss once a batch is answered; normal is faster and
+	// may lose the last batches on power loss (never on a process crash).
+	SQLiteSynchronous string
 }
 
 // Default returns the settings Charter runs with when nothing is given.
@@ -62,6 +73,11 @@ func Default() Config {
 		RecertDefault:             "keep",
 		SchedulerEvery:            time.Minute,
 		TimeZone:                  "Asia/Shanghai",
+		ScanEvery:                 2 * time.Second,
+		ScanLease:                 30 * time.Second,
+		ScanRetries:               5,
+		ScanLagAlarm:              5 * time.Minute,
+		SQLiteSynchronous:         "full",
 	}
 }
 
@@ -107,6 +123,11 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.RecertMonths, "recert-months", "CHARTER_RECERT_MONTHS", `start re-certification every N months per level, e.g. "sensitive=6,internal=12"`)
 	str(&c.RecertDefault, "recert-default", "CHARTER_RECERT_DEFAULT", "keep or suspend: what happens to a group nobody re-certified")
 	dur(&c.SchedulerEvery, "scheduler-every", "CHARTER_SCHEDULER_EVERY", "how often the server runs reminders, expiry and campaign deadlines")
+	dur(&c.ScanEvery, "scan-every", "CHARTER_SCAN_EVERY", "how often the catch-up scanner takes messages left unscanned (by a crash or a failure)")
+	dur(&c.ScanLease, "scan-lease", "CHARTER_SCAN_LEASE", "how long an archived chunk is left to the scan that took it before the catch-up scanner may")
+	i64(&c.ScanRetries, "scan-retries", "CHARTER_SCAN_RETRIES", "failed attempts to scan a message before a system alert is raised (retries go on)")
+	dur(&c.ScanLagAlarm, "scan-lag-alarm", "CHARTER_SCAN_LAG_ALARM", "/healthz reports degraded when the oldest unscanned message is older than this")
+	str(&c.SQLiteSynchronous, "sqlite-synchronous", "CHARTER_SQLITE_SYNCHRONOUS", "full (survives power loss) or normal (faster; the last batches may be lost on power loss)")
 	c.AdminPassword = getenv("CHARTER_ADMIN_PASSWORD")
 }
 
@@ -153,6 +174,18 @@ func (c *Config) Validate() error {
 	if c.SchedulerEvery < time.Millisecond {
 		return fmt.Errorf("config: --scheduler-every is too short")
 	}
+	if c.ScanEvery < time.Millisecond || c.ScanLease < time.Second {
+		return fmt.Errorf("config: --scan-every must be positive and --scan-lease at least a second")
+	}
+	if c.ScanRetries < 1 {
+		return fmt.Errorf("config: --scan-retries must be at least 1")
+	}
+	if c.ScanLagAlarm < time.Second {
+		return fmt.Errorf("config: --scan-lag-alarm must be at least a second")
+	}
+	if c.SQLiteSynchronous != "full" && c.SQLiteSynchronous != "normal" {
+		return fmt.Errorf("config: --sqlite-synchronous %q is not full or normal", c.SQLiteSynchronous)
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -183,5 +216,6 @@ func (c *Config) Masked() []any {
 	if c.DatabaseURL != "" {
 		db = maskURL(c.DatabaseURL)
 	}
-	return []any{"addr", c.Addr, "database", db, "max_body", c.MaxBodyBytes, "session_ttl", c.SessionTTL.String(), "log_level", c.LogLevel}
+	return []any{"addr", c.Addr, "database", db, "max_body", c.MaxBodyBytes, "session_ttl", c.SessionTTL.String(), "log_level", c.LogLevel,
+		"sqlite_synchronous", c.SQLiteSynchronous}
 }

@@ -1,6 +1,7 @@
 package detect
 
 import (
+	"math"
 	"strconv"
 )
 
@@ -36,7 +37,11 @@ func (e *Engine) scanTransfer(m *Message, out []Finding) []Finding {
 	}
 	t := m.Transfer
 	amount := t.AmountFen
+	// Saturate: amounts stored before they were bounded may be huge.
 	day := m.SenderDayTotalFen + amount
+	if day < m.SenderDayTotalFen {
+		day = math.MaxInt64
+	}
 	detail := func(extra ...any) map[string]any {
 		d := map[string]any{
 			"amount_yuan":  yuan(amount),

@@ -20,6 +20,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/detect"
 	"charter/internal/metrics"
+	"charter/internal/pipeline"
 	"charter/internal/registry"
 	"charter/internal/report"
 	"charter/internal/review"
@@ -68,8 +69,11 @@ func newHarness(t *testing.T, engine string) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Registry: reg, Reports: reports, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now,
-		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies}
+	log, m := slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.New()
+	pipe := pipeline.New(db, store.TxFor[pipeline.TxStore](db), &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: log, Now: time.Now},
+		registry.NewDirectory(db), m, log, time.Now, time.UTC)
+	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Registry: reg, Reports: reports, Log: log, Metrics: m, Now: time.Now,
+		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies, Pipeline: pipe}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(h.srv.Close)
@@ -328,6 +332,8 @@ var examples = map[string]example{
 	"DELETE /api/v1/detection/periods/{name}": {path: func(h *harness) string {
 		return "/api/v1/detection/periods/" + h.period()
 	}},
+	"POST /api/v1/detection/rescan": {body: fixed(`{"from":"2026-06-01T00:00:00+08:00","to":"2026-06-02T00:00:00+08:00"}`)},
+	"GET /api/v1/detection/backlog": {},
 
 	"GET /api/v1/alerts": {path: fixed("/api/v1/alerts?status=open&category=pii")},
 	"GET /api/v1/alerts/{id}": {path: func(h *harness) string {

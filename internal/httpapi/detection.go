@@ -6,6 +6,7 @@ import (
 
 	"charter/internal/detect"
 	"charter/internal/errs"
+	"charter/internal/pipeline"
 	"charter/internal/review"
 )
 
@@ -169,5 +170,58 @@ func (s *Server) deletePeriod(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]bool{"ok": true})
+	return nil
+}
+
+type rescanBody struct {
+	From  string `json:"from"`
+	To    string `json:"to"`
+	Group int64  `json:"group"`
+}
+
+// rescan runs the rules in force over a period again and answers once it is
+// done, with what it created; only alerts that did not exist are made.
+func (s *Server) rescan(w http.ResponseWriter, r *http.Request) error {
+	var in rescanBody
+	if err := decode(w, r, s.Cfg.MaxBodyBytes, &in); err != nil {
+		return err
+	}
+	req := pipeline.RescanRequest{GroupID: in.Group}
+	for _, f := range []struct {
+		name, v string
+		dst     *time.Time
+	}{{"from", in.From, &req.From}, {"to", in.To, &req.To}} {
+		if f.v == "" {
+			return errs.Field(f.name, "required")
+		}
+		t, err := queryTime(f.v, f.name)
+		if err != nil {
+			return err
+		}
+		*f.dst = t
+	}
+	res, err := s.Pipeline.Rescan(r.Context(), req, nil)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// scanBacklog says what detection has not finished, read now.
+func (s *Server) scanBacklog(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Pipeline.Refresh(r.Context()); err != nil {
+		return err
+	}
+	b := s.Pipeline.Backlog()
+	ok, why := s.Pipeline.Health()
+	out := map[string]any{"queued": b.Queued, "failed": b.Failed, "healthy": ok}
+	if !b.Oldest.IsZero() {
+		out["oldest"] = b.Oldest
+	}
+	if why != "" {
+		out["reason"] = why
+	}
+	writeJSON(w, http.StatusOK, out)
 	return nil
 }

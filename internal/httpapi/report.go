@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
@@ -45,13 +46,18 @@ func (s *Server) generateReports(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	rs, err := s.Reports.Generate(r.Context(), in.Period)
-	if err != nil {
+	var failed report.FailedGroups
+	if err != nil && !errors.As(err, &failed) {
 		return err
 	}
 	if rs == nil {
 		rs = []report.Report{}
 	}
-	writeJSON(w, http.StatusOK, page[report.Report]{Items: rs})
+	// Groups that failed are named beside the reports that were made.
+	writeJSON(w, http.StatusOK, struct {
+		page[report.Report]
+		Failed report.FailedGroups `json:"failed,omitempty"`
+	}{page[report.Report]{Items: rs}, failed})
 	return nil
 }
 

@@ -102,6 +102,9 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/detection/periods", roles(SecurityOfficer), s.createPeriod},
 		{"PUT", "/api/v1/detection/periods/{name}", roles(SecurityOfficer), s.putPeriod},
 		{"DELETE", "/api/v1/detection/periods/{name}", roles(SecurityOfficer), s.deletePeriod},
+		// Running the rules in force over a period again; also the backlog.
+		{"POST", "/api/v1/detection/rescan", roles(SecurityOfficer), s.rescan},
+		{"GET", "/api/v1/detection/backlog", roles(SecurityOfficer, Auditor), s.scanBacklog},
 
 		// Alerts: reviewers triage; security officers and auditors read. Message
 		// context is content, so only reviewers and auditors read it, audited.

@@ -18,6 +18,7 @@ import (
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/metrics"
+	"charter/internal/pipeline"
 	"charter/internal/registry"
 	"charter/internal/report"
 	"charter/internal/review"
@@ -41,6 +42,8 @@ type Server struct {
 	// Review is alert triage and cases; Policies the detection policy.
 	Review   *review.Service
 	Policies *review.Policies
+	// Pipeline is durable detection: its health, backlog and rescans.
+	Pipeline *pipeline.Pipeline
 }
 
 // Handler returns the API with every route of the table registered, wrapped

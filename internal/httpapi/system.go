@@ -14,6 +14,14 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 		return nil
 	}
+	// Degraded still answers 200: the API serves, but alerts are late.
+	// Monitors read the status.
+	if s.Pipeline != nil {
+		if ok, why := s.Pipeline.Health(); !ok {
+			writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": why, "engine": s.DB.Engine()})
+			return nil
+		}
+	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "engine": s.DB.Engine()})
 	return nil
 }

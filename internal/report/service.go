@@ -161,27 +161,56 @@ func (s *Service) Generate(ctx context.Context, period string) ([]Report, error)
 		return nil, err
 	}
 	var out []Report
+	var failed FailedGroups
 	for _, sc := range scheds {
 		if sc.Cadence != p.Cadence {
 			continue
 		}
 		rs, err := s.generate(ctx, p, sc)
-		if err != nil {
-			return nil, err
+		var fg FailedGroups
+		if errors.As(err, &fg) {
+			failed = append(failed, fg...)
+		} else if err != nil {
+			return out, err
 		}
 		out = append(out, rs...)
+	}
+	if len(failed) > 0 {
+		return out, failed
 	}
 	return out, nil
 }
 
+// GroupFailure is a group whose report could not be made, and why.
+type GroupFailure struct {
+	GroupID int64  `json:"group_id"`
+	Group   string `json:"group"`
+	Reason  string `json:"reason"`
+}
+
+// FailedGroups is what Generate returns when some groups failed: the
+// reports of the other groups are created and returned beside it.
+type FailedGroups []GroupFailure
+
+func (f FailedGroups) Error() string {
+	parts := make([]string, len(f))
+	for i, g := range f {
+		parts[i] = fmt.Sprintf("group %d (%s): %s", g.GroupID, g.Group, g.Reason)
+	}
+	return fmt.Sprintf("the reports of %d groups could not be made: %s", len(f), strings.Join(parts, "; "))
+}
+
 // generate creates the reports of period p for the groups of one level that
-// existed during it, and tells their responsible persons.
+// existed during it, and tells their responsible persons. Each group is on
+// its own: one that fails is named in a FailedGroups error and the others'
+// reports are still made.
 func (s *Service) generate(ctx context.Context, p Period, sc Schedule) ([]Report, error) {
 	groups, err := s.Store.Groups(ctx, registry.GroupFilter{Level: sc.Level})
 	if err != nil {
 		return nil, err
 	}
 	var out []Report
+	var failed FailedGroups
 	for _, g := range groups {
 		if g.Status == registry.GroupDissolved || !g.EstablishedAt.Before(p.End()) ||
 			(g.Status == registry.GroupExpired && g.ExpiresAt.Before(p.Start())) {
@@ -220,8 +249,14 @@ func (s *Service) generate(ctx context.Context, p Period, sc Schedule) ([]Report
 			return nil
 		})
 		if err != nil {
-			return nil, err
+			if ctx.Err() != nil {
+				return out, err
+			}
+			failed = append(failed, GroupFailure{GroupID: g.ID, Group: g.Name, Reason: err.Error()})
 		}
+	}
+	if len(failed) > 0 {
+		return out, failed
 	}
 	return out, nil
 }

@@ -322,3 +322,7 @@ func cloneConfig(c detect.Config) detect.Config {
 	}
 	return out
 }
+
+// Version is the version of the policy in force, recorded with a scan
+// failure so a retry knows which rules it ran.
+func (p *Policies) Version() int64 { return p.state.Load().version }

@@ -65,77 +65,120 @@ type Result struct {
 	Updated  int     // findings that updated an existing alert
 }
 
-type recorded struct {
-	alert Alert
-	src   Source
+// Finding is one detector finding on one message, ready to be recorded.
+type Finding struct {
+	Alert  Alert
+	Source Source
 }
 
 // Scan runs the engine in force on every message of the batch and records
-// the findings in one transaction. Findings are recorded in key order so two
-// scanners on PostgreSQL lock alerts in the same order.
+// the findings in one transaction, then counts and announces the new alerts.
+// A message that cannot be scanned fails the whole batch: the durable
+// pipeline (package pipeline) isolates failures per message instead.
 func (s *Scanner) Scan(ctx context.Context, batch []Captured) (Result, error) {
 	var res Result
 	start := s.Now()
-	eng := s.Policies.Engine()
-	lk := lookups{Context: s.Context, groups: map[int64]groupInfo{}, senders: map[string]detect.Sender{}}
-	var recs []recorded
+	d := s.NewDetection(s.Context)
+	var fs []Finding
 	for i := range batch {
-		c := &batch[i]
-		m, err := lk.message(ctx, c)
+		f, err := d.Detect(ctx, &batch[i])
 		if err != nil {
-			return res, errs.Wrap(err, fmt.Sprintf("scan message %s/%s", c.Msg.Platform, c.Msg.SourceID))
+			return res, err
 		}
-		for _, f := range eng.Scan(m) {
-			if f.Rule == "registry.unregistered_room" {
-				// The room may be a personal group: the alert says that it
-				// exists, not what was said there. Reading its messages is
-				// the separate, audited context action.
-				f.Excerpt = string(c.Msg.Kind)
-			}
-			recs = append(recs, recorded{
-				alert: Alert{Key: f.Key, Rule: f.Rule, Category: f.Category, Severity: f.Severity, Status: StatusOpen,
-					GroupID: c.GroupID, Platform: c.Msg.Platform, RoomID: c.Msg.RoomID, Excerpt: f.Excerpt, Detail: f.Detail,
-					FirstSeen: c.Msg.SentAt.UTC(), LastSeen: c.Msg.SentAt.UTC()},
-				src: Source{Platform: c.Msg.Platform, RoomID: c.Msg.RoomID, SourceID: c.Msg.SourceID, ArchiveID: c.ArchiveID, SentAt: c.Msg.SentAt.UTC()},
-			})
+		fs = append(fs, f...)
+	}
+	res.Findings = len(fs)
+	if len(fs) > 0 {
+		err := s.Tx(ctx, func(tx TxStore) error {
+			var err error
+			res.Created, res.Updated, err = s.Record(ctx, tx, fs)
+			return err
+		})
+		if err != nil {
+			return Result{}, errs.Wrap(err, "record alerts")
 		}
 	}
-	res.Findings = len(recs)
-	s.Metrics.Add("charter_scanned_messages_total", "Messages run through the detectors.", float64(len(batch)))
-	if len(recs) == 0 {
-		return res, nil
-	}
-	sort.SliceStable(recs, func(i, j int) bool { return recs[i].alert.Key < recs[j].alert.Key })
-	err := s.Tx(ctx, func(tx TxStore) error {
-		res.Created, res.Updated = res.Created[:0], 0
-		now := s.Now().UTC()
-		for i := range recs {
-			a := recs[i].alert
-			a.CreatedAt, a.UpdatedAt = now, now
-			created, counted, err := tx.RecordFinding(ctx, &a, recs[i].src)
-			if err != nil {
-				return err
-			}
-			if created {
-				a.Count = 1
-				a.SourceIDs = []string{recs[i].src.SourceID}
-				res.Created = append(res.Created, a)
-			} else if counted {
-				res.Updated++
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		return Result{}, errs.Wrap(err, "record alerts")
-	}
+	s.Count(len(batch), res, s.Now().Sub(start))
 	for _, a := range res.Created {
-		s.Metrics.Add("charter_alerts_total", "Alerts raised, by category.", 1, "category", a.Category)
 		s.notify(ctx, &a)
 	}
-	s.Metrics.Add("charter_alert_updates_total", "Findings that updated an existing alert.", float64(res.Updated))
-	s.Metrics.Add("charter_scan_seconds_total", "Time spent scanning batches and recording alerts.", s.Now().Sub(start).Seconds())
 	return res, nil
+}
+
+// Detection is one batch's scan in progress: the engine in force when it
+// began and the batch's answers from its Context, asked once per group and
+// sender.
+type Detection struct {
+	eng *detect.Engine
+	lk  lookups
+}
+
+// NewDetection starts a batch's scan with the engine in force.
+func (s *Scanner) NewDetection(c Context) *Detection {
+	return &Detection{eng: s.Policies.Engine(), lk: lookups{Context: c, groups: map[int64]groupInfo{}, senders: map[string]detect.Sender{}}}
+}
+
+// Detect runs the detectors on one message. An error (or a detector's
+// panic) concerns this message only.
+func (d *Detection) Detect(ctx context.Context, c *Captured) (fs []Finding, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			fs, err = nil, fmt.Errorf("detector failed: %v", r)
+		}
+	}()
+	m, err := d.lk.message(ctx, c)
+	if err != nil {
+		return nil, errs.Wrap(err, fmt.Sprintf("scan message %s/%s", c.Msg.Platform, c.Msg.SourceID))
+	}
+	for _, f := range d.eng.Scan(m) {
+		if f.Rule == "registry.unregistered_room" {
+			// The room may be a personal group: the alert says that it
+			// exists, not what was said there. Reading its messages is
+			// the separate, audited context action.
+			f.Excerpt = string(c.Msg.Kind)
+		}
+		fs = append(fs, Finding{
+			Alert: Alert{Key: f.Key, Rule: f.Rule, Category: f.Category, Severity: f.Severity, Status: StatusOpen,
+				GroupID: c.GroupID, Platform: c.Msg.Platform, RoomID: c.Msg.RoomID, Excerpt: f.Excerpt, Detail: f.Detail,
+				FirstSeen: c.Msg.SentAt.UTC(), LastSeen: c.Msg.SentAt.UTC()},
+			Source: Source{Platform: c.Msg.Platform, RoomID: c.Msg.RoomID, SourceID: c.Msg.SourceID, ArchiveID: c.ArchiveID, SentAt: c.Msg.SentAt.UTC()},
+		})
+	}
+	return fs, nil
+}
+
+// Record stores findings in the caller's transaction, in key order so two
+// scanners on PostgreSQL lock alerts in the same order. A message recorded
+// before (a retry, a rescan) changes nothing.
+func (s *Scanner) Record(ctx context.Context, tx TxStore, fs []Finding) (created []Alert, updated int, err error) {
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Alert.Key < fs[j].Alert.Key })
+	now := s.Now().UTC()
+	for i := range fs {
+		a := fs[i].Alert
+		a.CreatedAt, a.UpdatedAt = now, now
+		isNew, counted, err := tx.RecordFinding(ctx, &a, fs[i].Source)
+		if err != nil {
+			return nil, 0, err
+		}
+		if isNew {
+			a.Count = 1
+			a.SourceIDs = []string{fs[i].Source.SourceID}
+			created = append(created, a)
+		} else if counted {
+			updated++
+		}
+	}
+	return created, updated, nil
+}
+
+// Count adds a scan's figures to the metrics.
+func (s *Scanner) Count(messages int, res Result, took time.Duration) {
+	s.Metrics.Add("charter_scanned_messages_total", "Messages run through the detectors.", float64(messages))
+	for _, a := range res.Created {
+		s.Metrics.Add("charter_alerts_total", "Alerts raised, by category.", 1, "category", a.Category)
+	}
+	s.Metrics.Add("charter_alert_updates_total", "Findings that updated an existing alert.", float64(res.Updated))
+	s.Metrics.Add("charter_scan_seconds_total", "Time spent scanning batches and recording alerts.", took.Seconds())
 }
 
 // notify tells the group's responsible person that an alert was raised. The

@@ -22,18 +22,20 @@ type fixedResolver struct{}
 
 // fixedResolver binds every room to group 7 but those named room-unreg*,
 // which stay unregistered: archived, never searched.
-func (fixedResolver) ResolveRoom(_ context.Context, platform, room string) (int64, bool, error) {
+func (r fixedResolver) View(context.Context) (archive.View, error) { return r, nil }
+
+func (fixedResolver) RoomGroup(platform, room string) (int64, bool) {
 	if strings.HasPrefix(room, "room-unreg") {
-		return 0, false, nil
+		return 0, false
 	}
-	return 7, true, nil
+	return 7, true
 }
 
-func (fixedResolver) ResolveSender(_ context.Context, platform, handle string) (string, bool, error) {
+func (fixedResolver) SenderUser(platform, handle string) (string, bool) {
 	if handle == "zhangsan" {
-		return "zhang.san", true, nil
+		return "zhang.san", true
 	}
-	return "", false, nil
+	return "", false
 }
 
 func archiveService(db store.DB, now func() time.Time) *archive.Service {
@@ -54,7 +56,7 @@ func TestArchive(t *testing.T) {
 		now := time.Date(2026, 11, 22, 10, 0, 0, 0, time.UTC)
 		svc := archiveService(db, func() time.Time { return now })
 		var observed []archive.Stored
-		svc.Observe(func(_ context.Context, b []archive.Stored) { observed = append(observed, b...) })
+		svc.Observe(func(_ context.Context, c archive.Committed) int { observed = append(observed, c.Messages...); return 0 })
 
 		old := now.AddDate(-2, 0, 0)
 		lines := []string{

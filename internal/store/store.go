@@ -12,6 +12,7 @@ import (
 	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/config"
+	"charter/internal/pipeline"
 	"charter/internal/registry"
 	"charter/internal/report"
 	"charter/internal/review"
@@ -28,6 +29,9 @@ type DB interface {
 	registry.Store
 	review.Store
 	report.Store
+	pipeline.TxStore
+	pipeline.Store
+	registry.DirectoryStore
 
 	Tx(ctx context.Context, fn func(DB) error) error
 	Migrate(ctx context.Context) (int, error)
@@ -46,12 +50,16 @@ func Open(ctx context.Context, cfg *config.Config) (DB, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
 		return nil, fmt.Errorf("data directory: %w", err)
 	}
-	return OpenSQLite(ctx, cfg.SQLitePath())
+	return openSQLite(ctx, cfg.SQLitePath(), cfg.SQLiteSynchronous)
 }
 
-// OpenSQLite opens the SQLite file at path.
+// OpenSQLite opens the SQLite file at path with synchronous=FULL.
 func OpenSQLite(ctx context.Context, path string) (DB, error) {
-	d, err := sqlite.Open(ctx, path)
+	return openSQLite(ctx, path, "full")
+}
+
+func openSQLite(ctx context.Context, path, synchronous string) (DB, error) {
+	d, err := sqlite.Open(ctx, path, synchronous)
 	if err != nil {
 		return nil, err
 	}

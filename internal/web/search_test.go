@@ -19,14 +19,14 @@ import (
 // roomResolver binds the rooms it names to groups; every sender is unknown.
 type roomResolver map[string]int64
 
-func (r roomResolver) ResolveRoom(_ context.Context, _, room string) (int64, bool, error) {
+func (r roomResolver) View(context.Context) (archive.View, error) { return r, nil }
+
+func (r roomResolver) RoomGroup(_, room string) (int64, bool) {
 	id, ok := r[room]
-	return id, ok, nil
+	return id, ok
 }
 
-func (roomResolver) ResolveSender(context.Context, string, string) (string, bool, error) {
-	return "", false, nil
-}
+func (roomResolver) SenderUser(string, string) (string, bool) { return "", false }
 
 // TestSearchPage archives messages and searches them through the page: a
 // two-character Chinese term, hits marked in escaped text, newest first,

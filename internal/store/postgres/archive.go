@@ -500,7 +500,7 @@ func (d *DB) MessagesAround(ctx context.Context, platform, roomID string, source
 // SenderTransferTotal sums what a sender moved in transfers and red envelopes.
 func (d *DB) SenderTransferTotal(ctx context.Context, platform, sender string, from, to time.Time) (int64, error) {
 	var n sql.NullInt64
-	err := d.r().QueryRowContext(ctx, `SELECT sum(amount_fen) FROM messages WHERE sender = $1 AND platform = $2
+	err := d.r().QueryRowContext(ctx, `SELECT LEAST(COALESCE(sum(amount_fen), 0), 9223372036854775807)::bigint FROM messages WHERE sender = $1 AND platform = $2
 		AND kind IN ('transfer', 'red_envelope') AND COALESCE(transfer_type, '') NOT IN ('transfer_receipt', 'transfer_refund')
 		AND sent_at >= $3 AND sent_at < $4`, sender, platform, from.UTC(), to.UTC()).Scan(&n)
 	return n.Int64, err
@@ -516,7 +516,7 @@ func (d *DB) GroupMessageStats(ctx context.Context, groupID int64, from, to time
 func (d *DB) GroupTransferStats(ctx context.Context, groupID int64, from, to time.Time) (int, int64, error) {
 	var n int
 	var total sql.NullInt64
-	err := d.r().QueryRowContext(ctx, `SELECT count(*), sum(amount_fen) FROM messages
+	err := d.r().QueryRowContext(ctx, `SELECT count(*), LEAST(COALESCE(sum(amount_fen), 0), 9223372036854775807)::bigint FROM messages
 		WHERE group_id = $1 AND kind IN ('transfer', 'red_envelope') AND COALESCE(transfer_type, '') NOT IN ('transfer_receipt', 'transfer_refund')
 		AND sent_at >= $2 AND sent_at < $3`, groupID, from.UTC(), to.UTC()).Scan(&n, &total)
 	return n, total.Int64, err

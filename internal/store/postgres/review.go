@@ -12,6 +12,7 @@ import (
 	"charter/internal/detect"
 	"charter/internal/errs"
 	"charter/internal/review"
+	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -24,6 +25,10 @@ func (d *DB) RecordFinding(ctx context.Context, a *review.Alert, src review.Sour
 		return false, false, err
 	}
 	err = d.Tx(ctx, func(d *DB) error {
+		if id, err := common.FindingRecorded(ctx, d.w(), common.Rebind, a.Key, src); err != nil || id != 0 {
+			a.ID = id
+			return err
+		}
 		err := d.w().QueryRowContext(ctx, `INSERT INTO alerts (key, rule, category, severity, status, group_id, platform, room_id,
 				excerpt, detail, count, first_seen, last_seen, created_at, updated_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14)

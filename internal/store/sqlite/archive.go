@@ -12,6 +12,7 @@ import (
 	"charter/internal/archive"
 	"charter/internal/capture"
 	"charter/internal/errs"
+	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -434,11 +435,13 @@ func (d *DB) MessagesAround(ctx context.Context, platform, roomID string, source
 
 // SenderTransferTotal sums what a sender moved in transfers and red envelopes.
 func (d *DB) SenderTransferTotal(ctx context.Context, platform, sender string, from, to time.Time) (int64, error) {
-	var n sql.NullInt64
-	err := d.r().QueryRowContext(ctx, `SELECT sum(amount_fen) FROM messages WHERE sender = ? AND platform = ?
+	// total() adds in floating point and never raises "integer overflow"
+	// (sum() does, and then every later scan of the sender would fail).
+	var n float64
+	err := d.r().QueryRowContext(ctx, `SELECT total(amount_fen) FROM messages WHERE sender = ? AND platform = ?
 		AND kind IN ('transfer', 'red_envelope') AND COALESCE(transfer_type, '') NOT IN ('transfer_receipt', 'transfer_refund')
 		AND sent_at >= ? AND sent_at < ?`, sender, platform, from.UTC(), to.UTC()).Scan(&n)
-	return n.Int64, err
+	return common.ClampFen(n), err
 }
 
 func (d *DB) GroupMessageStats(ctx context.Context, groupID int64, from, to time.Time) (int, int, error) {
@@ -450,9 +453,9 @@ func (d *DB) GroupMessageStats(ctx context.Context, groupID int64, from, to time
 
 func (d *DB) GroupTransferStats(ctx context.Context, groupID int64, from, to time.Time) (int, int64, error) {
 	var n int
-	var total sql.NullInt64
-	err := d.r().QueryRowContext(ctx, `SELECT count(*), sum(amount_fen) FROM messages
+	var total float64
+	err := d.r().QueryRowContext(ctx, `SELECT count(*), total(amount_fen) FROM messages
 		WHERE group_id = ? AND kind IN ('transfer', 'red_envelope') AND COALESCE(transfer_type, '') NOT IN ('transfer_receipt', 'transfer_refund')
 		AND sent_at >= ? AND sent_at < ?`, groupID, from.UTC(), to.UTC()).Scan(&n, &total)
-	return n, total.Int64, err
+	return n, common.ClampFen(total), err
 }

@@ -30,9 +30,15 @@ type DB struct {
 
 // Open opens (creating if needed) the database file at path. busy_timeout is
 // set before WAL so that switching the journal mode waits instead of failing.
-func Open(ctx context.Context, path string) (*DB, error) {
+// synchronous is "full" (a committed batch survives power loss) or "normal"
+// (it survives a process crash; the last commits may be lost on power loss).
+func Open(ctx context.Context, path, synchronous string) (*DB, error) {
+	sync := "FULL"
+	if synchronous == "normal" {
+		sync = "NORMAL"
+	}
 	p := url.PathEscape(path)
-	write, err := sql.Open("sqlite3", "file:"+p+"?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=on&_synchronous=NORMAL&_txlock=immediate&_cache_size=-65536")
+	write, err := sql.Open("sqlite3", "file:"+p+"?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=on&_synchronous="+sync+"&_txlock=immediate&_cache_size=-65536")
 	if err != nil {
 		return nil, err
 	}

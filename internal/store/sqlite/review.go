@@ -11,6 +11,7 @@ import (
 	"charter/internal/detect"
 	"charter/internal/errs"
 	"charter/internal/review"
+	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -18,6 +19,10 @@ import (
 // that alert. The single writer connection makes the read-then-write safe.
 func (d *DB) RecordFinding(ctx context.Context, a *review.Alert, src review.Source) (created, counted bool, err error) {
 	err = d.Tx(ctx, func(d *DB) error {
+		if id, err := common.FindingRecorded(ctx, d.w(), common.Identity, a.Key, src); err != nil || id != 0 {
+			a.ID = id
+			return err
+		}
 		var id int64
 		err := d.w().QueryRowContext(ctx, `SELECT id FROM alerts WHERE key = ? AND status <> 'resolved'`, a.Key).Scan(&id)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {

@@ -1,0 +1,142 @@
+package common
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"charter/internal/pipeline"
+	"charter/internal/store/sqlutil"
+)
+
+// QueueScan queues archived messages first..last for detection.
+func QueueScan(ctx context.Context, q sqlutil.Querier, rebind func(string) string, first, last int64, at, leaseUntil time.Time) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, rebind(`INSERT INTO scan_queue (first_id, last_id, queued_at, lease_until) VALUES (?, ?, ?, ?) RETURNING id`),
+		first, last, at.UTC(), leaseUntil.UTC()).Scan(&id)
+	return id, err
+}
+
+// ClaimScans leases expired queue rows one by one, each with a compare on
+// the old lease, so two claimers never both take a row.
+func ClaimScans(ctx context.Context, q sqlutil.Querier, rebind func(string) string, now, leaseUntil time.Time, limit int) ([]pipeline.QueuedScan, error) {
+	type row struct {
+		pipeline.QueuedScan
+		lease time.Time
+	}
+	var rows []row
+	err := each(ctx, q, rebind(`SELECT id, first_id, last_id, queued_at, lease_until FROM scan_queue WHERE lease_until < ? ORDER BY id LIMIT ?`), func(sc scanner) error {
+		var r row
+		if err := sc.Scan(&r.ID, &r.FirstID, &r.LastID, &r.QueuedAt, &r.lease); err != nil {
+			return err
+		}
+		rows = append(rows, r)
+		return nil
+	}, now.UTC(), limit)
+	if err != nil {
+		return nil, err
+	}
+	var out []pipeline.QueuedScan
+	for _, r := range rows {
+		res, err := q.ExecContext(ctx, rebind(`UPDATE scan_queue SET lease_until = ? WHERE id = ? AND lease_until = ?`), leaseUntil.UTC(), r.ID, r.lease)
+		if err != nil {
+			return out, err
+		}
+		if n, _ := res.RowsAffected(); n == 1 {
+			r.QueuedAt = r.QueuedAt.UTC()
+			out = append(out, r.QueuedScan)
+		}
+	}
+	return out, nil
+}
+
+// FinishScan removes a queue row: its messages' scan is recorded.
+func FinishScan(ctx context.Context, q sqlutil.Querier, rebind func(string) string, id int64) error {
+	_, err := q.ExecContext(ctx, rebind(`DELETE FROM scan_queue WHERE id = ?`), id)
+	return err
+}
+
+// SaveScanFailure stores or replaces a message's failure.
+func SaveScanFailure(ctx context.Context, q sqlutil.Querier, rebind func(string) string, f *pipeline.Failure) error {
+	_, err := q.ExecContext(ctx, rebind(`INSERT INTO scan_failures (message_id, attempts, reason, rules, failed_at, next_at, alert_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET attempts = excluded.attempts, reason = excluded.reason,
+		rules = excluded.rules, next_at = excluded.next_at, alert_id = excluded.alert_id`),
+		f.MessageID, f.Attempts, f.Reason, f.Rules, f.FailedAt.UTC(), f.NextAt.UTC(), sqlutil.ZeroNullInt(f.AlertID))
+	return err
+}
+
+// ClearScanFailure forgets a failure: the message is scanned now.
+func ClearScanFailure(ctx context.Context, q sqlutil.Querier, rebind func(string) string, messageID int64) error {
+	_, err := q.ExecContext(ctx, rebind(`DELETE FROM scan_failures WHERE message_id = ?`), messageID)
+	return err
+}
+
+// DueScanFailures lists failures whose retry is due, oldest retry first.
+func DueScanFailures(ctx context.Context, q sqlutil.Querier, rebind func(string) string, now time.Time, limit int) ([]pipeline.Failure, error) {
+	var out []pipeline.Failure
+	err := each(ctx, q, rebind(`SELECT message_id, attempts, reason, rules, failed_at, next_at, alert_id FROM scan_failures
+		WHERE next_at <= ? ORDER BY next_at, message_id LIMIT ?`), func(sc scanner) error {
+		var f pipeline.Failure
+		var alert sql.NullInt64
+		if err := sc.Scan(&f.MessageID, &f.Attempts, &f.Reason, &f.Rules, &f.FailedAt, &f.NextAt, &alert); err != nil {
+			return err
+		}
+		f.FailedAt, f.NextAt, f.AlertID = f.FailedAt.UTC(), f.NextAt.UTC(), alert.Int64
+		out = append(out, f)
+		return nil
+	}, now.UTC(), limit)
+	return out, err
+}
+
+// ScanBacklog counts what detection has not finished. The oldest times are
+// read as columns, not through min(): SQLite's aggregates lose the column's
+// type and would hand back text.
+func ScanBacklog(ctx context.Context, q sqlutil.Querier) (pipeline.Backlog, error) {
+	var b pipeline.Backlog
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(sum(last_id - first_id + 1), 0) FROM scan_queue`).Scan(&b.Queued); err != nil {
+		return b, err
+	}
+	if err := q.QueryRowContext(ctx, `SELECT count(*) FROM scan_failures`).Scan(&b.Failed); err != nil {
+		return b, err
+	}
+	for _, query := range []string{`SELECT queued_at FROM scan_queue ORDER BY id LIMIT 1`, `SELECT failed_at FROM scan_failures ORDER BY failed_at LIMIT 1`} {
+		var t time.Time
+		err := q.QueryRowContext(ctx, query).Scan(&t)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return b, err
+		}
+		if b.Oldest.IsZero() || t.Before(b.Oldest) {
+			b.Oldest = t.UTC()
+		}
+	}
+	return b, nil
+}
+
+// ScanMessagesQuery is the query (after SELECT cols FROM messages m and the
+// engine's joins) and its arguments for ScanMessages: live messages in id
+// order.
+func ScanMessagesQuery(f pipeline.ScanFilter, rebind func(string) string) (string, []any) {
+	where := ` WHERE m.purged_at IS NULL AND m.id > ?`
+	args := []any{f.AfterID}
+	if f.LastID > 0 {
+		where += ` AND m.id <= ?`
+		args = append(args, f.LastID)
+	}
+	if !f.From.IsZero() {
+		where += ` AND m.sent_at >= ?`
+		args = append(args, f.From.UTC())
+	}
+	if !f.To.IsZero() {
+		where += ` AND m.sent_at < ?`
+		args = append(args, f.To.UTC())
+	}
+	if f.GroupID != 0 {
+		where += ` AND m.group_id = ?`
+		args = append(args, f.GroupID)
+	}
+	return rebind(where + ` ORDER BY m.id LIMIT ?`), append(args, f.Limit)
+}
