@@ -382,7 +382,10 @@ func TestDirectoryFollowsEveryRegistryChange(t *testing.T) {
 			}, func(s *registry.Snapshot) bool { u, ok := s.SenderUser("wecom", "sec-h"); return ok && u == "sec" }},
 			{"member", func() error {
 				return db.AddMember(ctx, &registry.Member{GroupID: f.group, Username: "sec", JoinedAt: f.clock.now()})
-			}, func(s *registry.Snapshot) bool { snd := s.Sender("wecom", "sec-h", f.group); return snd != nil && snd.Member }},
+			}, func(s *registry.Snapshot) bool {
+				snd := s.Sender("wecom", "sec-h", f.group)
+				return snd != nil && snd.Member
+			}},
 			{"group status", func() error {
 				return db.Exec(ctx, `UPDATE work_groups SET status = 'suspended'`)
 			}, func(s *registry.Snapshot) bool { return s.Group(f.group).Status == "suspended" }},

@@ -2,6 +2,7 @@ package report_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"strings"
 	"testing"
@@ -483,4 +484,33 @@ func TestPeriodInZone(t *testing.T) {
 	if got := report.Containing(report.Monthly, early.UTC()).String(); got != "2026-10" {
 		t.Fatalf("the same instant in UTC is in %s", got)
 	}
+}
+
+// TestGenerateIsolatesGroups: one group whose figures cannot be read is
+// named with its reason, and the other groups' reports are still created.
+func TestGenerateIsolatesGroups(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		f := setup(t, db)
+		other := storetest.Group(t, db, "会务保障工作群", "zhang", registry.Sensitive, f.clock.t)
+		f.svc.Figures = report.Sources{
+			Messages: func(_ context.Context, groupID int64, _, _ time.Time) (int, int, error) {
+				if groupID == f.group.ID {
+					return 0, 0, errors.New("transfers: integer overflow")
+				}
+				return 3, 1, nil
+			},
+		}
+		f.clock.t = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
+		made, err := f.svc.Generate(context.Background(), "2026-10")
+		var failed report.FailedGroups
+		if !errors.As(err, &failed) || len(failed) != 1 || failed[0].GroupID != f.group.ID || !strings.Contains(failed[0].Reason, "integer overflow") {
+			t.Fatalf("failure: %v", err)
+		}
+		if !strings.Contains(err.Error(), "预算编制工作群") {
+			t.Fatalf("the error does not name the group: %v", err)
+		}
+		if len(made) != 1 || made[0].GroupID != other.ID {
+			t.Fatalf("reports made: %+v", made)
+		}
+	})
 }
