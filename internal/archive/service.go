@@ -27,7 +27,9 @@ type Service struct {
 	Resolver  Resolver
 	Groups    Groups
 	Retention Retention
-	// ChunkSize is how many messages one transaction commits.
+	// ChunkSize is how many messages one transaction commits: large enough
+	// that SQLite's full-text index writes few segments (5,000: one
+	// transaction for a typical ingest batch).
 	ChunkSize int
 	// ScanLease is how long a committed chunk is left to the observer that
 	// scans it before the catch-up scanner may take it (see scan_queue).
@@ -38,9 +40,9 @@ type Service struct {
 }
 
 // NewService wires the service with the defaults: nothing resolved, any
-// positive group id accepted, the default retention, chunks of 2,000.
+// positive group id accepted, the default retention, chunks of 5,000.
 func NewService(s Store, tx func(context.Context, func(TxStore) error) error, now func() time.Time) *Service {
-	return &Service{Store: s, Tx: tx, Now: now, Resolver: Unresolved{}, Groups: AnyGroup{}, Retention: DefaultRetention(), ChunkSize: 2000,
+	return &Service{Store: s, Tx: tx, Now: now, Resolver: Unresolved{}, Groups: AnyGroup{}, Retention: DefaultRetention(), ChunkSize: 5000,
 		ScanLease: 30 * time.Second}
 }
 
@@ -159,7 +161,7 @@ type chunk struct {
 func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Record, error), progress func(Result)) (*Result, error) {
 	size := s.ChunkSize
 	if size <= 0 {
-		size = 2000
+		size = 5000
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -9,7 +9,9 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
@@ -22,7 +24,7 @@ import (
 )
 
 // benchApp is the assembled program (as `charter serve` wires it) behind an
-// HTTP server, with 200 registered, bound groups of 10 verified members each.
+// HTTP server, with registered, bound groups of 10 verified members each.
 type benchApp struct {
 	a      *app
 	url    string
@@ -34,7 +36,11 @@ const (
 	benchMembers = 10
 )
 
-func newPipeline(b *testing.B) *benchApp {
+func newPipeline(b *testing.B) *benchApp { return newBenchApp(b, benchRooms) }
+
+// newBenchApp registers and binds rooms wr0000.. wr(bound-1), each with
+// benchMembers verified members holding handles user0000...
+func newBenchApp(b *testing.B, bound int) *benchApp {
 	b.Helper()
 	ctx := context.Background()
 	cfg := config.Default()
@@ -56,7 +62,7 @@ func newPipeline(b *testing.B) *benchApp {
 		b.Fatal(err)
 	}
 	now := time.Now().UTC()
-	for r := 0; r < benchRooms; r++ {
+	for r := 0; r < bound; r++ {
 		owner := fmt.Sprintf("user%04d", r*benchMembers)
 		for m := 0; m < benchMembers; m++ {
 			name := fmt.Sprintf("user%04d", r*benchMembers+m)
@@ -80,6 +86,9 @@ func newPipeline(b *testing.B) *benchApp {
 	secret, _, err := a.accounts.CreateToken(ctx, "bench", account.ScopeIngest)
 	if err != nil {
 		b.Fatal(err)
+	}
+	if v := os.Getenv("BENCH_CHUNK"); v != "" {
+		a.archive.ChunkSize, _ = strconv.Atoi(v)
 	}
 	return &benchApp{a: a, url: srv.URL, secret: secret}
 }

@@ -197,13 +197,21 @@ func TestCrashBetweenArchiveAndScan(t *testing.T) {
 		if r, err := f.pipe.CatchUp(ctx, 16); err != nil || r.Chunks != 0 {
 			t.Fatalf("catch-up inside the lease: %+v %v", r, err)
 		}
-		f.clock.add(time.Minute)
+		// Past the lag alarm, health says detection is behind, and why.
+		f.clock.add(6 * time.Minute)
+		f.backlog(t)
+		if ok, why := f.pipe.Health(); ok || !strings.Contains(why, "10 queued") {
+			t.Fatalf("health with a stale backlog: %v %q", ok, why)
+		}
 		r, err := f.pipe.CatchUp(ctx, 16)
 		if err != nil || r.Chunks != 1 || r.Messages != 10 || r.Created != 5 {
 			t.Fatalf("catch-up after the lease: %+v %v", r, err)
 		}
 		if b := f.backlog(t); b.Queued != 0 || b.Failed != 0 || !b.Oldest.IsZero() {
 			t.Fatalf("backlog after catch-up: %+v", b)
+		}
+		if ok, why := f.pipe.Health(); !ok {
+			t.Fatalf("health after catch-up: %q", why)
 		}
 		as := f.alerts(t, review.AlertFilter{Category: "credential"})
 		if len(as) != 5 {

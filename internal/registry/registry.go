@@ -331,15 +331,6 @@ type Notification struct {
 	ReadAt    *time.Time `json:"read_at,omitempty"`
 }
 
-// RoomGroup is what capture needs to know about the group a room is bound to.
-type RoomGroup struct {
-	GroupID     int64  `json:"group_id"`
-	Status      string `json:"status"`
-	Level       Level  `json:"level"`
-	OrgUnit     string `json:"org_unit"`
-	Responsible string `json:"responsible"`
-}
-
 // Sender is what capture needs to know about a message's sender. Username is
 // empty for an external contact known only by its handle in the group.
 type Sender struct {
@@ -402,8 +393,6 @@ type Store interface {
 
 	// The capture pipeline calls these two for every message; both are one
 	// indexed lookup. Each returns (nil, nil) when nothing matches.
-	GroupByRoom(ctx context.Context, platform Platform, roomID string) (*RoomGroup, error)
-	SenderByHandle(ctx context.Context, platform Platform, handle string, groupID int64) (*Sender, error)
 }
 
 // NewApplication is the input for applying, and for editing a draft or a

@@ -145,6 +145,10 @@ type Store interface {
 	// (a batch delivered twice) changes nothing. On return a.ID is set;
 	// created says a new alert was made, counted that the count moved.
 	RecordFinding(ctx context.Context, a *Alert, src Source) (created, counted bool, err error)
+	// RecordFindings records a batch of findings sorted by key, as
+	// RecordFinding would one by one, and returns the alerts it created
+	// and how many findings moved an existing alert.
+	RecordFindings(ctx context.Context, fs []Finding) (created []Alert, updated int, err error)
 	Alert(ctx context.Context, id int64) (*Alert, error)
 	Alerts(ctx context.Context, f AlertFilter) ([]Alert, error)
 	// UpdateAlertReview stores status, assignee, claimed/resolved fields, disposition, note and case id.

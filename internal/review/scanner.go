@@ -147,28 +147,16 @@ func (d *Detection) Detect(ctx context.Context, c *Captured) (fs []Finding, err 
 	return fs, nil
 }
 
-// Record stores findings in the caller's transaction, in key order so two
+// Record stores findings in the caller's transaction, sorted by key so two
 // scanners on PostgreSQL lock alerts in the same order. A message recorded
 // before (a retry, a rescan) changes nothing.
 func (s *Scanner) Record(ctx context.Context, tx TxStore, fs []Finding) (created []Alert, updated int, err error) {
 	sort.SliceStable(fs, func(i, j int) bool { return fs[i].Alert.Key < fs[j].Alert.Key })
 	now := s.Now().UTC()
 	for i := range fs {
-		a := fs[i].Alert
-		a.CreatedAt, a.UpdatedAt = now, now
-		isNew, counted, err := tx.RecordFinding(ctx, &a, fs[i].Source)
-		if err != nil {
-			return nil, 0, err
-		}
-		if isNew {
-			a.Count = 1
-			a.SourceIDs = []string{fs[i].Source.SourceID}
-			created = append(created, a)
-		} else if counted {
-			updated++
-		}
+		fs[i].Alert.CreatedAt, fs[i].Alert.UpdatedAt = now, now
 	}
-	return created, updated, nil
+	return tx.RecordFindings(ctx, fs)
 }
 
 // Count adds a scan's figures to the metrics.
@@ -270,7 +258,8 @@ func (l *lookups) message(ctx context.Context, c *Captured) (*detect.Message, er
 		}
 		m.Sender = snd
 	}
-	if msg.Transfer != nil && msg.Transfer.AmountFen > 0 && msg.Sender != "" && l.Context != nil {
+	// Transfers are judged only in registered groups (see detect.Engine.Scan).
+	if msg.Transfer != nil && msg.Transfer.AmountFen > 0 && msg.Sender != "" && m.Group != nil && l.Context != nil {
 		total, err := l.SenderDayTotalFen(ctx, msg.Platform, msg.Sender, msg.SentAt)
 		if err != nil {
 			return nil, err

@@ -192,26 +192,37 @@ func TestRegistryStorage(t *testing.T) {
 		if _, err := f.reg.AddMember(ctx, zhang, g.ID, registry.NewMember{External: "周顾问", Organization: "Consult", Justification: "project", Platform: "wecom", Handle: "wmEXT1"}); err != nil {
 			t.Fatal(err)
 		}
-		rg, err := db.GroupByRoom(ctx, "wecom", "wrOgQhDgAAabc")
-		if err != nil || rg == nil || rg.GroupID != g.ID || rg.Status != registry.GroupActive || rg.Level != "internal" || rg.OrgUnit != "Payroll" || rg.Responsible != "zhang.san" {
-			t.Fatalf("GroupByRoom: %v %+v", err, rg)
+		dir := registry.NewDirectory(db)
+		snap := func() *registry.Snapshot {
+			t.Helper()
+			s, err := dir.Current(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return s
 		}
-		if rg, err := db.GroupByRoom(ctx, "wecom", "unknown"); err != nil || rg != nil {
-			t.Fatalf("unbound room: %v %+v", err, rg)
+		s := snap()
+		gf := s.Group(g.ID)
+		if id, ok := s.RoomGroup("wecom", "wrOgQhDgAAabc"); !ok || id != g.ID || gf.Status != registry.GroupActive || gf.Level != "internal" ||
+			len(gf.OrgUnits) == 0 || gf.OrgUnits[0] != "Payroll" || gf.Responsible != "zhang.san" {
+			t.Fatalf("room's group: %d %v %+v", id, ok, gf)
 		}
-		snd, err := db.SenderByHandle(ctx, "wecom", "LiSi", g.ID)
-		if err != nil || snd == nil || snd.Username != "li.si" || snd.Verified || !snd.Member || snd.External {
-			t.Fatalf("SenderByHandle user: %v %+v", err, snd)
+		if _, ok := s.RoomGroup("wecom", "unknown"); ok {
+			t.Fatal("an unbound room has a group")
 		}
-		if snd, _ := db.SenderByHandle(ctx, "wecom", "LiSi", a2.GroupID); snd == nil || snd.Member {
+		snd := s.Sender("wecom", "LiSi", g.ID)
+		if snd == nil || snd.Username != "li.si" || snd.Verified || !snd.Member || snd.External {
+			t.Fatalf("sender, a user: %+v", snd)
+		}
+		if snd := s.Sender("wecom", "LiSi", a2.GroupID); snd == nil || snd.Member {
 			t.Fatalf("not a member of the second group: %+v", snd)
 		}
-		snd, err = db.SenderByHandle(ctx, "wecom", "wmEXT1", g.ID)
-		if err != nil || snd == nil || !snd.External || !snd.Member || snd.Name != "周顾问" {
-			t.Fatalf("SenderByHandle external: %v %+v", err, snd)
+		snd = s.Sender("wecom", "wmEXT1", g.ID)
+		if snd == nil || !snd.External || !snd.Member || snd.Name != "周顾问" {
+			t.Fatalf("sender, an external contact: %+v", snd)
 		}
-		if snd, err := db.SenderByHandle(ctx, "wecom", "nobody", g.ID); err != nil || snd != nil {
-			t.Fatalf("unknown handle: %v %+v", err, snd)
+		if snd := s.Sender("wecom", "nobody", g.ID); snd != nil {
+			t.Fatalf("unknown handle: %+v", snd)
 		}
 		// Leaving ends membership, and the timeline keeps it.
 		members, _ := db.Members(ctx, g.ID, false)
@@ -222,7 +233,7 @@ func TestRegistryStorage(t *testing.T) {
 				}
 			}
 		}
-		if snd, _ := db.SenderByHandle(ctx, "wecom", "LiSi", g.ID); snd == nil || snd.Member {
+		if snd := snap().Sender("wecom", "LiSi", g.ID); snd == nil || snd.Member {
 			t.Fatalf("left member still a member: %+v", snd)
 		}
 		if tl, _ := f.reg.MemberTimeline(ctx, zhang, g.ID); len(tl) != 4 {

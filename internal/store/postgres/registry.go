@@ -566,52 +566,6 @@ func (d *DB) MarkRead(ctx context.Context, id int64, username string, at time.Ti
 	return nil
 }
 
-// GroupByRoom is on capture's path for every message: one lookup by the
-// (platform, room_id) unique index.
-func (d *DB) GroupByRoom(ctx context.Context, platform registry.Platform, roomID string) (*registry.RoomGroup, error) {
-	var g registry.RoomGroup
-	err := d.r().QueryRowContext(ctx, `SELECT g.id, g.status, g.level, COALESCE(o.name, ''), r.username
-		FROM group_bindings b JOIN work_groups g ON g.id = b.group_id JOIN users r ON r.id = g.responsible_id
-		LEFT JOIN org_units o ON o.id = g.org_unit_id
-		WHERE b.platform = $1 AND b.room_id = $2`, platform, roomID).Scan(&g.GroupID, &g.Status, &g.Level, &g.OrgUnit, &g.Responsible)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	return &g, nil
-}
-
-// SenderByHandle is on capture's path for every message: the user holding
-// the handle (by the (platform, handle) key) and whether they are a current
-// member of the group, or else an external contact recorded in the group.
-func (d *DB) SenderByHandle(ctx context.Context, platform registry.Platform, handle string, groupID int64) (*registry.Sender, error) {
-	var s registry.Sender
-	err := d.r().QueryRowContext(ctx, `SELECT u.username, u.real_name, u.verified,
-		EXISTS (SELECT 1 FROM group_members m WHERE m.group_id = $1 AND m.user_id = u.id AND m.left_at IS NULL)
-		FROM user_handles h JOIN users u ON u.id = h.user_id WHERE h.platform = $2 AND h.handle = $3`,
-		groupID, platform, handle).Scan(&s.Username, &s.Name, &s.Verified, &s.Member)
-	if err == nil {
-		return &s, nil
-	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return nil, err
-	}
-	var left sql.NullTime
-	err = d.r().QueryRowContext(ctx, `SELECT external_name, left_at FROM group_members
-		WHERE platform = $1 AND handle = $2 AND group_id = $3 AND user_id IS NULL ORDER BY left_at IS NULL DESC, id DESC LIMIT 1`,
-		platform, handle, groupID).Scan(&s.Name, &left)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	s.External, s.Member = true, !left.Valid
-	return &s, nil
-}
-
 func applicationJSON(a *registry.Application) (members, steps string, err error) {
 	if members, err = sqlutil.JSON(a.Members); err != nil {
 		return "", "", err

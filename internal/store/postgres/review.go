@@ -16,48 +16,31 @@ import (
 	"charter/internal/store/sqlutil"
 )
 
-// RecordFinding adds a finding to the unresolved alert with its key or makes
-// that alert. The upsert on the partial unique index settles two servers
-// racing on one key; the no-op update locks the row for the count bump.
+// RecordFindings records a scan's findings (see common.RecordFindings).
+func (d *DB) RecordFindings(ctx context.Context, fs []review.Finding) ([]review.Alert, int, error) {
+	var created []review.Alert
+	var updated int
+	err := d.Tx(ctx, func(d *DB) error {
+		var err error
+		created, updated, err = common.RecordFindings(ctx, d.w(), common.Postgres, fs)
+		return err
+	})
+	return created, updated, err
+}
+
+// RecordFinding records one finding: created says it made the alert,
+// counted that the alert's count moved; a.ID is the alert's.
 func (d *DB) RecordFinding(ctx context.Context, a *review.Alert, src review.Source) (created, counted bool, err error) {
-	detail, err := json.Marshal(a.Detail)
+	made, updated, err := d.RecordFindings(ctx, []review.Finding{{Alert: *a, Source: src}})
 	if err != nil {
 		return false, false, err
 	}
-	err = d.Tx(ctx, func(d *DB) error {
-		if id, err := common.FindingRecorded(ctx, d.w(), common.Rebind, a.Key, src); err != nil || id != 0 {
-			a.ID = id
-			return err
-		}
-		err := d.w().QueryRowContext(ctx, `INSERT INTO alerts (key, rule, category, severity, status, group_id, platform, room_id,
-				excerpt, detail, count, first_seen, last_seen, created_at, updated_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 1, $11, $12, $13, $14)
-			ON CONFLICT (key) WHERE status <> 'resolved' DO UPDATE SET key = alerts.key
-			RETURNING id, (xmax = 0)`,
-			a.Key, a.Rule, a.Category, a.Severity, a.Status, a.GroupID, a.Platform, a.RoomID,
-			a.Excerpt, string(detail), a.FirstSeen, a.LastSeen, a.CreatedAt, a.UpdatedAt).Scan(&a.ID, &created)
-		if err != nil {
-			return err
-		}
-		res, err := d.w().ExecContext(ctx, `INSERT INTO alert_sources (alert_id, source_id, archive_id, sent_at) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (alert_id, source_id) DO NOTHING`, a.ID, src.SourceID, src.ArchiveID, src.SentAt)
-		if err != nil {
-			return err
-		}
-		if created {
-			counted = true
-			return nil
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // this message was already counted
-		}
-		counted = true
-		_, err = d.w().ExecContext(ctx, `UPDATE alerts SET count = count + 1, excerpt = $1, detail = $2, updated_at = $3,
-			first_seen = LEAST(first_seen, $4), last_seen = GREATEST(last_seen, $5) WHERE id = $6`,
-			a.Excerpt, string(detail), a.UpdatedAt, a.FirstSeen, a.LastSeen, a.ID)
-		return err
-	})
-	return created, counted, err
+	if len(made) == 1 {
+		a.ID = made[0].ID
+		return true, true, nil
+	}
+	a.ID, err = common.AlertWithSource(ctx, d.w(), common.Postgres, a.Key, src)
+	return false, updated > 0, err
 }
 
 const alertSelect = `SELECT id, key, rule, category, severity, status, group_id, platform, room_id, excerpt, detail, count,

@@ -15,60 +15,31 @@ import (
 	"charter/internal/store/sqlutil"
 )
 
-// RecordFinding adds a finding to the unresolved alert with its key or makes
-// that alert. The single writer connection makes the read-then-write safe.
-func (d *DB) RecordFinding(ctx context.Context, a *review.Alert, src review.Source) (created, counted bool, err error) {
-	err = d.Tx(ctx, func(d *DB) error {
-		if id, err := common.FindingRecorded(ctx, d.w(), common.Identity, a.Key, src); err != nil || id != 0 {
-			a.ID = id
-			return err
-		}
-		var id int64
-		err := d.w().QueryRowContext(ctx, `SELECT id FROM alerts WHERE key = ? AND status <> 'resolved'`, a.Key).Scan(&id)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return err
-		}
-		detail, err := json.Marshal(a.Detail)
-		if err != nil {
-			return err
-		}
-		if id == 0 {
-			res, err := d.w().ExecContext(ctx, `INSERT INTO alerts (key, rule, category, severity, status, group_id, platform, room_id,
-				excerpt, detail, count, first_seen, last_seen, created_at, updated_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?)`,
-				a.Key, a.Rule, a.Category, a.Severity, a.Status, a.GroupID, a.Platform, a.RoomID,
-				a.Excerpt, string(detail), a.FirstSeen, a.LastSeen, a.CreatedAt, a.UpdatedAt)
-			if err != nil {
-				return err
-			}
-			if a.ID, err = res.LastInsertId(); err != nil {
-				return err
-			}
-			created, counted = true, true
-			return d.insertSource(ctx, a.ID, src)
-		}
-		a.ID = id
-		res, err := d.w().ExecContext(ctx, `INSERT INTO alert_sources (alert_id, source_id, archive_id, sent_at) VALUES (?, ?, ?, ?)
-			ON CONFLICT (alert_id, source_id) DO NOTHING`, id, src.SourceID, src.ArchiveID, src.SentAt)
-		if err != nil {
-			return err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return nil // this message was already counted
-		}
-		counted = true
-		_, err = d.w().ExecContext(ctx, `UPDATE alerts SET count = count + 1, excerpt = ?, detail = ?, updated_at = ?,
-			first_seen = min(first_seen, ?), last_seen = max(last_seen, ?) WHERE id = ?`,
-			a.Excerpt, string(detail), a.UpdatedAt, a.FirstSeen, a.LastSeen, id)
+// RecordFindings records a scan's findings (see common.RecordFindings).
+func (d *DB) RecordFindings(ctx context.Context, fs []review.Finding) ([]review.Alert, int, error) {
+	var created []review.Alert
+	var updated int
+	err := d.Tx(ctx, func(d *DB) error {
+		var err error
+		created, updated, err = common.RecordFindings(ctx, d.w(), common.SQLite, fs)
 		return err
 	})
-	return created, counted, err
+	return created, updated, err
 }
 
-func (d *DB) insertSource(ctx context.Context, alertID int64, src review.Source) error {
-	_, err := d.w().ExecContext(ctx, `INSERT INTO alert_sources (alert_id, source_id, archive_id, sent_at) VALUES (?, ?, ?, ?)`,
-		alertID, src.SourceID, src.ArchiveID, src.SentAt)
-	return err
+// RecordFinding records one finding: created says it made the alert,
+// counted that the alert's count moved; a.ID is the alert's.
+func (d *DB) RecordFinding(ctx context.Context, a *review.Alert, src review.Source) (created, counted bool, err error) {
+	made, updated, err := d.RecordFindings(ctx, []review.Finding{{Alert: *a, Source: src}})
+	if err != nil {
+		return false, false, err
+	}
+	if len(made) == 1 {
+		a.ID = made[0].ID
+		return true, true, nil
+	}
+	a.ID, err = common.AlertWithSource(ctx, d.w(), common.SQLite, a.Key, src)
+	return false, updated > 0, err
 }
 
 const alertSelect = `SELECT id, key, rule, category, severity, status, group_id, platform, room_id, excerpt, detail, count,

@@ -23,6 +23,10 @@ CREATE INDEX scan_failures_next ON scan_failures(next_at);
 
 CREATE INDEX alert_sources_archive ON alert_sources(archive_id);
 
+-- A sender's transfers of the day, asked for every transfer scanned: only
+-- transfers are indexed, by sender and time.
+CREATE INDEX messages_sender_transfers ON messages(platform, sender, sent_at) WHERE kind IN ('transfer', 'red_envelope');
+
 CREATE TABLE registry_version (
     id      INTEGER PRIMARY KEY CHECK (id = 1),
     version BIGINT NOT NULL

@@ -32,6 +32,10 @@ CREATE INDEX scan_failures_next ON scan_failures(next_at);
 -- alerts it already raised, resolved ones included.
 CREATE INDEX alert_sources_archive ON alert_sources(archive_id);
 
+-- A sender's transfers of the day, asked for every transfer scanned: only
+-- transfers are indexed, by sender and time.
+CREATE INDEX messages_sender_transfers ON messages(platform, sender, sent_at) WHERE kind IN ('transfer', 'red_envelope');
+
 -- Capture and detection keep the registry's answers in memory; this counter
 -- moves with every change to what they read, on every connection and server,
 -- so a cache compares one number per batch instead of trusting a clock.
