@@ -9,9 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"slices"
-	"strconv"
 	"testing"
 	"time"
 
@@ -86,9 +84,6 @@ func newBenchApp(b *testing.B, bound int) *benchApp {
 	secret, _, err := a.accounts.CreateToken(ctx, "bench", account.ScopeIngest)
 	if err != nil {
 		b.Fatal(err)
-	}
-	if v := os.Getenv("BENCH_CHUNK"); v != "" {
-		a.archive.ChunkSize, _ = strconv.Atoi(v)
 	}
 	return &benchApp{a: a, url: srv.URL, secret: secret}
 }
