@@ -62,14 +62,13 @@ func (f *flakyStore) setFail(handle string, on bool) {
 }
 
 type fixture struct {
-	db      store.DB
-	flaky   *flakyStore
-	arch    *archive.Service
-	pipe    *pipeline.Pipeline
-	clock   *clock
-	group   int64
-	seq     int
-	scanned atomic.Int64 // chunks the observer saw
+	db    store.DB
+	flaky *flakyStore
+	arch  *archive.Service
+	pipe  *pipeline.Pipeline
+	clock *clock
+	group int64
+	seq   int
 }
 
 // newFixture is one registered, active group bound to room wr1 with three
@@ -107,25 +106,7 @@ func newFixture(t *testing.T, db store.DB, observe bool) *fixture {
 	if err := db.AddBinding(ctx, &registry.Binding{GroupID: g.ID, Platform: "wecom", RoomID: "wr1", BoundAt: f.clock.now(), BoundBy: "owner"}); err != nil {
 		t.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	reviewTx := store.TxFor[review.TxStore](db)
-	policies, err := review.NewPolicies(ctx, db, reviewTx, f.clock.now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m := metrics.New()
-	scanner := &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: log, Now: f.clock.now}
-	dir := registry.NewDirectory(db)
-	f.pipe = pipeline.New(f.flaky, store.TxFor[pipeline.TxStore](db), scanner, dir, m, log, f.clock.now, time.UTC)
-	f.pipe.Retries, f.pipe.Backoff = 3, pipeline.Exponential(time.Minute, time.Hour)
-	f.arch = archive.NewService(db, store.TxFor[archive.TxStore](db), f.clock.now)
-	f.arch.Resolver, f.arch.Groups = pipeline.Resolver{Directory: dir}, pipeline.Resolver{Directory: dir}
-	if observe {
-		f.arch.Observe(func(ctx context.Context, c archive.Committed) int {
-			f.scanned.Add(1)
-			return f.pipe.Archived(ctx, c)
-		})
-	}
+	f.wire(t, observe)
 	return f
 }
 
@@ -249,21 +230,30 @@ func TestCrashBetweenArchiveAndScan(t *testing.T) {
 func newFixture2(t *testing.T, db store.DB, prev *fixture) *fixture {
 	t.Helper()
 	f := &fixture{db: db, flaky: prev.flaky, clock: prev.clock, group: prev.group, seq: prev.seq}
-	ctx := context.Background()
+	f.wire(t, true)
+	return f
+}
+
+// wire builds the archive and the pipeline as serve does; with observe
+// false the archive commits without scanning.
+func (f *fixture) wire(t *testing.T, observe bool) {
+	t.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	reviewTx := store.TxFor[review.TxStore](db)
-	policies, err := review.NewPolicies(ctx, db, reviewTx, f.clock.now)
+	reviewTx := store.TxFor[review.TxStore](f.db)
+	policies, err := review.NewPolicies(context.Background(), f.db, reviewTx, f.clock.now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	m := metrics.New()
-	dir := registry.NewDirectory(db)
-	f.pipe = pipeline.New(f.flaky, store.TxFor[pipeline.TxStore](db), &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: log, Now: f.clock.now},
-		dir, m, log, f.clock.now, time.UTC)
-	f.arch = archive.NewService(db, store.TxFor[archive.TxStore](db), f.clock.now)
+	scanner := &review.Scanner{Policies: policies, Store: f.db, Tx: reviewTx, Metrics: m, Log: log, Now: f.clock.now}
+	dir := registry.NewDirectory(f.db)
+	f.pipe = pipeline.New(f.flaky, store.TxFor[pipeline.TxStore](f.db), scanner, dir, m, log, f.clock.now, time.UTC)
+	f.pipe.Retries, f.pipe.Backoff = 3, pipeline.Exponential(time.Minute, time.Hour)
+	f.arch = archive.NewService(f.db, store.TxFor[archive.TxStore](f.db), f.clock.now)
 	f.arch.Resolver, f.arch.Groups = pipeline.Resolver{Directory: dir}, pipeline.Resolver{Directory: dir}
-	f.arch.Observe(f.pipe.Archived)
-	return f
+	if observe {
+		f.arch.Observe(f.pipe.Archived)
+	}
 }
 
 func TestOneBadMessageNeverStopsTheOthers(t *testing.T) {
