@@ -59,6 +59,12 @@ func flip(s string) string {
 // session cookie.
 func (h *harness) signIn(t *testing.T, username, password string) (*http.Response, *http.Cookie) {
 	t.Helper()
+	return h.signInTo(t, username, password, "/audit")
+}
+
+// signInTo signs in through the form with next as the page to go to.
+func (h *harness) signInTo(t *testing.T, username, password, next string) (*http.Response, *http.Cookie) {
+	t.Helper()
 	resp, body := h.do("GET", "/login", "", nil)
 	var csrf *http.Cookie
 	for _, c := range resp.Cookies() {
@@ -70,7 +76,7 @@ func (h *harness) signIn(t *testing.T, username, password string) (*http.Respons
 		t.Fatalf("sign-in form without its CSRF cookie and field")
 	}
 	req, _ := http.NewRequest("POST", h.srv.URL+"/login", strings.NewReader(url.Values{"username": {username}, "password": {password},
-		"csrf": {csrf.Value}, "next": {"/audit"}}.Encode()))
+		"csrf": {csrf.Value}, "next": {next}}.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.AddCookie(csrf)
 	resp, err := noRedirect.Do(req)
@@ -112,9 +118,22 @@ func TestSignInAndOut(t *testing.T) {
 		t.Fatalf("session still valid after sign-out (cookie deleted: %v)", gone)
 	}
 	// A next= that leaves the site is ignored.
-	for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example"} {
+	for _, next := range []string{"//evil.example/", "https://evil.example/", "/\\evil.example", "/\t/evil.example", "/\t\\evil.example",
+		"/\n/evil.example", "/%09/evil.example/../", "/\x00x", "javascript:alert(1)", " /x"} {
 		if got := safeNext(next); got != "/" {
 			t.Errorf("safeNext(%q) = %q", next, got)
+		}
+	}
+	for _, next := range []string{"/alerts?status=open", "/groups/3#members", "/search?q=%E6%9C%BA%E5%AF%86"} {
+		if got := safeNext(next); got != next {
+			t.Errorf("safeNext(%q) = %q, want it kept", next, got)
+		}
+	}
+	// Through the sign-in form, as the review tried it.
+	for _, next := range []string{"/\t/evil.example", "/\t\\evil.example"} {
+		resp, _ := h.signInTo(t, "auditor", "password-auditor", next)
+		if loc := resp.Header.Get("Location"); loc != "/" {
+			t.Errorf("sign-in with next=%q redirects to %q", next, loc)
 		}
 	}
 }

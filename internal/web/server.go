@@ -186,9 +186,20 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	s.render(w, r, code, p)
 }
 
-// safeNext keeps a redirect target on this site: a path, not "//host".
+// safeNext keeps a redirect target on this site: a local path, parsed,
+// with no scheme or host, and no control character or backslash anywhere
+// (browsers drop tabs and newlines and read \ as /, so "/\t/evil.example"
+// and "/\\evil.example" would leave the site).
 func safeNext(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
+	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.ContainsRune(next, '\\') {
+		return "/"
+	}
+	if strings.ContainsFunc(next, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
+		return "/"
+	}
+	u, err := url.Parse(next)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") ||
+		strings.ContainsRune(u.Path, '\\') || strings.ContainsFunc(u.Path, func(c rune) bool { return c < 0x20 || c == 0x7f }) {
 		return "/"
 	}
 	return next
