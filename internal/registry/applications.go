@@ -64,6 +64,11 @@ func (s *Service) checkRenewal(ctx context.Context, tx TxStore, p *account.Princ
 	if p != nil && p.User.Username != g.Responsible && !p.Has(account.SecurityOfficer) {
 		return errs.E(errs.Forbidden, "only the group's responsible person may ask for a new term")
 	}
+	// A renewal is decided in the group's unit, whoever asks (a security
+	// officer's own unit is not the group's).
+	if g.OrgUnit != "" {
+		a.OrgUnit = g.OrgUnit
+	}
 	return nil
 }
 
@@ -176,10 +181,16 @@ func (s *Service) submit(ctx context.Context, tx TxStore, a *Application) error 
 	return s.tellHolders(ctx, tx, a)
 }
 
-// chainFor is the chain configured for the applicant's org unit (or the
-// nearest parent with one) at the level, or the default chain, with the
+// chainFor is the chain configured for the application's org unit (or the
+// nearest parent with one) at its level, or the default chain, with the
 // steps that apply only to external members dropped when there are none.
+// A renewal is judged by the stricter of what it declares and what the
+// renewed group is: its level and its external members.
 func (s *Service) chainFor(ctx context.Context, tx TxStore, a *Application) ([]Step, error) {
+	level, external, err := s.chainCase(ctx, tx, a)
+	if err != nil {
+		return nil, err
+	}
 	units, err := ancestors(ctx, tx, a.OrgUnit)
 	if err != nil {
 		return nil, err
@@ -188,11 +199,11 @@ func (s *Service) chainFor(ctx context.Context, tx TxStore, a *Application) ([]S
 	if err != nil {
 		return nil, err
 	}
-	steps := DefaultChain(a.Level)
+	steps := DefaultChain(level)
 find:
 	for _, unit := range units {
 		for _, c := range chains {
-			if c.OrgUnit == unit && c.Level == a.Level {
+			if c.OrgUnit == unit && c.Level == level {
 				steps = c.Steps
 				break find
 			}
@@ -200,12 +211,50 @@ find:
 	}
 	out := []Step{}
 	for _, st := range steps {
-		if st.When == "external" && !a.hasExternal() {
+		if st.When == "external" && !external {
 			continue
 		}
 		out = append(out, st)
 	}
+	if len(out) == 0 {
+		// A chain saved before conditional-only chains were refused.
+		return nil, errs.E(errs.Conflict, "the approval chain for %s groups of %s has only steps for groups with external members, so nobody would decide this application; a security officer must add a step that always applies", level, a.OrgUnit)
+	}
 	return out, nil
+}
+
+// chainCase is the level and the presence of external members that choose
+// an application's chain.
+func (s *Service) chainCase(ctx context.Context, tx TxStore, a *Application) (Level, bool, error) {
+	level, external := a.Level, a.hasExternal()
+	if a.Renews == 0 {
+		return level, external, nil
+	}
+	g, err := tx.Group(ctx, a.Renews)
+	if err != nil {
+		return "", false, err
+	}
+	if levelRank(g.Level) > levelRank(level) {
+		level = g.Level
+	}
+	ms, err := tx.Members(ctx, g.ID, false)
+	if err != nil {
+		return "", false, err
+	}
+	for _, m := range ms {
+		external = external || m.External != ""
+	}
+	return level, external, nil
+}
+
+func levelRank(l Level) int {
+	switch l {
+	case Sensitive:
+		return 2
+	case Internal:
+		return 1
+	}
+	return 0
 }
 
 // DefaultChain is the chain where none is configured: an approver of the
@@ -294,6 +343,11 @@ func (s *Service) Decide(ctx context.Context, p *account.Principal, id int64, de
 		}
 		if u.Username == a.Applicant {
 			return errs.E(errs.Forbidden, "you may not decide on your own application")
+		}
+		if by, err := s.decidedThisRound(ctx, tx, a, u.Username); err != nil {
+			return err
+		} else if by > 0 {
+			return errs.E(errs.Forbidden, "you decided step %d of this round of application %d; step %d needs another person", by, id, a.Step+1)
 		}
 		now := s.now()
 		d := &Decision{ApplicationID: id, Round: a.Round, Step: a.Step + 1, Decider: u.Username, Decision: decision, Comment: comment, At: now}
@@ -487,6 +541,13 @@ func (s *Service) SetApprovalChain(ctx context.Context, c ApprovalChain) (*Appro
 			return nil, errs.Field("steps", "step %d: when %q is not empty or external", i+1, st.When)
 		}
 	}
+	always := false
+	for _, st := range c.Steps {
+		always = always || st.When == ""
+	}
+	if !always {
+		return nil, errs.Field("steps", "every step applies only with external members, so a group without them would have nobody to decide: add a step that always applies")
+	}
 	c.UpdatedAt = s.now()
 	err := s.Tx(ctx, func(tx TxStore) error {
 		if _, err := tx.OrgUnit(ctx, c.OrgUnit); errs.Is(err, errs.NotFound) {
@@ -518,17 +579,34 @@ func (s *Service) DeleteApprovalChain(ctx context.Context, orgUnit string, level
 func chainObject(unit string, l Level) string { return fmt.Sprintf("approval_chain:%s/%s", unit, l) }
 
 // MayDecide reports whether p holds the step a submitted application waits
-// on and is not its applicant: exactly what Decide checks, for a page to
-// show its decision form only to whoever Decide will accept.
+// on, is not its applicant and decided no earlier step of the round:
+// exactly what Decide checks, for a page to show its decision form only to
+// whoever Decide will accept.
 func (s *Service) MayDecide(ctx context.Context, p *account.Principal, a *Application) (bool, error) {
 	if p == nil || p.User == nil || a.Status != Submitted || a.Step >= len(a.Steps) || a.Applicant == p.User.Username {
 		return false, nil
 	}
 	units, err := ancestors(ctx, s.Store, a.OrgUnit)
-	if err != nil {
+	if err != nil || !holds(p.User, a.Steps[a.Step], units) {
 		return false, err
 	}
-	return holds(p.User, a.Steps[a.Step], units), nil
+	by, err := s.decidedThisRound(ctx, s.Store, a, p.User.Username)
+	return by == 0, err
+}
+
+// decidedThisRound returns the step of a's current round that username
+// already decided (0: none): two steps of one chain need two people.
+func (s *Service) decidedThisRound(ctx context.Context, st Store, a *Application, username string) (int, error) {
+	ds, err := st.Decisions(ctx, a.ID)
+	if err != nil {
+		return 0, err
+	}
+	for _, d := range ds {
+		if d.Round == a.Round && d.Decider == username {
+			return d.Step, nil
+		}
+	}
+	return 0, nil
 }
 
 // Awaiting is p's approval inbox: the submitted applications whose current
