@@ -3,7 +3,6 @@ package httpapi
 import (
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -117,9 +116,25 @@ type page[T any] struct {
 }
 
 func pathInt(r *http.Request, name string) (int64, error) {
-	var n int64
-	if _, err := fmt.Sscan(r.PathValue(name), &n); err != nil || n <= 0 {
+	n, ok := ParseID(r.PathValue(name))
+	if !ok {
 		return 0, errs.E(errs.NotFound, "%s %q not found", name, r.PathValue(name))
 	}
 	return n, nil
+}
+
+// ParseID reads an object id from a path: decimal digits only, no sign,
+// no leading zero, no other base ("010", "0x10" and "1_0" name nothing).
+func ParseID(s string) (int64, bool) {
+	if s == "" || s[0] == '0' || len(s) > 18 {
+		return 0, false
+	}
+	var n int64
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(s[i]-'0')
+	}
+	return n, true
 }

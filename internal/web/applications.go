@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"charter/internal/errs"
+	"charter/internal/httpapi"
 	"charter/internal/registry"
 )
 
@@ -187,8 +188,8 @@ func (s *Server) resubmit(w http.ResponseWriter, r *http.Request) error {
 }
 
 func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
+	id, ok := httpapi.ParseID(r.PathValue("id"))
+	if !ok {
 		return 0, errs.E(errs.NotFound, "no such object")
 	}
 	return id, nil

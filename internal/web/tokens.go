@@ -2,10 +2,8 @@ package web
 
 import (
 	"net/http"
-	"strconv"
 
 	"charter/internal/account"
-	"charter/internal/errs"
 )
 
 type tokensPage struct {
@@ -61,9 +59,9 @@ func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) revokeToken(w http.ResponseWriter, r *http.Request) error {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	id, err := pathID(r)
 	if err != nil {
-		return errs.E(errs.NotFound, "token %q not found", r.PathValue("id"))
+		return err
 	}
 	if err := s.Accounts.RevokeToken(r.Context(), id); err != nil {
 		return err
