@@ -10,10 +10,10 @@ import (
 	"hash"
 	"io"
 	"strconv"
-	"strings"
 	"time"
 
 	"charter/internal/audit"
+	"charter/internal/csvsafe"
 	"charter/internal/errs"
 )
 
@@ -153,12 +153,6 @@ func csvRow(m *Stored) []string {
 		recalledAt, m.CapturedAt.UTC().Format(time.RFC3339Nano), m.Hash}
 }
 
-// cell keeps a spreadsheet from running message content as a formula: a
-// value starting with = + - @ or a control character gets a leading '.
-// The CSV is for reading; messages.ndjson keeps the exact content.
-func cell(v string) string {
-	if v != "" && strings.ContainsRune("=+-@\t\r", rune(v[0])) {
-		return "'" + v
-	}
-	return v
-}
+// cell keeps a spreadsheet from running message content as a formula; the
+// CSV is for reading, messages.ndjson keeps the exact content.
+func cell(v string) string { return csvsafe.Cell(v) }

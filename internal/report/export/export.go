@@ -5,6 +5,8 @@ package export
 import (
 	"encoding/csv"
 	"io"
+
+	"charter/internal/csvsafe"
 )
 
 // Table is one printable form: a title, labelled facts above a grid, the grid,
@@ -25,17 +27,18 @@ const bom = "\ufeff"
 
 // CSV writes the grid with a UTF-8 byte-order mark. Meta and notes are left
 // out: a CSV is for machines and spreadsheets, one header row then the rows.
+// No cell is written that a spreadsheet would run as a formula.
 func CSV(w io.Writer, t *Table) error {
 	if _, err := io.WriteString(w, bom); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true // what spreadsheet programs on every platform expect
-	if err := cw.Write(t.Columns); err != nil {
+	if err := cw.Write(csvsafe.Row(append([]string(nil), t.Columns...))); err != nil {
 		return err
 	}
 	for _, r := range t.Rows {
-		if err := cw.Write(r); err != nil {
+		if err := cw.Write(csvsafe.Row(append([]string(nil), r...))); err != nil {
 			return err
 		}
 	}

@@ -197,3 +197,22 @@ func TestFindFontHonoursEnv(t *testing.T) {
 		t.Fatalf("missing env font: %v", err)
 	}
 }
+
+// Every CSV Charter writes from a Table (roster, registration forms,
+// reports) guards its cells: a group named like a formula stays text.
+func TestCSVGuardsFormulas(t *testing.T) {
+	var b bytes.Buffer
+	tbl := &Table{Columns: []string{"群名 Group", "人数 Members"}, Rows: [][]string{{`=HYPERLINK("http://evil.example","点我")`, "3"}, {"@SUM(A1)", "12"}}}
+	if err := CSV(&b, tbl); err != nil {
+		t.Fatal(err)
+	}
+	out := b.String()
+	for _, want := range []string{`"'=HYPERLINK(""http://evil.example"",""点我"")"`, "'@SUM(A1)", ",3\r\n"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("CSV lacks %q:\n%s", want, out)
+		}
+	}
+	if tbl.Rows[0][0][0] != '=' {
+		t.Error("CSV changed the table it was given")
+	}
+}
