@@ -241,6 +241,16 @@ func (s *Service) Declare(ctx context.Context, p *account.Principal, campaignID 
 		if d.GroupID == 0 && !validPlatform(d.Platform) {
 			return nil, errs.Field("groups", "group %d: platform %q is not one of wecom, wechat, dingtalk, feishu, matrix, other", i+1, d.Platform)
 		}
+		// A member declares the groups they are in: a registered group they
+		// may not read is answered as one that does not exist, so a
+		// declaration never reveals another group's name.
+		if d.GroupID != 0 {
+			if _, err := s.readableGroup(ctx, p, d.GroupID); errs.Is(err, errs.NotFound) {
+				return nil, errs.Field("groups", "group %d: there is no registered group %d", i+1, d.GroupID)
+			} else if err != nil {
+				return nil, err
+			}
+		}
 	}
 	out := []DeclaredGroup{}
 	err = s.Tx(ctx, func(tx TxStore) error {

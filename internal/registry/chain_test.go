@@ -3,6 +3,7 @@ package registry_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,6 +139,35 @@ func TestRenewalTakesTheStricterChain(t *testing.T) {
 			if _, err := f.reg.Withdraw(ctx, f.users[who], r.ID); err != nil {
 				t.Fatal(err)
 			}
+		}
+	})
+}
+
+// A member declares only groups they may read: another group's id is
+// answered as no group at all, and its name is not returned.
+func TestDeclarationsLeakNoNames(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		f := newChainFixture(t, db)
+		a, err := f.reg.Apply(ctx, f.users["applicant"], f.application(registry.Internal))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if a, err = f.reg.Decide(ctx, f.users["head"], a.ID, "approve", "ok"); err != nil || a.GroupID == 0 {
+			t.Fatalf("approve: %v %+v", err, a)
+		}
+		c, err := f.reg.StartCampaign(ctx, registry.NewCampaign{Kind: registry.Declaration, Deadline: f.now.AddDate(0, 0, 7).Format(time.RFC3339)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = f.reg.Declare(ctx, f.users["head"], c.ID, []registry.Declared{{GroupID: a.GroupID}})
+		var e *errs.Error
+		if !errors.As(err, &e) || e.Field != "groups" || strings.Contains(err.Error(), "预算工作群") {
+			t.Fatalf("declaring a group one may not read: %v", err)
+		}
+		out, err := f.reg.Declare(ctx, f.users["applicant"], c.ID, []registry.Declared{{GroupID: a.GroupID}})
+		if err != nil || len(out) != 1 || out[0].Name != "预算工作群" {
+			t.Fatalf("the responsible person declaring their group: %v %+v", err, out)
 		}
 	})
 }
