@@ -117,6 +117,9 @@ type Token struct {
 	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
 	RevokedAt  *time.Time `json:"revoked_at,omitempty"`
 	Hash       string     `json:"-"`
+	// Suspended: the person who created it is deactivated, so it does not
+	// work until they are active again (set by Service.Tokens).
+	Suspended bool `json:"suspended"`
 }
 
 // Session is a signed-in user's bearer secret; only its hash is stored.
@@ -151,6 +154,10 @@ type Store interface {
 	CreateSession(ctx context.Context, s *Session) error
 	Session(ctx context.Context, hash string, now time.Time) (*Session, error)
 	DeleteSession(ctx context.Context, hash string) error
+	// DeleteUserSessions signs a user out everywhere.
+	DeleteUserSessions(ctx context.Context, userID int64) error
+	// DeleteExpiredSessions removes sessions that ended before now.
+	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 
 	CreateToken(ctx context.Context, t *Token) error
 	Tokens(ctx context.Context) ([]Token, error)

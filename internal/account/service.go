@@ -2,6 +2,7 @@ package account
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -186,7 +187,9 @@ func (s *Service) UpdateUser(ctx context.Context, username string, p UserPatch) 
 			u.Active = *p.Active
 			changed["active"] = u.Active
 		}
+		endSessions := p.Active != nil && !*p.Active && changed["active"] != nil
 		if p.Roles != nil {
+			endSessions = endSessions || lostRole(u.Roles, *p.Roles)
 			u.Roles = *p.Roles
 			changed["roles"] = u.Roles
 		}
@@ -197,6 +200,7 @@ func (s *Service) UpdateUser(ctx context.Context, username string, p UserPatch) 
 			}
 			u.PasswordHash = h
 			changed["password"] = "(changed)"
+			endSessions = true
 		}
 		if err := u.Validate(); err != nil {
 			return err
@@ -212,6 +216,14 @@ func (s *Service) UpdateUser(ctx context.Context, username string, p UserPatch) 
 		if err := tx.UpdateUser(ctx, u); err != nil {
 			return err
 		}
+		// A new password, a deactivation or a role taken away ends every
+		// session: none survives to be revived by a reactivation.
+		if endSessions {
+			if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+				return err
+			}
+			changed["sessions_ended"] = true
+		}
 		action := "user.update"
 		if p.Active != nil && !*p.Active && len(changed) == 1 {
 			action = "user.deactivate"
@@ -219,6 +231,16 @@ func (s *Service) UpdateUser(ctx context.Context, username string, p UserPatch) 
 		return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), action, "user:"+u.Username, audit.Summarize(changed)))
 	})
 	return out, err
+}
+
+// lostRole reports whether next lacks a grant that prev had.
+func lostRole(prev, next []Grant) bool {
+	for _, g := range prev {
+		if !slices.Contains(next, g) {
+			return true
+		}
+	}
+	return false
 }
 
 // Deactivate stops a user from signing in; the account stays for history.
@@ -357,6 +379,13 @@ func (s *Service) Authenticate(ctx context.Context, secret string) (*Principal, 
 		if t.RevokedAt != nil {
 			return nil, unauth
 		}
+		// A token lives on its creator's standing: it stops when they are
+		// deactivated (a token made from the CLI has no person behind it).
+		if by, err := s.Store.User(ctx, t.CreatedBy); err == nil && !by.Active {
+			return nil, errs.E(errs.Unauthorized, "this token is suspended: its creator %s is deactivated", t.CreatedBy)
+		} else if err != nil && !errs.Is(err, errs.NotFound) {
+			return nil, err
+		}
 		// Last use is a hint for admins; losing one update is harmless.
 		if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
 			_ = s.Store.TouchToken(ctx, t.ID, now.UTC())
@@ -390,6 +419,32 @@ func (s *Service) CreateToken(ctx context.Context, name string, scope Scope) (st
 		return "", nil, err
 	}
 	return secret, t, nil
+}
+
+// Tokens lists every token, saying which are suspended.
+func (s *Service) Tokens(ctx context.Context) ([]Token, error) {
+	ts, err := s.Store.Tokens(ctx)
+	if err != nil {
+		return nil, err
+	}
+	active := map[string]bool{}
+	for i := range ts {
+		by := ts[i].CreatedBy
+		if _, ok := active[by]; !ok {
+			u, err := s.Store.User(ctx, by)
+			if err != nil && !errs.Is(err, errs.NotFound) {
+				return nil, err
+			}
+			active[by] = u == nil || u.Active
+		}
+		ts[i].Suspended = !active[by]
+	}
+	return ts, nil
+}
+
+// PurgeSessions deletes the sessions that have expired.
+func (s *Service) PurgeSessions(ctx context.Context) (int, error) {
+	return s.Store.DeleteExpiredSessions(ctx, s.Now().UTC())
 }
 
 // RevokeToken stops a token from working; it stays listed.

@@ -307,14 +307,15 @@ func tokenCmd(ctx context.Context, e *Env, args []string) error {
 		},
 		"list": func(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "token list", args, nil, func(a *app, fs *flag.FlagSet) error {
-				ts, err := a.db.Tokens(ctx)
+				ts, err := a.accounts.Tokens(ctx)
 				if err != nil {
 					return err
 				}
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-				fmt.Fprintln(tw, "ID\tNAME\tSCOPE\tPREFIX\tCREATED\tLAST USED\tREVOKED")
+				fmt.Fprintln(tw, "ID\tNAME\tSCOPE\tPREFIX\tCREATED BY\tCREATED\tLAST USED\tREVOKED\tSUSPENDED")
 				for _, t := range ts {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", t.ID, t.Name, t.Scope, t.Prefix, t.CreatedAt.Format("2006-01-02 15:04"), when(t.LastUsedAt), when(t.RevokedAt))
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", t.ID, t.Name, t.Scope, t.Prefix, t.CreatedBy, t.CreatedAt.Format("2006-01-02 15:04"),
+						when(t.LastUsedAt), when(t.RevokedAt), t.Suspended)
 				}
 				return tw.Flush()
 			})

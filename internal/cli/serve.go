@@ -156,8 +156,9 @@ func version(ctx context.Context, e *Env, args []string) error {
 	return nil
 }
 
-// purgeDaily runs the retention purge a minute after start and then every
-// day, until ctx ends. A failure is logged and tried again the next day.
+// purgeDaily runs the retention purge (and drops expired sessions) a minute
+// after start and then every day, until ctx ends. A failure is logged and
+// tried again the next day.
 func purgeDaily(ctx context.Context, a *app, log *slog.Logger) {
 	wait := time.Minute
 	for {
@@ -167,6 +168,11 @@ func purgeDaily(ctx context.Context, a *app, log *slog.Logger) {
 		case <-time.After(wait):
 		}
 		wait = 24 * time.Hour
+		if n, err := a.accounts.PurgeSessions(ctx); err != nil {
+			log.Error("purge expired sessions", "err", err)
+		} else if n > 0 {
+			log.Info("purged expired sessions", "sessions", n)
+		}
 		res, err := a.archive.Purge(audit.WithActor(ctx, audit.Actor{Name: "scheduler", Addr: "local"}))
 		if err != nil {
 			log.Error("archive purge", "err", err)

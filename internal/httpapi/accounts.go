@@ -167,7 +167,7 @@ func (s *Server) deactivateUser(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
-	ts, err := s.DB.Tokens(r.Context())
+	ts, err := s.Accounts.Tokens(r.Context())
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,7 @@ type tokensPage struct {
 func (*tokensPage) template() string { return "tokens" }
 
 func (s *Server) tokensPage(r *http.Request, f *Form) (*tokensPage, error) {
-	ts, err := s.DB.Tokens(r.Context())
+	ts, err := s.Accounts.Tokens(r.Context())
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 
 	"charter/internal/account"
 	"charter/internal/errs"
+	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -251,4 +252,12 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, at time.Time) error {
 func (d *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	_, err := d.w().ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, at, id)
 	return err
+}
+
+func (d *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
+	return common.DeleteUserSessions(ctx, d.w(), common.Postgres, userID)
+}
+
+func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	return common.DeleteExpiredSessions(ctx, d.w(), common.Postgres, now)
 }

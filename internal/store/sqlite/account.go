@@ -8,6 +8,7 @@ import (
 
 	"charter/internal/account"
 	"charter/internal/errs"
+	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -258,4 +259,12 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, at time.Time) error {
 func (d *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	_, err := d.w().ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, at, id)
 	return err
+}
+
+func (d *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
+	return common.DeleteUserSessions(ctx, d.w(), common.SQLite, userID)
+}
+
+func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	return common.DeleteExpiredSessions(ctx, d.w(), common.SQLite, now)
 }
