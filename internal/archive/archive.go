@@ -63,6 +63,8 @@ type Store interface {
 	QuarantineItems(ctx context.Context, f QuarantineFilter) ([]QuarantineItem, error)
 	QuarantineItem(ctx context.Context, id int64) (*QuarantineItem, error)
 	ResolveQuarantine(ctx context.Context, id int64, at time.Time, messageID int64) error
+	// PurgeQuarantine deletes the items received before `before`.
+	PurgeQuarantine(ctx context.Context, before time.Time) (int, error)
 
 	PullCursor(ctx context.Context, corp, source string) (int64, error)
 	SavePullCursor(ctx context.Context, corp, source string, seq int64, at time.Time) error

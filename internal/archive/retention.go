@@ -169,6 +169,9 @@ func (s *Service) ReleaseHold(ctx context.Context, id int64) (*LegalHold, error)
 type PurgeResult struct {
 	Tombstoned int `json:"tombstoned"`
 	Held       int `json:"held"`
+	// Quarantined counts quarantine items deleted: their bytes may be
+	// anyone's messages, so they are kept no longer than unregistered rooms'.
+	Quarantined int `json:"quarantined"`
 }
 
 // Purge tombstones every message past its retention that no legal hold
@@ -176,6 +179,20 @@ type PurgeResult struct {
 // verify` still passes. Each chunk is one transaction with its audit event.
 func (s *Service) Purge(ctx context.Context) (*PurgeResult, error) {
 	now := s.Now().UTC()
+	res := &PurgeResult{}
+	qBefore := now.Add(-s.Retention.Unregistered)
+	err := s.Tx(ctx, func(tx TxStore) error {
+		n, err := tx.PurgeQuarantine(ctx, qBefore)
+		if err != nil || n == 0 {
+			return err
+		}
+		res.Quarantined = n
+		return tx.AppendAudit(ctx, audit.New(ctx, now, "quarantine.purge", "quarantine",
+			audit.Summarize(map[string]any{"deleted": n, "received_before": qBefore})))
+	})
+	if err != nil {
+		return res, errs.Wrap(err, "purge quarantine")
+	}
 	before := now.Add(-s.Retention.shortest())
 	levels := map[int64]string{}
 	level := func(g int64) (string, error) {
@@ -192,7 +209,6 @@ func (s *Service) Purge(ctx context.Context) (*PurgeResult, error) {
 		levels[g] = l
 		return l, nil
 	}
-	res := &PurgeResult{}
 	var after int64
 	for {
 		cands, err := s.Store.PurgeCandidates(ctx, before, after, 1000)

@@ -494,8 +494,14 @@ func (s *Service) Reprocess(ctx context.Context, id int64, content []byte, forma
 		if err := tx.ResolveQuarantine(ctx, id, now, m.ID); err != nil {
 			return err
 		}
-		return tx.AppendAudit(ctx, audit.New(ctx, now, "quarantine.reprocess", "quarantine:"+itoa(id),
-			audit.Summarize(map[string]any{"format": format, "corrected": len(content) > 0, "message_id": m.ID, "duplicate": m.Duplicate})))
+		// A correction is new content written by a person: the trail keeps
+		// the hash of what was archived, beside that of what was quarantined.
+		sum := map[string]any{"format": format, "corrected": len(content) > 0, "message_id": m.ID, "duplicate": m.Duplicate,
+			"quarantined_sha256": rawHash(q.Raw)}
+		if len(content) > 0 {
+			sum["corrected_sha256"] = rawHash(content)
+		}
+		return tx.AppendAudit(ctx, audit.New(ctx, now, "quarantine.reprocess", "quarantine:"+itoa(id), audit.Summarize(sum)))
 	})
 	if err != nil {
 		return nil, nil, err

@@ -38,3 +38,15 @@ func TestPathIDsAreDecimal(t *testing.T) {
 		}
 	}
 }
+
+// Quarantined records are raw content: an admin may not read or correct
+// them; a security officer may.
+func TestQuarantineIsForSecurityOfficers(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	if resp := h.do("GET", "/api/v1/quarantine", h.creds["admin"], ""); resp.StatusCode != 403 {
+		t.Fatalf("admin reading the quarantine: %d, want 403", resp.StatusCode)
+	}
+	if resp := h.do("GET", "/api/v1/quarantine", h.creds["security_officer"], ""); resp.StatusCode != 200 {
+		t.Fatalf("security officer reading the quarantine: %d", resp.StatusCode)
+	}
+}

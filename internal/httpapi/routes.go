@@ -35,8 +35,10 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/ingest/messages", roles(Ingest, Admin), s.ingestMessages},
 		{"POST", "/api/v1/ingest/wecom", roles(Ingest, Admin), s.ingestWeCom},
 		{"POST", "/api/v1/imports/{format}", roles(Ingest, Admin), s.importFile},
-		{"GET", "/api/v1/quarantine", roles(Admin), s.listQuarantine},
-		{"POST", "/api/v1/quarantine/{id}/reprocess", roles(Admin), s.reprocessQuarantine},
+		// Quarantined records are raw message content, possibly of rooms that
+		// are not registered: only security officers read (audited) and correct them.
+		{"GET", "/api/v1/quarantine", roles(SecurityOfficer), s.listQuarantine},
+		{"POST", "/api/v1/quarantine/{id}/reprocess", roles(SecurityOfficer), s.reprocessQuarantine},
 
 		// Archive reads are audited. Admin is left out on purpose: running the
 		// system does not need reading the messages (separation of duties).

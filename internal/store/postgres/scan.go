@@ -72,3 +72,7 @@ func (d *DB) RegistryVersion(ctx context.Context) (int64, error) {
 func (d *DB) RegistrySnapshot(ctx context.Context) (*registry.SnapshotRows, error) {
 	return common.RegistrySnapshot(ctx, d.r())
 }
+
+func (d *DB) PurgeQuarantine(ctx context.Context, before time.Time) (int, error) {
+	return common.PurgeQuarantine(ctx, d.w(), common.Postgres, before)
+}
