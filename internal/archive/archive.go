@@ -76,7 +76,9 @@ type Store interface {
 	// MessagesAround returns the messages with the given source ids in a
 	// room and up to radius messages of the same room before and after each,
 	// in archive order, without duplicates. The caller audits the read.
-	MessagesAround(ctx context.Context, platform, roomID string, sourceIDs []string, radius int) ([]Stored, error)
+	// Only messages archived as groupID's count: what the room said while
+	// it was bound to no group (or another) is never context.
+	MessagesAround(ctx context.Context, groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]Stored, error)
 	// SenderTransferTotal sums the transfer and red-envelope amounts (fen)
 	// a sender handle sent in [from, to).
 	SenderTransferTotal(ctx context.Context, platform, sender string, from, to time.Time) (int64, error)

@@ -46,8 +46,8 @@ func alertFigures(db store.DB) func(ctx context.Context, groupID int64, from, to
 // archiveContext reads the messages around an alert for review.
 type archiveContext struct{ db store.DB }
 
-func (a archiveContext) MessagesAround(ctx context.Context, platform, roomID string, sourceIDs []string, radius int) ([]review.ContextMessage, error) {
-	ms, err := a.db.MessagesAround(ctx, platform, roomID, sourceIDs, radius)
+func (a archiveContext) MessagesAround(ctx context.Context, groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]review.ContextMessage, error) {
+	ms, err := a.db.MessagesAround(ctx, groupID, platform, roomID, sourceIDs, radius)
 	if err != nil {
 		return nil, err
 	}

@@ -539,7 +539,7 @@ func (h *harness) openCase() int64 {
 // fakeArchive returns each asked-for message with one neighbour before it.
 type fakeArchive struct{}
 
-func (fakeArchive) MessagesAround(ctx context.Context, platform, room string, ids []string, radius int) ([]review.ContextMessage, error) {
+func (fakeArchive) MessagesAround(ctx context.Context, group int64, platform, room string, ids []string, radius int) ([]review.ContextMessage, error) {
 	var out []review.ContextMessage
 	for i, id := range ids {
 		at := time.Date(2026, 5, 1, 10, i, 0, 0, time.UTC)

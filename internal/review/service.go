@@ -16,9 +16,10 @@ import (
 // Archive is what review reads message context from; the lead wires it to
 // the message archive.
 type Archive interface {
-	// MessagesAround returns, oldest first, the messages of a room around the
-	// given source ids: each of them and up to radius messages before and after.
-	MessagesAround(ctx context.Context, platform, roomID string, sourceIDs []string, radius int) ([]ContextMessage, error)
+	// MessagesAround returns, oldest first, the messages a group's room
+	// archived as the group's around the given source ids: each of them and
+	// up to radius messages before and after.
+	MessagesAround(ctx context.Context, groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]ContextMessage, error)
 }
 
 // ContextMessage is an archived message shown around an alert.
@@ -228,7 +229,9 @@ func (s *Service) ReadContext(ctx context.Context, id int64, radius int) (*Alert
 		ids[i] = x.SourceID
 		flagged[x.SourceID] = true
 	}
-	msgs, err := s.Archive.MessagesAround(ctx, a.Platform, a.RoomID, ids, radius)
+	// Only what the room archived as this group is context: never what it
+	// said before it was bound, or after the binding ended.
+	msgs, err := s.Archive.MessagesAround(ctx, *a.GroupID, a.Platform, a.RoomID, ids, radius)
 	if err != nil {
 		return nil, nil, errs.Wrap(err, "read alert context")
 	}

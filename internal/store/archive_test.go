@@ -80,9 +80,12 @@ func TestArchive(t *testing.T) {
 			t.Fatalf("observed: %+v", observed)
 		}
 		// What review reads: context around a message, a sender's transfers.
-		around, err := db.MessagesAround(ctx, "wecom", "room-finance", []string{"m2", "nope"}, 1)
+		around, err := db.MessagesAround(ctx, 7, "wecom", "room-finance", []string{"m2", "nope"}, 1)
 		if err != nil || len(around) != 3 || around[0].SourceID != "m1" || around[1].SourceID != "m2" || around[2].SourceID != "m4" {
 			t.Fatalf("messages around m2: %v %+v", err, around)
+		}
+		if other, err := db.MessagesAround(ctx, 8, "wecom", "room-finance", []string{"m2"}, 1); err != nil || len(other) != 0 {
+			t.Fatalf("another group's context of the same room: %v %+v", err, other)
 		}
 		if n, err := db.SenderTransferTotal(ctx, "wecom", "wangwu", now.Add(-2*time.Hour), now); err != nil || n != 20000 {
 			t.Fatalf("transfer total: %v %d", err, n)

@@ -6,13 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
 	"charter/internal/archive"
 	"charter/internal/capture"
 	"charter/internal/errs"
+	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -456,45 +456,8 @@ func (d *DB) Tombstone(ctx context.Context, ids []int64, at time.Time) error {
 	return err
 }
 
-// MessagesAround returns the messages asked for and their neighbours in the room.
-func (d *DB) MessagesAround(ctx context.Context, platform, roomID string, sourceIDs []string, radius int) ([]archive.Stored, error) {
-	seen := map[int64]bool{}
-	var out []archive.Stored
-	collect := func(q string, args ...any) error {
-		rows, err := d.r().QueryContext(ctx, `SELECT `+messageCols+` FROM messages m`+recallJoin+` WHERE `+q, args...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := scanMessage(rows)
-			if err != nil {
-				return err
-			}
-			if !seen[m.ID] {
-				seen[m.ID] = true
-				out = append(out, m)
-			}
-		}
-		return rows.Err()
-	}
-	for _, sid := range sourceIDs {
-		var id int64
-		err := d.r().QueryRowContext(ctx, `SELECT id FROM messages WHERE platform = $1 AND source_id = $2 AND room_id = $3`, platform, sid, roomID).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			continue
-		} else if err != nil {
-			return nil, err
-		}
-		if err := collect(`m.room_id = $1 AND m.platform = $2 AND m.id < $3 ORDER BY m.id DESC LIMIT $4`, roomID, platform, id, radius); err != nil {
-			return nil, err
-		}
-		if err := collect(`m.room_id = $1 AND m.platform = $2 AND m.id >= $3 ORDER BY m.id LIMIT $4`, roomID, platform, id, radius+1); err != nil {
-			return nil, err
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out, nil
+func (d *DB) MessagesAround(ctx context.Context, groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]archive.Stored, error) {
+	return common.MessagesAround(ctx, d.r(), common.Postgres, `SELECT `+messageCols+` FROM messages m`+recallJoin, scanMessage, groupID, platform, roomID, sourceIDs, radius)
 }
 
 // SenderTransferTotal sums what a sender moved in transfers and red envelopes.

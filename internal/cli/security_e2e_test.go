@@ -1,0 +1,79 @@
+package cli
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestContextIsTheGroupsOnly: a room talks while it is bound to no group;
+// later a group is approved and bound to it; an alert on a new message
+// shows as context only what the room archived as that group, never the
+// earlier, unregistered messages. Search and export keep to the group too.
+func TestContextIsTheGroupsOnly(t *testing.T) {
+	eachEngine(t, func(t *testing.T, engine string) {
+		in := startCharter(t, engine, "--scheduler-every", "1h")
+		admin := in.login("admin", testAdminPassword)
+		var tok struct{ Token string }
+		if code := in.call("POST", "/api/v1/tokens", admin, map[string]string{"name": "t", "scope": "ingest"}, &tok); code != 201 {
+			t.Fatalf("token: %d", code)
+		}
+		at := time.Now().UTC().Add(-time.Hour)
+		line := func(id, text string) string {
+			at = at.Add(time.Minute)
+			return fmt.Sprintf(`{"platform":"wecom","source_id":%q,"room_id":"wrLater","sender":"someone","sent_at":%q,"kind":"text","text":%q}`,
+				id, at.Format(time.RFC3339), text)
+		}
+		ingest := func(lines ...string) {
+			t.Helper()
+			if code := in.call("POST", "/api/v1/ingest/messages", tok.Token, strings.Join(lines, "\n")+"\n", nil); code != 200 {
+				t.Fatalf("ingest: %d", code)
+			}
+		}
+		ingest(line("before-1", "周末一起吃饭吧，私事"), line("before-2", "机密的八卦别外传"))
+		group := in.registeredGroup(admin, "Later", "wrLater")
+		ingest(line("after-1", "附件是秘密★1年的预算草案"))
+
+		if code := in.call("POST", "/api/v1/users", admin, map[string]any{"username": "rev.later", "password": "password-rev.later", "real_name": "审核员",
+			"org_unit": "unit-later", "verified": true, "roles": []map[string]string{{"role": "reviewer"}}}, nil); code != 201 {
+			t.Fatalf("reviewer: %d", code)
+		}
+		rev := in.login("rev.later", "password-rev.later")
+		var alerts struct {
+			Items []struct {
+				ID      int64
+				Rule    string
+				GroupID *int64 `json:"group_id"`
+			}
+		}
+		if code := in.call("GET", "/api/v1/alerts?category=marking", rev, nil, &alerts); code != 200 || len(alerts.Items) == 0 {
+			t.Fatalf("alerts: %d %+v", code, alerts)
+		}
+		var ctxOut struct {
+			Messages []struct {
+				SourceID string `json:"source_id"`
+			}
+		}
+		a := alerts.Items[0]
+		if code := in.call("GET", fmt.Sprintf("/api/v1/alerts/%d/context?radius=10", a.ID), rev, nil, &ctxOut); code != 200 {
+			t.Fatalf("context: %d", code)
+		}
+		if len(ctxOut.Messages) != 1 || ctxOut.Messages[0].SourceID != "after-1" {
+			t.Fatalf("context of alert %d in group %d: %+v, want only after-1", a.ID, group, ctxOut.Messages)
+		}
+		var hits struct {
+			Items []struct {
+				SourceID string `json:"source_id"`
+			}
+		}
+		if code := in.call("GET", fmt.Sprintf("/api/v1/messages?q=%s&group=%d", "机密", group), rev, nil, &hits); code != 200 {
+			t.Fatalf("search: %d", code)
+		}
+		for _, h := range hits.Items {
+			if strings.HasPrefix(h.SourceID, "before-") {
+				t.Fatalf("search in group %d found a message from before its binding: %+v", group, hits.Items)
+			}
+		}
+	})
+}
