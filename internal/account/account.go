@@ -159,6 +159,11 @@ type Store interface {
 	// DeleteExpiredSessions removes sessions that ended before now.
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 
+	LoginFailures(ctx context.Context, scope, key string) (*LoginFailures, error) // nil: none
+	SaveLoginFailures(ctx context.Context, c *LoginFailures) error
+	DeleteLoginFailures(ctx context.Context, scope, key string) error
+	StaleLoginFailures(ctx context.Context, before time.Time) ([]LoginFailures, error)
+
 	CreateToken(ctx context.Context, t *Token) error
 	Tokens(ctx context.Context) ([]Token, error)
 	TokenByHash(ctx context.Context, hash string) (*Token, error)

@@ -1,6 +1,7 @@
 package account
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -31,28 +32,17 @@ func TestPasswordHash(t *testing.T) {
 	}
 }
 
-func TestLimiterWindow(t *testing.T) {
-	l := NewLimiter(3, time.Minute)
-	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	for i := 0; i < 3; i++ {
-		if l.Blocked("u", t0) {
-			t.Fatalf("blocked after %d failures", i)
-		}
-		l.Fail("u", t0.Add(time.Duration(i)*time.Second))
-	}
-	if !l.Blocked("u", t0.Add(5*time.Second)) {
-		t.Fatal("not blocked after 3 failures")
-	}
-	if l.Blocked("other", t0) {
-		t.Fatal("keys are not independent")
-	}
-	if l.Blocked("u", t0.Add(2*time.Minute)) {
-		t.Fatal("still blocked after the window")
-	}
-	l.Fail("u", t0)
-	l.Reset("u")
-	if l.Blocked("u", t0) {
-		t.Fatal("reset did not forgive")
+func TestThrottleBackoff(t *testing.T) {
+	th := DefaultThrottle()
+	for _, tc := range []struct {
+		failures int
+		want     time.Duration
+	}{{0, 0}, {4, 0}, {5, time.Second}, {6, 2 * time.Second}, {9, 16 * time.Second}, {15, 15 * time.Minute}, {40, 15 * time.Minute}} {
+		t.Run(fmt.Sprint(tc.failures), func(t *testing.T) {
+			if got := th.backoff(tc.failures); got != tc.want {
+				t.Fatalf("backoff(%d) = %s, want %s", tc.failures, got, tc.want)
+			}
+		})
 	}
 }
 

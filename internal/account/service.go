@@ -24,16 +24,12 @@ type Service struct {
 	Tx         func(ctx context.Context, fn func(TxStore) error) error
 	Now        func() time.Time
 	SessionTTL time.Duration
-
-	byUser *Limiter
-	byAddr *Limiter
+	Throttle   Throttle
 }
 
-// NewService wires the service. Failed sign-ins are limited to 5 per user and
-// 20 per address in 15 minutes.
+// NewService wires the service with DefaultThrottle.
 func NewService(s Store, tx func(context.Context, func(TxStore) error) error, now func() time.Time, ttl time.Duration) *Service {
-	return &Service{Store: s, Tx: tx, Now: now, SessionTTL: ttl,
-		byUser: NewLimiter(5, 15*time.Minute), byAddr: NewLimiter(20, 15*time.Minute)}
+	return &Service{Store: s, Tx: tx, Now: now, SessionTTL: ttl, Throttle: DefaultThrottle()}
 }
 
 // Principal is who a request acts as: a signed-in user or an API token.
@@ -278,13 +274,31 @@ func userSummary(u *User) map[string]any {
 		"org_unit": u.OrgUnit, "verified": u.Verified, "roles": u.Roles}
 }
 
-// Login checks a password and opens a session. Failures are audited and
-// limited per username and per address.
+// Login checks a password and opens a session. A username that cannot be
+// one is refused before anything is read or written. Failures are counted
+// in the store (see Throttle): an account that keeps failing waits longer
+// and longer, without locking out anyone else, and one address has a limit
+// per window. An address's refusals reach the audit trail as its first
+// refusal and one summary with the count of the window.
 func (s *Service) Login(ctx context.Context, username, password, addr string) (secret string, u *User, err error) {
-	now := s.Now()
-	if s.byUser.Blocked(username, now) || s.byAddr.Blocked(addr, now) {
-		s.auditLogin(ctx, "login.blocked", username, addr, "too many failed sign-ins")
-		return "", nil, errs.E(errs.RateLimited, "too many failed sign-ins; try again later")
+	if len(username) > 64 || ValidateUsername(username) != nil {
+		return "", nil, errs.Field("username", "not a username: 2-64 lowercase letters, digits, '.', '_' or '-'")
+	}
+	now := s.Now().UTC()
+	byAddr, err := s.counter(ctx, "addr", addr, now)
+	if err != nil {
+		return "", nil, err
+	}
+	byUser, err := s.counter(ctx, "user", username, now)
+	if err != nil {
+		return "", nil, err
+	}
+	if byAddr.Failures >= s.Throttle.AddrLimit {
+		return "", nil, s.refuse(ctx, byAddr, nil, username, addr, now, errs.E(errs.RateLimited, "too many failed sign-ins from this address; try again later"))
+	}
+	if wait := s.Throttle.backoff(byUser.Failures); now.Before(byUser.LastAt.Add(wait)) {
+		left := byUser.LastAt.Add(wait).Sub(now).Round(time.Second)
+		return "", nil, s.refuse(ctx, byAddr, nil, username, addr, now, errs.E(errs.RateLimited, "too many failed sign-ins for this account; try again in %s", max(left, time.Second)))
 	}
 	u, err = s.Store.User(ctx, username)
 	if err != nil && !errs.Is(err, errs.NotFound) {
@@ -297,24 +311,21 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 		CheckPassword(dummyHash, password)
 	}
 	if !ok || !u.Active {
-		s.byUser.Fail(username, now)
-		s.byAddr.Fail(addr, now)
-		reason := "wrong username or password"
-		if ok {
-			reason = "account deactivated"
-		}
-		s.auditLogin(ctx, "login.fail", username, addr, reason)
-		return "", nil, errs.E(errs.Unauthorized, "wrong username or password")
+		return "", nil, s.refuse(ctx, byAddr, byUser, username, addr, now, errs.E(errs.Unauthorized, "wrong username or password"))
 	}
-	s.byUser.Reset(username)
 	secret, hash, err := NewSecret("chs_")
 	if err != nil {
 		return "", nil, err
 	}
-	sess := &Session{Hash: hash, UserID: u.ID, CreatedAt: now.UTC(), ExpiresAt: now.Add(s.SessionTTL).UTC(), Addr: addr}
+	sess := &Session{Hash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.SessionTTL), Addr: addr}
 	err = s.Tx(ctx, func(tx TxStore) error {
 		if err := tx.CreateSession(ctx, sess); err != nil {
 			return err
+		}
+		if byUser.Failures > 0 {
+			if err := tx.DeleteLoginFailures(ctx, "user", username); err != nil {
+				return err
+			}
 		}
 		e := audit.New(ctx, now, "login.success", "user:"+u.Username, "")
 		e.Actor, e.Addr = u.Username, addr
@@ -326,12 +337,83 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 	return secret, u, nil
 }
 
-func (s *Service) auditLogin(ctx context.Context, action, username, addr, reason string) {
-	// A failed sign-in must leave a trace even though nothing else is written.
-	_ = s.Tx(ctx, func(tx TxStore) error {
-		e := audit.New(ctx, s.Now(), action, "user:"+username, reason)
+// counter reads a failure counter as it stands at now: a window that has
+// ended starts afresh (after its summary is written, see closeWindow).
+func (s *Service) counter(ctx context.Context, scope, key string, now time.Time) (*LoginFailures, error) {
+	c, err := s.Store.LoginFailures(ctx, scope, key)
+	if err != nil {
+		return nil, err
+	}
+	if c != nil && now.Sub(c.WindowStart) >= s.Throttle.Window {
+		if err := s.Tx(ctx, func(tx TxStore) error { return s.closeWindow(ctx, tx, c, now) }); err != nil {
+			return nil, err
+		}
+		c = nil
+	}
+	if c == nil {
+		c = &LoginFailures{Scope: scope, Key: key, WindowStart: now}
+	}
+	return c, nil
+}
+
+// closeWindow writes the summary of an address's window that saw more than
+// its first refusal, and forgets the counter.
+func (s *Service) closeWindow(ctx context.Context, tx TxStore, c *LoginFailures, now time.Time) error {
+	if c.Scope == "addr" && c.Failures > 1 {
+		e := audit.New(ctx, now, "login.fail.window", "addr:"+c.Key, audit.Summarize(map[string]any{
+			"refusals": c.Failures, "from": c.WindowStart, "to": c.LastAt}))
+		e.Actor, e.Addr = "anonymous", c.Key
+		if err := tx.AppendAudit(ctx, e); err != nil {
+			return err
+		}
+	}
+	return tx.DeleteLoginFailures(ctx, c.Scope, c.Key)
+}
+
+// refuse counts a refused sign-in against the address (and the account,
+// when byUser is given) and returns why. Only an address's first refusal of
+// a window is audited on its own; the rest are summed (closeWindow).
+func (s *Service) refuse(ctx context.Context, byAddr, byUser *LoginFailures, username, addr string, now time.Time, why error) error {
+	err := s.Tx(ctx, func(tx TxStore) error {
+		for _, c := range []*LoginFailures{byAddr, byUser} {
+			if c == nil {
+				continue
+			}
+			c.Failures++
+			c.LastAt = now
+			if err := tx.SaveLoginFailures(ctx, c); err != nil {
+				return err
+			}
+		}
+		if byAddr.Failures != 1 {
+			return nil
+		}
+		e := audit.New(ctx, now, "login.fail", "user:"+username, why.Error())
 		e.Actor, e.Addr = username, addr
 		return tx.AppendAudit(ctx, e)
+	})
+	if err != nil {
+		return err
+	}
+	return why
+}
+
+// FlushLoginFailures closes the windows that have ended: addresses'
+// summaries reach the audit trail and the counters are dropped. serve runs
+// it daily; a window is also closed by its address's next attempt.
+func (s *Service) FlushLoginFailures(ctx context.Context) error {
+	now := s.Now().UTC()
+	stale, err := s.Store.StaleLoginFailures(ctx, now.Add(-s.Throttle.Window))
+	if err != nil {
+		return err
+	}
+	return s.Tx(ctx, func(tx TxStore) error {
+		for i := range stale {
+			if err := s.closeWindow(ctx, tx, &stale[i], now); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

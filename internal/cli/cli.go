@@ -195,6 +195,7 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time, log *sl
 	// from both. Review reads message context from the archive, and reports
 	// take their figures from the archive and review (adapters in wiring.go).
 	scanner := &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: log, Now: now}
+	a.accounts.Throttle.AddrLimit = int(cfg.LoginAddressLimit)
 	a.pipeline = pipeline.New(db, store.TxFor[pipeline.TxStore](db), scanner, dir, m, log, now, cfg.Location)
 	a.pipeline.Lease, a.pipeline.Retries, a.pipeline.LagAlarm = cfg.ScanLease, int(cfg.ScanRetries), cfg.ScanLagAlarm
 	a.archive.Observe(a.pipeline.Archived)

@@ -168,6 +168,9 @@ func purgeDaily(ctx context.Context, a *app, log *slog.Logger) {
 		case <-time.After(wait):
 		}
 		wait = 24 * time.Hour
+		if err := a.accounts.FlushLoginFailures(ctx); err != nil {
+			log.Error("close sign-in failure windows", "err", err)
+		}
 		if n, err := a.accounts.PurgeSessions(ctx); err != nil {
 			log.Error("purge expired sessions", "err", err)
 		} else if n > 0 {

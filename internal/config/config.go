@@ -5,8 +5,10 @@ package config
 import (
 	"flag"
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"time"
 	_ "time/tzdata" // zone names work on machines without a zoneinfo database
 )
@@ -51,6 +53,17 @@ type Config struct {
 	// survives power loss once a batch is answered; normal is faster and
 	// may lose the last batches on power loss (never on a process crash).
 	SQLiteSynchronous string
+
+	// TrustedProxies (--trusted-proxies, CHARTER_TRUSTED_PROXIES) are the
+	// reverse proxies whose X-Forwarded-For and X-Forwarded-Proto are
+	// believed: comma-separated addresses or CIDR ranges. Proxies holds
+	// them parsed.
+	TrustedProxies string
+	Proxies        []netip.Prefix
+	// LoginAddressLimit is how many failed sign-ins one client address may
+	// make in 15 minutes (--login-address-limit): sized for an office behind
+	// one NAT address.
+	LoginAddressLimit int64
 }
 
 // Default returns the settings Charter runs with when nothing is given.
@@ -78,6 +91,7 @@ func Default() Config {
 		ScanRetries:               5,
 		ScanLagAlarm:              5 * time.Minute,
 		SQLiteSynchronous:         "full",
+		LoginAddressLimit:         100,
 	}
 }
 
@@ -128,6 +142,8 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
 	i64(&c.ScanRetries, "scan-retries", "CHARTER_SCAN_RETRIES", "failed attempts to scan a message before a system alert is raised (retries go on)")
 	dur(&c.ScanLagAlarm, "scan-lag-alarm", "CHARTER_SCAN_LAG_ALARM", "/healthz reports degraded when the oldest unscanned message is older than this")
 	str(&c.SQLiteSynchronous, "sqlite-synchronous", "CHARTER_SQLITE_SYNCHRONOUS", "full (survives power loss) or normal (faster; the last batches may be lost on power loss)")
+	str(&c.TrustedProxies, "trusted-proxies", "CHARTER_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDR ranges, comma-separated")
+	i64(&c.LoginAddressLimit, "login-address-limit", "CHARTER_LOGIN_ADDRESS_LIMIT", "failed sign-ins one client address may make in 15 minutes")
 	c.AdminPassword = getenv("CHARTER_ADMIN_PASSWORD")
 }
 
@@ -185,6 +201,25 @@ func (c *Config) Validate() error {
 	}
 	if c.SQLiteSynchronous != "full" && c.SQLiteSynchronous != "normal" {
 		return fmt.Errorf("config: --sqlite-synchronous %q is not full or normal", c.SQLiteSynchronous)
+	}
+	c.Proxies = nil
+	for _, v := range strings.Split(c.TrustedProxies, ",") {
+		v = strings.TrimSpace(v)
+		if v == "" {
+			continue
+		}
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return fmt.Errorf("config: --trusted-proxies: %q is not an address or CIDR range", v)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		c.Proxies = append(c.Proxies, p.Masked())
+	}
+	if c.LoginAddressLimit < 1 {
+		return fmt.Errorf("config: --login-address-limit must be at least 1")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"net/http"
 
 	"charter/internal/account"
 	"charter/internal/errs"
@@ -50,5 +49,4 @@ func AccessOf(route string) (a Access, ok bool) {
 // pages with the same statuses the API answers with.
 func StatusOf(k errs.Kind) int { return status(k) }
 
-// RemoteAddr is the client address the audit trail records for a request.
-func RemoteAddr(r *http.Request) string { return remoteAddr(r) }
+

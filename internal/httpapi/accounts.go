@@ -23,12 +23,12 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if in.Password == "" {
 		return errs.Field("password", "required")
 	}
-	secret, u, err := s.Accounts.Login(r.Context(), in.Username, in.Password, remoteAddr(r))
+	secret, u, err := s.Accounts.Login(r.Context(), in.Username, in.Password, s.clientAddr(r))
 	if err != nil {
 		return err
 	}
 	http.SetCookie(w, &http.Cookie{Name: SessionCookie, Value: secret, Path: "/", HttpOnly: true,
-		SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(s.Cfg.SessionTTL.Seconds())})
+		SameSite: http.SameSiteLaxMode, Secure: IsTLS(r, s.Cfg.Proxies), MaxAge: int(s.Cfg.SessionTTL.Seconds())})
 	writeJSON(w, http.StatusOK, map[string]any{"token": secret, "username": u.Username})
 	return nil
 }

@@ -121,7 +121,7 @@ func (s *Server) fileReport(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, s.Cfg.MaxBodyBytes, &in); err != nil {
 		return err
 	}
-	rep, err := s.Reports.File(r.Context(), principal(r), id, in, remoteAddr(r))
+	rep, err := s.Reports.File(r.Context(), principal(r), id, in, s.clientAddr(r))
 	if err != nil {
 		return err
 	}

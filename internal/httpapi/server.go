@@ -6,7 +6,6 @@ package httpapi
 import (
 	"context"
 	"log/slog"
-	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -92,7 +91,7 @@ func principal(r *http.Request) *account.Principal {
 
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr := remoteAddr(r)
+		addr := s.clientAddr(r)
 		ctx := audit.WithActor(r.Context(), audit.Actor{Name: "anonymous", Addr: addr})
 		p, err := s.authenticate(ctx, r)
 		switch {
@@ -134,13 +133,8 @@ func (s *Server) authenticate(ctx context.Context, r *http.Request) (*account.Pr
 	return s.Accounts.Authenticate(ctx, secret)
 }
 
-func remoteAddr(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
-}
+// clientAddr is the request's client address (see ClientAddr).
+func (s *Server) clientAddr(r *http.Request) string { return ClientAddr(r, s.Cfg.Proxies) }
 
 type statusWriter struct {
 	http.ResponseWriter
@@ -166,6 +160,6 @@ func (s *Server) logRequests(next http.Handler) http.Handler {
 		}
 		s.Metrics.Add("charter_http_requests_total", "HTTP requests by route and status.", 1, "route", pattern, "code", strconv.Itoa(sw.code))
 		s.Metrics.Add("charter_http_request_seconds_total", "Time spent serving HTTP requests, by route.", d.Seconds(), "route", pattern)
-		s.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", d, "addr", remoteAddr(r))
+		s.Log.Debug("request", "method", r.Method, "path", r.URL.Path, "status", sw.code, "duration", d, "addr", s.clientAddr(r))
 	})
 }

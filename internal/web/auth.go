@@ -37,10 +37,10 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	next := safeNext(f.Value("next"))
 	if len(f.Errors) == 0 {
-		secret, _, err := s.Accounts.Login(r.Context(), username, password, httpapi.RemoteAddr(r))
+		secret, _, err := s.Accounts.Login(r.Context(), username, password, s.clientAddr(r))
 		if err == nil {
 			http.SetCookie(w, &http.Cookie{Name: httpapi.SessionCookie, Value: secret, Path: "/", HttpOnly: true,
-				SameSite: http.SameSiteLaxMode, Secure: r.TLS != nil, MaxAge: int(s.Cfg.SessionTTL.Seconds())})
+				SameSite: http.SameSiteLaxMode, Secure: s.secure(r), MaxAge: int(s.Cfg.SessionTTL.Seconds())})
 			return s.redirect(w, r, next)
 		}
 		switch errs.KindOf(err) {

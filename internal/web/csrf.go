@@ -28,14 +28,14 @@ func sessionCSRF(secret string) string {
 
 // anonymousCSRF returns the visitor's double-submit token, setting the cookie
 // the first time.
-func anonymousCSRF(w http.ResponseWriter, r *http.Request) string {
+func (s *Server) anonymousCSRF(w http.ResponseWriter, r *http.Request) string {
 	if c, err := r.Cookie(csrfCookie); err == nil && len(c.Value) >= 32 {
 		return c.Value
 	}
 	b := make([]byte, 32)
 	rand.Read(b)
 	v := base64.RawURLEncoding.EncodeToString(b)
-	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: r.TLS != nil})
+	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: v, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: s.secure(r)})
 	return v
 }
 

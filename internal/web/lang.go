@@ -39,6 +39,6 @@ func (s *Server) setLang(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: langCookie, Value: string(l), Path: "/", MaxAge: 365 * 24 * 3600,
-		SameSite: http.SameSiteLaxMode, HttpOnly: true, Secure: r.TLS != nil})
+		SameSite: http.SameSiteLaxMode, HttpOnly: true, Secure: s.secure(r)})
 	return s.redirect(w, r, safeNext(r.PostForm.Get("next")))
 }

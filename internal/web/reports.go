@@ -8,7 +8,6 @@ import (
 	"strconv"
 
 	"charter/internal/errs"
-	"charter/internal/httpapi"
 	"charter/internal/report"
 	"charter/internal/web/i18n"
 )
@@ -211,7 +210,7 @@ func (s *Server) fillReport(w http.ResponseWriter, r *http.Request, file bool) e
 	done := "report_saved"
 	if file {
 		done = "report_filed"
-		_, err = s.Reports.File(ctx, st.p, id, report.FileInput{DraftInput: in, FullName: f.Value("full_name")}, httpapi.RemoteAddr(r))
+		_, err = s.Reports.File(ctx, st.p, id, report.FileInput{DraftInput: in, FullName: f.Value("full_name")}, s.clientAddr(r))
 	} else {
 		_, err = s.Reports.SaveDraft(ctx, st.p, id, in)
 	}

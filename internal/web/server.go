@@ -93,7 +93,7 @@ func stateOf(r *http.Request) *state {
 
 func (s *Server) wrap(pg page) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		addr := httpapi.RemoteAddr(r)
+		addr := s.clientAddr(r)
 		ctx := audit.WithActor(r.Context(), audit.Actor{Name: "anonymous", Addr: addr})
 		st := &state{}
 		st.p, st.secret = s.authenticate(ctx, r)
@@ -102,7 +102,7 @@ func (s *Server) wrap(pg page) http.Handler {
 			ctx = audit.WithActor(ctx, audit.Actor{Name: st.p.Name(), Addr: addr})
 			st.csrf = sessionCSRF(st.secret)
 		} else {
-			st.csrf = anonymousCSRF(w, r)
+			st.csrf = s.anonymousCSRF(w, r)
 		}
 		r = r.WithContext(context.WithValue(ctx, stateKey{}, st))
 		w.Header().Set("Cache-Control", "no-store")
@@ -204,6 +204,12 @@ func safeNext(next string) string {
 	}
 	return next
 }
+
+// clientAddr is the request's client address, behind trusted proxies.
+func (s *Server) clientAddr(r *http.Request) string { return httpapi.ClientAddr(r, s.Cfg.Proxies) }
+
+// secure says whether cookies must be Secure: TLS here or at a trusted proxy.
+func (s *Server) secure(r *http.Request) bool { return httpapi.IsTLS(r, s.Cfg.Proxies) }
 
 func (s *Server) redirect(w http.ResponseWriter, r *http.Request, to string) error {
 	http.Redirect(w, r, to, http.StatusSeeOther)

@@ -268,3 +268,19 @@ func (d *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
 func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
 	return common.DeleteExpiredSessions(ctx, d.w(), common.SQLite, now)
 }
+
+func (d *DB) LoginFailures(ctx context.Context, scope, key string) (*account.LoginFailures, error) {
+	return common.LoginFailures(ctx, d.r(), common.SQLite, scope, key)
+}
+
+func (d *DB) SaveLoginFailures(ctx context.Context, c *account.LoginFailures) error {
+	return common.SaveLoginFailures(ctx, d.w(), common.SQLite, c)
+}
+
+func (d *DB) DeleteLoginFailures(ctx context.Context, scope, key string) error {
+	return common.DeleteLoginFailures(ctx, d.w(), common.SQLite, scope, key)
+}
+
+func (d *DB) StaleLoginFailures(ctx context.Context, before time.Time) ([]account.LoginFailures, error) {
+	return common.StaleLoginFailures(ctx, d.r(), common.SQLite, before)
+}
