@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-
 	"charter/internal/account"
 	"charter/internal/errs"
 )
@@ -48,5 +47,3 @@ func AccessOf(route string) (a Access, ok bool) {
 // StatusOf is the HTTP status of an error kind; the console shows its error
 // pages with the same statuses the API answers with.
 func StatusOf(k errs.Kind) int { return status(k) }
-
-
