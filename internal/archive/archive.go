@@ -24,6 +24,7 @@ import (
 
 	"charter/internal/audit"
 	"charter/internal/capture"
+	"charter/internal/checkpoint"
 )
 
 // Stored is a message as the archive keeps it.
@@ -101,6 +102,7 @@ type Store interface {
 // TxStore is what a transaction sees: the archive plus the audit trail.
 type TxStore interface {
 	Store
+	checkpoint.Store
 	AppendAudit(ctx context.Context, e *audit.Event) error
 	// QueueScan records that messages first..last were archived and wait
 	// for detection; the observer has the chunk until leaseUntil.

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"charter/internal/audit"
+	"charter/internal/checkpoint"
 	"charter/internal/csvsafe"
 	"charter/internal/errs"
 )
@@ -26,6 +28,9 @@ type Manifest struct {
 	Query     Query          `json:"query"`
 	Messages  int            `json:"messages"`
 	Files     []ManifestFile `json:"files"`
+	// Checkpoint signs the chain heads with the export's own audit event:
+	// keep the manifest, and `charter verify --against` it later.
+	Checkpoint *checkpoint.Checkpoint `json:"checkpoint,omitempty"`
 }
 
 // ManifestFile is one exported file.
@@ -115,6 +120,28 @@ func (s *Service) Export(ctx context.Context, q Query, create func(name string) 
 		{Name: ExportNDJSON, Bytes: nh.n, SHA256: hex.EncodeToString(nh.h.Sum(nil))},
 		{Name: ExportCSV, Bytes: ch.n, SHA256: hex.EncodeToString(ch.h.Sum(nil))},
 	}}
+	// The read is audited, and the chains signed over it, before the
+	// manifest is written: the manifest carries the checkpoint.
+	sum := querySummary(q, count)
+	sum["files"] = man.Files
+	err = s.Tx(ctx, func(tx TxStore) error {
+		if err := tx.AppendAudit(ctx, audit.New(ctx, s.Now(), "message.export", "archive", audit.Summarize(sum))); err != nil {
+			return err
+		}
+		if s.Checkpoints == nil {
+			return nil
+		}
+		c, err := s.Checkpoints.In(ctx, tx, "export")
+		if err != nil {
+			return err
+		}
+		c.PublicKey = base64.StdEncoding.EncodeToString(s.Checkpoints.Public())
+		man.Checkpoint = c
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	mf, err := create(ExportManifest)
 	if err != nil {
 		return nil, errs.Wrap(err, "create export file")
@@ -127,12 +154,7 @@ func (s *Service) Export(ctx context.Context, q Query, create func(name string) 
 	if err := mf.Close(); err != nil {
 		return nil, errs.Wrap(err, "write manifest")
 	}
-	sum := querySummary(q, count)
-	sum["files"] = man.Files
-	err = s.Tx(ctx, func(tx TxStore) error {
-		return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), "message.export", "archive", audit.Summarize(sum)))
-	})
-	return man, err
+	return man, nil
 }
 
 func csvRow(m *Stored) []string {

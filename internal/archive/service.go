@@ -15,6 +15,7 @@ import (
 
 	"charter/internal/audit"
 	"charter/internal/capture"
+	"charter/internal/checkpoint"
 	"charter/internal/errs"
 )
 
@@ -34,6 +35,9 @@ type Service struct {
 	// ScanLease is how long a committed chunk is left to the observer that
 	// scans it before the catch-up scanner may take it (see scan_queue).
 	ScanLease time.Duration
+	// Checkpoints signs the chain heads with every export; nil: exports
+	// carry no checkpoint.
+	Checkpoints *checkpoint.Service
 
 	mu        sync.RWMutex
 	observers []Observer

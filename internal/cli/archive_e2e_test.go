@@ -285,6 +285,7 @@ func TestArchiveEndToEnd(t *testing.T) {
 		}
 
 		// Tampering with an archived message is named.
+		storetest.Tamper(t, db)
 		if err := db.Exec(context.Background(), "UPDATE messages SET text = '无' WHERE id = 2"); err != nil {
 			t.Fatal(err)
 		}
@@ -299,10 +300,15 @@ func TestArchiveEndToEnd(t *testing.T) {
 func checkExport(t *testing.T, read func(name string) []byte, want int) {
 	t.Helper()
 	var man struct {
-		Messages int
-		Files    []struct{ Name, SHA256 string }
+		Messages   int
+		Files      []struct{ Name, SHA256 string }
+		Checkpoint struct {
+			Signature string
+			Chains    map[string]struct{ Seq int64 }
+		}
 	}
-	if err := json.Unmarshal(read("manifest.json"), &man); err != nil || man.Messages != want || len(man.Files) != 2 {
+	if err := json.Unmarshal(read("manifest.json"), &man); err != nil || man.Messages != want || len(man.Files) != 2 ||
+		man.Checkpoint.Signature == "" || man.Checkpoint.Chains["audit"].Seq == 0 {
 		t.Fatalf("manifest: %v %+v", err, man)
 	}
 	for _, f := range man.Files {

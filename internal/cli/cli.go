@@ -16,6 +16,7 @@ import (
 	"charter/internal/account"
 	"charter/internal/archive"
 	"charter/internal/audit"
+	"charter/internal/checkpoint"
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/metrics"
@@ -55,6 +56,7 @@ func commands() []command {
 		{"demo", "load a demonstration organization (users, groups in every state, a month of messages and their alerts) into an empty database", demo},
 		{"tick", "run the time-driven work once (registry reminders, expiry, campaign deadlines; periodic reports and their reminders)", tick},
 		{"verify", "check the hash chains of the audit trail and the archive", verify},
+		{"checkpoint", "signed checkpoints of the hash chains: create, list, export [--out FILE]", checkpointCmd},
 		{"rescan", "run the detection rules in force over a period again: rescan --from 2026-11-01 --to 2026-12-01 [--group ID]", rescan},
 		{"import", "archive an export file: import FORMAT FILE [--group ID]", importCmd},
 		{"archive", "archive maintenance: purge, export", archiveCmd},
@@ -149,8 +151,10 @@ type app struct {
 	// pipeline scans every archived chunk, and catches up on what a crash
 	// or a failure left unscanned.
 	pipeline *pipeline.Pipeline
-	reports  *report.Service
-	now      func() time.Time
+	// checkpoints signs the chain heads with the key kept outside the database.
+	checkpoints *checkpoint.Service
+	reports     *report.Service
+	now         func() time.Time
 }
 
 // open opens and migrates the database and wires the services.
@@ -166,6 +170,11 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time, log *sl
 	policy := registry.DefaultPolicy()
 	policy.RemindAfter, policy.SignatureDays, policy.RecertDefault = cfg.ApprovalRemindAfter, int(cfg.SignatureDays), cfg.RecertDefault
 	if policy.RecertMonths, err = registry.ParseRecertMonths(cfg.RecertMonths); err != nil {
+		db.Close()
+		return nil, err
+	}
+	key, err := checkpoint.LoadKey(cfg.CheckpointSeed, cfg.CheckpointKey, true)
+	if err != nil {
 		db.Close()
 		return nil, err
 	}
@@ -199,9 +208,12 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time, log *sl
 	a.pipeline = pipeline.New(db, store.TxFor[pipeline.TxStore](db), scanner, dir, m, log, now, cfg.Location)
 	a.pipeline.Lease, a.pipeline.Retries, a.pipeline.LagAlarm = cfg.ScanLease, int(cfg.ScanRetries), cfg.ScanLagAlarm
 	a.archive.Observe(a.pipeline.Archived)
+	a.checkpoints = &checkpoint.Service{Store: db, Tx: store.TxFor[checkpoint.Store](db), Key: key, Now: now}
+	a.archive.Checkpoints = a.checkpoints
 	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry,
 		report.Sources{Messages: messageFigures(db), Transfers: transferFigures(db), Alerts: alertFigures(db)})
 	a.reports.Zone = cfg.Location
+	a.reports.Checkpoints = a.checkpoints
 	// Every group signs some statement: ship the default as version 1.
 	if err := a.registry.EnsureDefaultTemplate(cliContext(ctx)); err != nil {
 		db.Close()

@@ -193,7 +193,7 @@ func TestSurvivesSIGKILL(t *testing.T) {
 	eachEngine(t, func(t *testing.T, engine string) {
 		storage := []string{"--data", t.TempDir()}
 		if engine == "postgres" {
-			storage = []string{"--database-url", storetest.PostgresURL(t)}
+			storage = append(storage, "--database-url", storetest.PostgresURL(t))
 		}
 		// Set-up: a registered group bound to the room, its responsible
 		// person's handle, an ingest token and a security officer.

@@ -26,7 +26,7 @@ func TestDemo(t *testing.T) {
 	eachEngine(t, func(t *testing.T, engine string) {
 		args := []string{"--data", t.TempDir()}
 		if engine == "postgres" {
-			args = []string{"--database-url", storetest.PostgresURL(t)}
+			args = append(args, "--database-url", storetest.PostgresURL(t))
 		}
 		env := func(k string) string {
 			if k == "CHARTER_DEMO_PASSWORD" {

@@ -8,6 +8,8 @@ import (
 	"testing"
 
 	"charter/internal/store"
+
+	"charter/internal/store/storetest"
 )
 
 // TestFoundationEndToEnd boots the whole program and drives it over HTTP and
@@ -110,6 +112,7 @@ func TestFoundationEndToEnd(t *testing.T) {
 			t.Fatalf("verify: %v %s", err, out)
 		}
 		db := openSame(t, in)
+		storetest.Tamper(t, db)
 		if err := db.Exec(context.Background(), "UPDATE audit_events SET actor = 'someone-else' WHERE seq = 4"); err != nil {
 			t.Fatal(err)
 		}

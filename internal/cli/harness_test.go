@@ -58,7 +58,8 @@ func startCharter(t *testing.T, engine string, extra ...string) *instance {
 	t.Helper()
 	args := []string{"--data", t.TempDir()}
 	if engine == "postgres" {
-		args = []string{"--database-url", storetest.PostgresURL(t)}
+		// The data directory still holds the checkpoint key.
+		args = []string{"--database-url", storetest.PostgresURL(t), "--data", t.TempDir()}
 	}
 	in := &instance{t: t, args: args, env: map[string]string{"CHARTER_ADMIN_PASSWORD": testAdminPassword},
 		stdout: &syncBuffer{}, stderr: &syncBuffer{}, stopped: make(chan error, 1)}

@@ -175,7 +175,7 @@ func TestReportEndToEnd(t *testing.T) {
 				}
 			case "pdf":
 				text := reporttest.PDFText(t, body, fmt.Sprintf("report-%s-%s", engine, how))
-				for _, want := range []string{"工作群定期报告", "预算编制工作群", "本群未传播任何涉密信息", "未向外部成员发送工作秘密", "张伟", "本期无异常"} {
+				for _, want := range []string{"工作群定期报告", "预算编制工作群", "本群未传播任何涉密信息", "未向外部成员发送工作秘密", "张伟", "本期无异常", "签名检查点"} {
 					if !strings.Contains(text, want) {
 						t.Errorf("%s PDF text lacks %q:\n%s", how, want, text)
 					}

@@ -1,10 +1,14 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
+
+	"charter/internal/audit"
+	"charter/internal/store/storetest"
 )
 
 // TestContextIsTheGroupsOnly: a room talks while it is bound to no group;
@@ -73,6 +77,75 @@ func TestContextIsTheGroupsOnly(t *testing.T) {
 		for _, h := range hits.Items {
 			if strings.HasPrefix(h.SourceID, "before-") {
 				t.Fatalf("search in group %d found a message from before its binding: %+v", group, hits.Items)
+			}
+		}
+	})
+}
+
+// TestCheckpointsAnchorTheChains: serve signs the chain heads at start-up;
+// a filed report and an export carry a checkpoint; someone who removes the
+// newest audit events and moves the head back (after dropping the guards)
+// passes the chain walk but not verify, against the database's newest
+// checkpoint or the file the user kept.
+func TestCheckpointsAnchorTheChains(t *testing.T) {
+	eachEngine(t, func(t *testing.T, engine string) {
+		in := startCharter(t, engine, "--scheduler-every", "1h")
+		admin := in.login("admin", testAdminPassword)
+		in.registeredGroup(admin, "Anchor", "wrAnchor")
+		var cps struct {
+			Items []struct {
+				ID        int64
+				Reason    string
+				PublicKey string `json:"public_key"`
+			}
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for len(cps.Items) == 0 && time.Now().Before(deadline) {
+			if code := in.call("GET", "/api/v1/checkpoints", admin, nil, &cps); code != 200 {
+				t.Fatalf("checkpoints: %d", code)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if len(cps.Items) == 0 || cps.Items[0].PublicKey == "" {
+			t.Fatalf("no start-up checkpoint: %+v", cps)
+		}
+		// A checkpoint now covers the group's registration.
+		if out, errOut, err := in.cli("checkpoint create"); err != nil || !strings.Contains(out, "audit") {
+			t.Fatalf("checkpoint create: %v %s %s", err, out, errOut)
+		}
+		kept := t.TempDir() + "/kept.jsonl"
+		if _, errOut, err := in.cli("checkpoint export", "--out", kept); err != nil || !strings.Contains(errOut, "exported") {
+			t.Fatalf("checkpoint export: %v %s", err, errOut)
+		}
+		if out, _, err := in.cli("verify", "--against", kept); err != nil || !strings.Contains(out, "chains match") {
+			t.Fatalf("verify before tampering: %v %s", err, out)
+		}
+		in.stop()
+
+		db := openSame(t, in)
+		storetest.Tamper(t, db)
+		ctx := context.Background()
+		seq, _, err := db.AuditHead(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var keep *audit.Event
+		db.WalkAudit(ctx, func(e *audit.Event) error {
+			if e.Seq == seq-3 {
+				keep = e
+			}
+			return nil
+		})
+		for _, q := range []string{fmt.Sprintf("DELETE FROM audit_events WHERE seq > %d", keep.Seq),
+			fmt.Sprintf("UPDATE chain_heads SET seq = %d, hash = '%s' WHERE name = 'audit'", keep.Seq, keep.Hash)} {
+			if err := db.Exec(ctx, q); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, args := range [][]string{{"--against", kept}, nil} {
+			out, _, err := in.cli("verify", args...)
+			if err == nil || !strings.Contains(err.Error(), "truncated") || !strings.Contains(out, "audit trail:") {
+				t.Fatalf("verify %v after truncation: %v\n%s", args, err, out)
 			}
 		}
 	})

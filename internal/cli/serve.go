@@ -45,7 +45,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 
 	a.reports.Getenv = e.Getenv
 	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports, Log: log, Metrics: a.metrics, Now: e.Now,
-		Review: a.review, Policies: a.policies, Pipeline: a.pipeline}
+		Review: a.review, Policies: a.policies, Pipeline: a.pipeline, Checkpoints: a.checkpoints}
 	go reloadPolicies(ctx, a, log)
 	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, cfg.Location)
 	if err != nil {
@@ -61,6 +61,10 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	scanDone := make(chan struct{})
 	go func() { defer close(scanDone); a.pipeline.Run(scanCtx, cfg.ScanEvery) }()
 	defer func() { stopScan(); <-scanDone }()
+	// The chain heads are signed at start-up and every --checkpoint-every.
+	cpDone := make(chan struct{})
+	go func() { defer close(cpDone); a.checkpoints.Run(scanCtx, cfg.CheckpointEvery, log.Error) }()
+	defer func() { stopScan(); <-cpDone }()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return err

@@ -6,11 +6,17 @@ import (
 	"fmt"
 
 	"charter/internal/audit"
+	"charter/internal/checkpoint"
 )
 
-// verify walks every hash chain; it fails naming the first broken link.
+// verify walks every hash chain, then checks the chains against the newest
+// signed checkpoint and against the checkpoints of a file the user kept; it
+// fails naming the first broken link or the first mismatch.
 func verify(ctx context.Context, e *Env, args []string) error {
-	return withApp(ctx, e, "verify", args, nil, func(a *app, _ *flag.FlagSet) error {
+	var against string
+	return withApp(ctx, e, "verify", args, func(fs *flag.FlagSet) {
+		fs.StringVar(&against, "against", "", "also verify against the checkpoints of this file (from checkpoint export, or an export manifest)")
+	}, func(a *app, _ *flag.FlagSet) error {
 		n, err := audit.Verify(ctx, a.db)
 		if err != nil {
 			return err
@@ -21,6 +27,26 @@ func verify(ctx context.Context, e *Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "archive: %d messages (%d purged to tombstones), chain intact\n", res.Messages, res.Tombstones)
+		cps, err := a.checkpoints.List(ctx, 1)
+		if err != nil {
+			return err
+		}
+		from := "the newest checkpoint"
+		if against != "" {
+			kept, err := readCheckpoints(against)
+			if err != nil {
+				return err
+			}
+			cps, from = append(cps, kept...), fmt.Sprintf("the newest checkpoint and %d kept in %s", len(kept), against)
+		}
+		if len(cps) == 0 {
+			fmt.Fprintln(e.Stdout, "checkpoints: none yet (serve signs one at start-up)")
+			return nil
+		}
+		if err := checkpoint.Verify(ctx, a.db, a.checkpoints.Public(), cps); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "checkpoints: chains match %s, signed by key %s\n", from, checkpoint.KeyID(a.checkpoints.Public()))
 		return nil
 	})
 }

@@ -64,6 +64,15 @@ type Config struct {
 	// make in 15 minutes (--login-address-limit): sized for an office behind
 	// one NAT address.
 	LoginAddressLimit int64
+
+	// The checkpoint signing key, never in the database: the base64 seed in
+	// CHARTER_CHECKPOINT_KEY, else the file --checkpoint-key
+	// (CHARTER_CHECKPOINT_KEY_FILE; default checkpoint.key in the data
+	// directory, created with mode 0600). CheckpointEvery is how often serve
+	// signs the chain heads (--checkpoint-every).
+	CheckpointKey   string
+	CheckpointSeed  string
+	CheckpointEvery time.Duration
 }
 
 // Default returns the settings Charter runs with when nothing is given.
@@ -92,6 +101,7 @@ func Default() Config {
 		ScanLagAlarm:              5 * time.Minute,
 		SQLiteSynchronous:         "full",
 		LoginAddressLimit:         100,
+		CheckpointEvery:           time.Hour,
 	}
 }
 
@@ -144,6 +154,9 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.SQLiteSynchronous, "sqlite-synchronous", "CHARTER_SQLITE_SYNCHRONOUS", "full (survives power loss) or normal (faster; the last batches may be lost on power loss)")
 	str(&c.TrustedProxies, "trusted-proxies", "CHARTER_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDR ranges, comma-separated")
 	i64(&c.LoginAddressLimit, "login-address-limit", "CHARTER_LOGIN_ADDRESS_LIMIT", "failed sign-ins one client address may make in 15 minutes")
+	str(&c.CheckpointKey, "checkpoint-key", "CHARTER_CHECKPOINT_KEY_FILE", "file of the Ed25519 key that signs checkpoints (default: checkpoint.key in the data directory)")
+	dur(&c.CheckpointEvery, "checkpoint-every", "CHARTER_CHECKPOINT_EVERY", "how often serve signs the heads of the hash chains")
+	c.CheckpointSeed = getenv("CHARTER_CHECKPOINT_KEY")
 	c.AdminPassword = getenv("CHARTER_ADMIN_PASSWORD")
 }
 
@@ -217,6 +230,16 @@ func (c *Config) Validate() error {
 			p = netip.PrefixFrom(a, a.BitLen())
 		}
 		c.Proxies = append(c.Proxies, p.Masked())
+	}
+	if c.CheckpointKey == "" {
+		abs, err := filepath.Abs(c.DataDir)
+		if err != nil {
+			return fmt.Errorf("config: --data: %w", err)
+		}
+		c.CheckpointKey = filepath.Join(abs, "checkpoint.key")
+	}
+	if c.CheckpointEvery < time.Second {
+		return fmt.Errorf("config: --checkpoint-every must be at least a second")
 	}
 	if c.LoginAddressLimit < 1 {
 		return fmt.Errorf("config: --login-address-limit must be at least 1")

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -17,6 +18,7 @@ import (
 	"charter/internal/archive"
 	"charter/internal/audit"
 	"charter/internal/capture"
+	"charter/internal/checkpoint"
 	"charter/internal/config"
 	"charter/internal/detect"
 	"charter/internal/metrics"
@@ -73,7 +75,8 @@ func newHarness(t *testing.T, engine string) *harness {
 	pipe := pipeline.New(db, store.TxFor[pipeline.TxStore](db), &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: log, Now: time.Now},
 		registry.NewDirectory(db), m, log, time.Now, time.UTC)
 	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Registry: reg, Reports: reports, Log: log, Metrics: m, Now: time.Now,
-		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies, Pipeline: pipe}
+		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies, Pipeline: pipe,
+		Checkpoints: &checkpoint.Service{Store: db, Tx: store.TxFor[checkpoint.Store](db), Key: ed25519.NewKeyFromSeed(make([]byte, 32)), Now: time.Now}}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
 	t.Cleanup(h.srv.Close)
@@ -334,6 +337,7 @@ var examples = map[string]example{
 	}},
 	"POST /api/v1/detection/rescan": {body: fixed(`{"from":"2026-06-01T00:00:00+08:00","to":"2026-06-02T00:00:00+08:00"}`)},
 	"GET /api/v1/detection/backlog": {},
+	"GET /api/v1/checkpoints":       {},
 
 	"GET /api/v1/alerts": {path: fixed("/api/v1/alerts?status=open&category=pii")},
 	"GET /api/v1/alerts/{id}": {path: func(h *harness) string {

@@ -107,6 +107,9 @@ func (s *Server) routes() []route {
 		// Running the rules in force over a period again; also the backlog.
 		{"POST", "/api/v1/detection/rescan", roles(SecurityOfficer), s.rescan},
 		{"GET", "/api/v1/detection/backlog", roles(SecurityOfficer, Auditor), s.scanBacklog},
+		// The signed checkpoints of the hash chains, with the public key: keep
+		// an export of them to verify against later.
+		{"GET", "/api/v1/checkpoints", roles(Admin, Auditor, SecurityOfficer), s.listCheckpoints},
 
 		// Alerts: reviewers triage; security officers and auditors read. Message
 		// context is content, so only reviewers and auditors read it, audited.

@@ -14,6 +14,7 @@ import (
 	"charter/internal/account"
 	"charter/internal/archive"
 	"charter/internal/audit"
+	"charter/internal/checkpoint"
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/metrics"
@@ -43,6 +44,8 @@ type Server struct {
 	Policies *review.Policies
 	// Pipeline is durable detection: its health, backlog and rescans.
 	Pipeline *pipeline.Pipeline
+	// Checkpoints lists the signed checkpoints of the hash chains.
+	Checkpoints *checkpoint.Service
 }
 
 // Handler returns the API with every route of the table registered, wrapped

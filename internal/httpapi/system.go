@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"charter/internal/audit"
+	"charter/internal/checkpoint"
 	"charter/internal/errs"
 )
 
@@ -23,6 +24,20 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "engine": s.DB.Engine()})
+	return nil
+}
+
+// listCheckpoints lists the newest checkpoints first (limit, default 100).
+func (s *Server) listCheckpoints(w http.ResponseWriter, r *http.Request) error {
+	limit, err := queryLimit(r.URL.Query().Get("limit"))
+	if err != nil {
+		return err
+	}
+	cs, err := s.Checkpoints.List(r.Context(), limit)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page[checkpoint.Checkpoint]{Items: cs})
 	return nil
 }
 

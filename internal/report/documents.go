@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"charter/internal/account"
@@ -255,6 +256,13 @@ func ReportTable(r *Report) *export.Table {
 		t.Notes = []string{
 			"本人确认以上报告内容真实、准确、完整。 I attest that this report is true, accurate and complete.",
 			fmt.Sprintf("签署人 Signed: %s    时间 Time: %s", r.FullName, stamp(r.FiledAt)),
+		}
+		if r.Checkpoint != "" {
+			// The grid names it (the CSV keeps only the grid); the note,
+			// printed full width, carries the signed heads.
+			id, _, _ := strings.Cut(r.Checkpoint, " ")
+			add(sign, "签名检查点 Checkpoint", id, "")
+			t.Notes = append(t.Notes, "签名检查点 Signed checkpoint "+r.Checkpoint)
 		}
 	} else {
 		add(sign, "签署 Signature", "未签署 Not signed", "")

@@ -178,8 +178,11 @@ type Report struct {
 	Addr            string         `json:"addr,omitempty"`
 	ContentSHA256   string         `json:"content_sha256,omitempty"`
 	FiledAt         *time.Time     `json:"filed_at,omitempty"`
-	CreatedAt       time.Time      `json:"created_at"`
-	UpdatedAt       time.Time      `json:"updated_at"`
+	// Checkpoint is the signed checkpoint made when it was filed (its
+	// summary line), so the printed report anchors the chains.
+	Checkpoint string    `json:"checkpoint,omitempty"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
 }
 
 // Filter narrows a listing of reports; zero fields match everything.

@@ -7,11 +7,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
 	"charter/internal/account"
 	"charter/internal/audit"
+	"charter/internal/checkpoint"
 	"charter/internal/errs"
 	"charter/internal/registry"
 )
@@ -22,6 +24,7 @@ type TxStore interface {
 	Store
 	registry.Store
 	account.Store
+	checkpoint.Store
 	AppendAudit(ctx context.Context, e *audit.Event) error
 }
 
@@ -41,6 +44,9 @@ type Service struct {
 	Getenv func(string) string
 	// Zone is where the organization's months begin; nil is UTC.
 	Zone *time.Location
+	// Checkpoints signs the chain heads when a report is filed, and the
+	// report prints the checkpoint; nil: reports carry none.
+	Checkpoints *checkpoint.Service
 }
 
 func (s *Service) zone() *time.Location {
@@ -96,8 +102,20 @@ func (s *Service) Show(ctx context.Context, p *account.Principal, id int64) (*Re
 	if !seesAll(p) && (p.User == nil || p.User.Username != r.Responsible) {
 		return nil, errs.E(errs.Forbidden, "report %d belongs to a group you are not responsible for", id)
 	}
+	if r.Status == Filed {
+		c, err := s.Store.CheckpointFor(ctx, filedReason(id))
+		if err != nil {
+			return nil, err
+		}
+		if c != nil {
+			r.Checkpoint = c.Summary()
+		}
+	}
 	return withOverdue(r, s.now()), nil
 }
+
+// filedReason names the checkpoint made when report id was filed.
+func filedReason(id int64) string { return "report.file:" + strconv.FormatInt(id, 10) }
 
 // List lists reports: a person sees their own groups' reports, security
 // officers and auditors see all.
@@ -441,8 +459,19 @@ func (s *Service) File(ctx context.Context, p *account.Principal, id int64, in F
 			return err
 		}
 		out = withOverdue(r, now)
-		return tx.AppendAudit(ctx, event(ctx, now, "report.file", reportObject(id),
-			map[string]any{"period": r.Period, "group_id": r.GroupID, "content_sha256": r.ContentSHA256}))
+		if err := tx.AppendAudit(ctx, event(ctx, now, "report.file", reportObject(id),
+			map[string]any{"period": r.Period, "group_id": r.GroupID, "content_sha256": r.ContentSHA256})); err != nil {
+			return err
+		}
+		// Signed in the same transaction, so it covers the filing itself.
+		if s.Checkpoints != nil {
+			c, err := s.Checkpoints.In(ctx, tx, filedReason(id))
+			if err != nil {
+				return err
+			}
+			out.Checkpoint = c.Summary()
+		}
+		return nil
 	})
 	return out, err
 }

@@ -214,6 +214,7 @@ func TestArchive(t *testing.T) {
 		// Tampering is named at the altered message: a body changed, a
 		// tombstone's envelope changed, a message emptied as if purged.
 		var bl *audit.BrokenLink
+		storetest.Tamper(t, db)
 		// Verify stops at the first broken link, so tamper from the end.
 		for _, c := range []struct {
 			sql, want string
@@ -434,6 +435,7 @@ func TestVerifyCatchesEarlyTombstone(t *testing.T) {
 		if _, err := svc.Verify(ctx); !errors.As(err, &bl) || bl.Seq != 1 || !strings.Contains(bl.Reason, "retention") {
 			t.Fatalf("verify after an early tombstone: %v", err)
 		}
+		storetest.Tamper(t, db)
 		if err := db.Exec(ctx, "DELETE FROM messages WHERE id = 1"); err != nil {
 			t.Fatal(err)
 		}

@@ -11,6 +11,7 @@ import (
 	"charter/internal/account"
 	"charter/internal/archive"
 	"charter/internal/audit"
+	"charter/internal/checkpoint"
 	"charter/internal/config"
 	"charter/internal/pipeline"
 	"charter/internal/registry"
@@ -32,6 +33,7 @@ type DB interface {
 	pipeline.TxStore
 	pipeline.Store
 	registry.DirectoryStore
+	checkpoint.Store
 
 	Tx(ctx context.Context, fn func(DB) error) error
 	Migrate(ctx context.Context) (int, error)

@@ -127,6 +127,7 @@ func TestAuditChainDetectsTampering(t *testing.T) {
 				t.Fatalf("want broken link at %d, got %v", seq, err)
 			}
 		}
+		storetest.Tamper(t, db)
 		if err := db.Exec(ctx, "UPDATE audit_events SET summary = 'changed' WHERE seq = 3"); err != nil {
 			t.Fatal(err)
 		}

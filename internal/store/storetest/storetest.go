@@ -111,3 +111,27 @@ func Group(t testing.TB, db store.DB, name, responsible string, level registry.L
 	}
 	return g
 }
+
+// guards are the append-only triggers of migration 0008, by table.
+var guards = [][2]string{
+	{"messages", "messages_append_only_update"}, {"messages", "messages_append_only_delete"},
+	{"audit_events", "audit_events_append_only_update"}, {"audit_events", "audit_events_append_only_delete"},
+	{"chain_heads", "chain_heads_forward"}, {"chain_heads", "chain_heads_keep"},
+	{"checkpoints", "checkpoints_append_only_update"}, {"checkpoints", "checkpoints_append_only_delete"},
+}
+
+// Tamper drops the append-only guards, as someone with the database
+// owner's rights would before editing rows behind Charter's back, so a test
+// can show that verify and the signed checkpoints still catch the edit.
+func Tamper(t testing.TB, db store.DB) {
+	t.Helper()
+	for _, g := range guards {
+		q := "DROP TRIGGER IF EXISTS " + g[1]
+		if db.Engine() == "postgres" {
+			q += " ON " + g[0]
+		}
+		if err := db.Exec(context.Background(), q); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
