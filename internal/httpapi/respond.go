@@ -81,7 +81,7 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	if _, err := dec.Token(); err != io.EOF {
 		return errs.E(errs.Invalid, "unexpected data after the JSON object")
 	}
-	return nil
+	return checkText(v)
 }
 
 func jsonError(err error, limit int64) error {

@@ -94,6 +94,10 @@ func principal(r *http.Request) *account.Principal {
 
 func (s *Server) wrap(rt route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := checkRequestText(r); err != nil {
+			writeError(s.Log, w, r, err)
+			return
+		}
 		addr := s.clientAddr(r)
 		ctx := audit.WithActor(r.Context(), audit.Actor{Name: "anonymous", Addr: addr})
 		p, err := s.authenticate(ctx, r)

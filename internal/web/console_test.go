@@ -271,3 +271,18 @@ func TestTokenSecretShownOnce(t *testing.T) {
 		t.Error("the token list shows the secret or lacks the token")
 	}
 }
+
+// A NUL character or invalid UTF-8 in a form or query is refused with 400
+// before any handler, on both engines' behalf.
+func TestFormsRefuseBadText(t *testing.T) {
+	h := newHarness(t)
+	admin := h.secrets["admin"]
+	resp, _ := h.do("POST", "/users", admin, url.Values{"username": {"nul.user"}, "real_name": {"a\x00b"}})
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("form with a NUL: %d, want 400", resp.StatusCode)
+	}
+	resp, _ = h.do("GET", "/audit?actor=%FF", admin, nil)
+	if resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("query with invalid UTF-8: %d, want 400", resp.StatusCode)
+	}
+}

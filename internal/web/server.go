@@ -131,6 +131,14 @@ func (s *Server) wrap(pg page) http.Handler {
 				return
 			}
 		}
+		// A NUL character or invalid UTF-8 in any field is refused here,
+		// naming it, on both engines (PostgreSQL would refuse it with a 500).
+		for _, vs := range []url.Values{r.URL.Query(), r.PostForm} {
+			if err := httpapi.CheckValues(vs); err != nil {
+				s.fail(w, r, err)
+				return
+			}
+		}
 		if err := pg.handle(w, r); err != nil {
 			s.fail(w, r, err)
 		}
