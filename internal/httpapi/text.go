@@ -106,4 +106,3 @@ func join(path, name string) string {
 	}
 	return path + "." + name
 }
-
