@@ -145,7 +145,8 @@ func TestRegistryEndToEnd(t *testing.T) {
 
 		// Edit and resubmit as a new round.
 		app["purpose"] = "coordinate the monthly payroll with the external auditor"
-		must(in.call("PUT", appPath, li, app, nil), 403, "someone else edits", nil)
+		// Someone who may not read it is not told it exists.
+		must(in.call("PUT", appPath, li, app, nil), 404, "someone else edits", nil)
 		must(in.call("PUT", appPath, zhang, app, &a), 200, "edit", a)
 		must(in.call("POST", appPath+"/submit", zhang, nil, &a), 200, "resubmit", a)
 		if a.Status != "submitted" || a.Round != 2 {

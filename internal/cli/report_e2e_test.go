@@ -122,8 +122,9 @@ func TestReportEndToEnd(t *testing.T) {
 		}
 		rep := list.Items[0]
 		path := fmt.Sprintf("/api/v1/reports/%d", rep.ID)
-		// Only the responsible person fills it; a member of the group may not even read it.
-		if code := in.call("GET", path, li, nil, nil); code != 403 {
+		// Only the responsible person fills it; a member of the group may not
+		// even read it, or learn that it exists.
+		if code := in.call("GET", path, li, nil, nil); code != 404 {
 			t.Fatalf("li reads zhang's report: %d", code)
 		}
 		if code := in.call("PUT", path+"/draft", so, `{"remarks":"x"}`, nil); code != 403 {
@@ -199,10 +200,10 @@ func TestReportEndToEnd(t *testing.T) {
 			}
 			check("cli", format, body)
 		}
-		if code, _, _ := in.download(path+".pdf", li); code != 403 {
+		if code, _, _ := in.download(path+".pdf", li); code != 404 {
 			t.Fatalf("li downloads zhang's report: %d", code)
 		}
-		if code, _, _ := in.download(path+".pdf", admin); code != 403 {
+		if code, _, _ := in.download(path+".pdf", admin); code != 404 {
 			t.Fatalf("admin downloads a report: %d", code)
 		}
 		if code, _, _ := in.download(path+".docx", so); code != 400 {
@@ -247,7 +248,7 @@ func TestReportEndToEnd(t *testing.T) {
 				t.Errorf("form PDF lacks %q:\n%s", want, text)
 			}
 		}
-		if code, _, _ := in.download("/api/v1/users/zhang.wei/registration-form.csv", li); code != 403 {
+		if code, _, _ := in.download("/api/v1/users/zhang.wei/registration-form.csv", li); code != 404 {
 			t.Fatalf("li reads zhang's form: %d", code)
 		}
 		file = filepath.Join(t.TempDir(), "form.csv")

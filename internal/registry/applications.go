@@ -111,6 +111,12 @@ func (s *Service) ownApplication(ctx context.Context, tx TxStore, p *account.Pri
 		return nil, err
 	}
 	if p != nil && (p.User == nil || p.User.Username != a.Applicant) {
+		// Whoever may not read it is not told it exists.
+		if ok, err := s.mayRead(ctx, p, a); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, errs.E(errs.NotFound, "application %d not found", id)
+		}
 		return nil, errs.E(errs.Forbidden, "only the applicant may change application %d", id)
 	}
 	return a, nil
@@ -339,6 +345,18 @@ func (s *Service) Decide(ctx context.Context, p *account.Principal, id int64, de
 		}
 		step := a.Steps[a.Step]
 		if !holds(u, step, units) {
+			// Who may neither read it nor decided it before is not told it exists.
+			ok, err := s.mayRead(ctx, p, a)
+			if err == nil && !ok {
+				var by int
+				by, err = s.decidedThisRound(ctx, tx, a, u.Username)
+				ok = by > 0
+			}
+			if err != nil {
+				return err
+			} else if !ok {
+				return errs.E(errs.NotFound, "application %d not found", id)
+			}
 			return errs.E(errs.Forbidden, "step %d of application %d is for a %s of %s; you do not hold it", a.Step+1, id, step.Role, a.OrgUnit)
 		}
 		if u.Username == a.Applicant {

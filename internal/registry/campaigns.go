@@ -186,6 +186,9 @@ func (s *Service) Recertify(ctx context.Context, p *account.Principal, campaignI
 				continue
 			}
 			if r.Responsible != u.Username {
+				if _, err := s.readableGroup(ctx, p, groupID); err != nil {
+					return err
+				}
 				return errs.E(errs.Forbidden, "only the responsible person of group %d may re-certify it", groupID)
 			}
 			if r.Decision != "" {

@@ -252,6 +252,10 @@ func (s *Service) SignText(ctx context.Context, p *account.Principal, id int64, 
 			return err
 		}
 		if g.Responsible != u.Username {
+			// Whoever may not read the group is not told it exists.
+			if _, err := s.readableGroup(ctx, p, id); err != nil {
+				return err
+			}
 			return errs.E(errs.Forbidden, "only the responsible person of group %d may sign its statement", id)
 		}
 		if g.Status == GroupDissolved || g.Status == GroupExpired {

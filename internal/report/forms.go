@@ -37,7 +37,7 @@ type Form struct {
 // RegistrationForm returns username's form to that person or to whoever sees all.
 func (s *Service) RegistrationForm(ctx context.Context, p *account.Principal, username string) (*Form, error) {
 	if !seesAll(p) && (p.User == nil || p.User.Username != username) {
-		return nil, errs.E(errs.Forbidden, "you may read only your own registration form")
+		return nil, errs.E(errs.NotFound, "no registration form of %q for you", username)
 	}
 	u, err := s.Store.User(ctx, username)
 	if err != nil {

@@ -219,7 +219,7 @@ func TestFileSignAndExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.Show(ctx, f.li, id); !errs.Is(err, errs.Forbidden) {
+		if _, err := f.svc.Show(ctx, f.li, id); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("another member reads the report: %v", err)
 		}
 		if rs, _ := f.svc.List(ctx, f.li, report.Filter{}); len(rs) != 0 {
@@ -227,7 +227,7 @@ func TestFileSignAndExport(t *testing.T) {
 		}
 		remarks := "本期无异常。"
 		draft := report.DraftInput{Remarks: &remarks, Checklist: []report.AnswerInput{{ItemID: r.Checklist[0].ItemID, Answer: "yes"}}}
-		if _, err := f.svc.SaveDraft(ctx, f.li, id, draft); !errs.Is(err, errs.Forbidden) {
+		if _, err := f.svc.SaveDraft(ctx, f.li, id, draft); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("another member saves: %v", err)
 		}
 		if _, err := f.svc.SaveDraft(ctx, f.so, id, draft); !errs.Is(err, errs.Forbidden) {
@@ -310,7 +310,7 @@ func TestFileSignAndExport(t *testing.T) {
 		if len(sheets) != 1 || !strings.Contains(flatten(sheets), "预算编制工作群") || !strings.Contains(flatten(sheets), "本人确认以上报告内容真实") {
 			t.Fatalf("xlsx: %q", sheets)
 		}
-		if _, err := f.svc.ExportReport(ctx, f.li, id, "csv"); !errs.Is(err, errs.Forbidden) {
+		if _, err := f.svc.ExportReport(ctx, f.li, id, "csv"); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("export by another member: %v", err)
 		}
 		if _, err := f.svc.ExportReport(ctx, f.so, id, "docx"); !errs.Is(err, errs.Invalid) {
@@ -364,7 +364,7 @@ func TestRosterAndForm(t *testing.T) {
 		if form, _ = f.svc.RegistrationForm(ctx, f.so, "li"); form.Groups[0].ResponsibleName != "张伟" {
 			t.Fatalf("the security officer sees %q", form.Groups[0].ResponsibleName)
 		}
-		if _, err := f.svc.RegistrationForm(ctx, f.li, "zhang"); !errs.Is(err, errs.Forbidden) {
+		if _, err := f.svc.RegistrationForm(ctx, f.li, "zhang"); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("another person's form: %v", err)
 		}
 		if _, err := f.svc.RegistrationForm(ctx, f.so, "nobody"); !errs.Is(err, errs.NotFound) {

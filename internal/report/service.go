@@ -99,8 +99,9 @@ func (s *Service) Show(ctx context.Context, p *account.Principal, id int64) (*Re
 	if err != nil {
 		return nil, err
 	}
+	// A report of someone else's group is, to its reader, no report at all.
 	if !seesAll(p) && (p.User == nil || p.User.Username != r.Responsible) {
-		return nil, errs.E(errs.Forbidden, "report %d belongs to a group you are not responsible for", id)
+		return nil, errs.E(errs.NotFound, "report %d not found", id)
 	}
 	if r.Status == Filed {
 		c, err := s.Store.CheckpointFor(ctx, filedReason(id))
@@ -353,6 +354,9 @@ func (s *Service) own(ctx context.Context, tx TxStore, p *account.Principal, id 
 		return nil, nil, err
 	}
 	if r.Responsible != p.User.Username {
+		if !seesAll(p) {
+			return nil, nil, errs.E(errs.NotFound, "report %d not found", id)
+		}
 		return nil, nil, errs.E(errs.Forbidden, "only the responsible person of group %q fills its reports", r.GroupName)
 	}
 	if r.Status == Filed {

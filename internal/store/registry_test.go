@@ -105,7 +105,7 @@ func TestRegistryStorage(t *testing.T) {
 		if _, err := f.reg.Decide(ctx, sec, a.ID, "approve", ""); !errs.Is(err, errs.Forbidden) {
 			t.Fatalf("security officer deciding step 1: %v", err)
 		}
-		if _, err := f.reg.Decide(ctx, li, a.ID, "approve", ""); !errs.Is(err, errs.Forbidden) {
+		if _, err := f.reg.Decide(ctx, li, a.ID, "approve", ""); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("member deciding: %v", err)
 		}
 		if _, err := f.reg.Decide(ctx, head, a.ID, "reject", " "); fieldOf(err) != "comment" {
@@ -362,7 +362,7 @@ func TestRegistryCampaigns(t *testing.T) {
 		if a, err := f.reg.Submit(ctx, li, draft.ID); err != nil || a.Status != registry.Submitted {
 			t.Fatalf("submit draft: %v %+v", err, a)
 		}
-		if _, err := f.reg.Withdraw(ctx, zhang, draft.ID); !errs.Is(err, errs.Forbidden) {
+		if _, err := f.reg.Withdraw(ctx, zhang, draft.ID); !errs.Is(err, errs.NotFound) {
 			t.Fatalf("someone else withdraws: %v", err)
 		}
 		if a, err := f.reg.Withdraw(ctx, li, draft.ID); err != nil || a.Status != registry.Withdrawn {
