@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -43,6 +44,10 @@ func newBenchApp(b *testing.B, bound int) *benchApp {
 	ctx := context.Background()
 	cfg := config.Default()
 	cfg.DataDir = b.TempDir()
+	// CHARTER_SQLITE_SYNCHRONOUS=normal measures what FULL costs.
+	if v := os.Getenv("CHARTER_SQLITE_SYNCHRONOUS"); v != "" {
+		cfg.SQLiteSynchronous = v
+	}
 	if err := cfg.Validate(); err != nil {
 		b.Fatal(err)
 	}
