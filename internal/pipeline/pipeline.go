@@ -184,7 +184,7 @@ func (p *Pipeline) record(ctx context.Context, items []item, queueID int64, retr
 				fs = append(fs, it.findings...)
 			}
 		}
-		if err := p.recordFindings(ctx, tx, fs, snap, &out); err != nil {
+		if err := p.recordFindings(ctx, tx, fs, snap, senders(items), &out); err != nil {
 			return err
 		}
 		for _, it := range items {
@@ -212,7 +212,7 @@ func (p *Pipeline) recordEach(ctx context.Context, items []item, queueID int64, 
 		var one outcome
 		err := p.Tx(ctx, func(tx TxStore) error {
 			one = outcome{}
-			if err := p.recordFindings(ctx, tx, it.findings, snap, &one); err != nil {
+			if err := p.recordFindings(ctx, tx, it.findings, snap, senders(items[i:i+1]), &one); err != nil {
 				return err
 			}
 			return p.settle(ctx, tx, *it, retried, &one)
@@ -243,7 +243,7 @@ func (p *Pipeline) recordEach(ctx context.Context, items []item, queueID int64, 
 
 // recordFindings stores findings and sends the notices of the alerts they
 // create, in the caller's transaction: an alert and its notice commit together.
-func (p *Pipeline) recordFindings(ctx context.Context, tx TxStore, fs []review.Finding, snap *registry.Snapshot, out *outcome) error {
+func (p *Pipeline) recordFindings(ctx context.Context, tx TxStore, fs []review.Finding, snap *registry.Snapshot, users map[string]string, out *outcome) error {
 	if len(fs) == 0 {
 		return nil
 	}
@@ -252,7 +252,7 @@ func (p *Pipeline) recordFindings(ctx context.Context, tx TxStore, fs []review.F
 		return err
 	}
 	for i := range created {
-		if err := notify(ctx, tx, snap, &created[i], p.Now()); err != nil {
+		if err := notify(ctx, tx, snap, &created[i], users, p.Now()); err != nil {
 			return err
 		}
 	}
@@ -335,15 +335,35 @@ func (p *Pipeline) raiseFailure(ctx context.Context, tx TxStore, m *archive.Stor
 	return a.ID, nil
 }
 
+// senders maps the source ids of items to their senders' usernames.
+func senders(items []item) map[string]string {
+	out := make(map[string]string, len(items))
+	for _, it := range items {
+		if it.msg.User != "" {
+			out[it.msg.SourceID] = it.msg.User
+		}
+	}
+	return out
+}
+
 // notify tells a group's responsible person of a new alert in their group:
-// rule, group, time and count, no personal data and no content.
-func notify(ctx context.Context, tx TxStore, snap *registry.Snapshot, a *review.Alert, now time.Time) error {
+// rule, group, time and count, no personal data and no content. A transfer
+// alert about a payment the responsible person sent is not announced to
+// them: reviewers see it, the sender is not warned.
+func notify(ctx context.Context, tx TxStore, snap *registry.Snapshot, a *review.Alert, users map[string]string, now time.Time) error {
 	if a.GroupID == nil {
 		return nil
 	}
 	g := snap.Group(*a.GroupID)
 	if g == nil || g.Responsible == "" {
 		return nil
+	}
+	if a.Category == "transfer" {
+		for _, id := range a.SourceIDs {
+			if users[id] == g.Responsible {
+				return nil
+			}
+		}
 	}
 	subject, body := review.Notice(a, g.Name)
 	sum := sha256.Sum256([]byte(g.Responsible + "\x00" + subject + "\x00" + body))

@@ -401,3 +401,30 @@ func TestDirectoryFollowsEveryRegistryChange(t *testing.T) {
 		}
 	})
 }
+
+// The responsible person is not told of a transfer alert about a payment
+// they sent; another member's transfer alert reaches them.
+func TestNoTransferNoticeToItsSender(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db, true)
+		count := func() int {
+			ns, err := db.Notifications(ctx, "owner", false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(ns)
+		}
+		f.ingest(t, f.transfer("owner", 500000))
+		if len(f.alerts(t, review.AlertFilter{Category: "transfer"})) == 0 {
+			t.Fatal("a 5,000-yuan transfer raised no alert")
+		}
+		if n := count(); n != 0 {
+			t.Fatalf("the sender, who is the responsible person, got %d notices of their own transfer", n)
+		}
+		f.ingest(t, f.transfer("m1", 500000))
+		if n := count(); n == 0 {
+			t.Fatal("another member's transfer alert did not reach the responsible person")
+		}
+	})
+}
