@@ -111,7 +111,13 @@ func TestArchiveEndToEnd(t *testing.T) {
 		if code := in.call("POST", "/api/v1/ingest/wecom", ingest, wecomBatch, &ans); code != 200 || ans.Accepted != 2 {
 			t.Fatalf("ingest wecom: %d %+v", code, ans)
 		}
-		resp, err := http.Get(in.URL + "/metrics")
+		// The counts are for operators: no token, no metrics.
+		if code := in.call("GET", "/metrics", "", nil, nil); code != 401 {
+			t.Fatalf("metrics without a token: %d, want 401", code)
+		}
+		req, _ := http.NewRequest("GET", in.URL+"/metrics", nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -227,7 +233,7 @@ func TestArchiveEndToEnd(t *testing.T) {
 			t.Fatalf("export: %v %s", err, out)
 		}
 		checkExport(t, func(name string) []byte { b, _ := os.ReadFile(filepath.Join(exp, name)); return b }, 3)
-		req, _ := http.NewRequest("POST", in.URL+"/api/v1/exports", strings.NewReader(`{"q":"机密"}`))
+		req, _ = http.NewRequest("POST", in.URL+"/api/v1/exports", strings.NewReader(`{"q":"机密"}`))
 		req.Header.Set("Authorization", "Bearer "+officer)
 		resp, err = http.DefaultClient.Do(req)
 		if err != nil || resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" {

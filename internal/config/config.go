@@ -64,6 +64,8 @@ type Config struct {
 	// make in 15 minutes (--login-address-limit): sized for an office behind
 	// one NAT address.
 	LoginAddressLimit int64
+	// MetricsPublic serves /metrics without credentials (--metrics-public).
+	MetricsPublic bool
 
 	// The checkpoint signing key, never in the database: the base64 seed in
 	// CHARTER_CHECKPOINT_KEY, else the file --checkpoint-key
@@ -157,6 +159,10 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.CheckpointKey, "checkpoint-key", "CHARTER_CHECKPOINT_KEY_FILE", "file of the Ed25519 key that signs checkpoints (default: checkpoint.key in the data directory)")
 	dur(&c.CheckpointEvery, "checkpoint-every", "CHARTER_CHECKPOINT_EVERY", "how often serve signs the heads of the hash chains")
 	c.CheckpointSeed = getenv("CHARTER_CHECKPOINT_KEY")
+	if v, err := strconv.ParseBool(getenv("CHARTER_METRICS_PUBLIC")); err == nil {
+		c.MetricsPublic = v
+	}
+	fs.BoolVar(&c.MetricsPublic, "metrics-public", c.MetricsPublic, "serve /metrics without a token (CHARTER_METRICS_PUBLIC)")
 	c.AdminPassword = getenv("CHARTER_ADMIN_PASSWORD")
 }
 

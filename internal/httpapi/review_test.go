@@ -140,8 +140,11 @@ func testReviewOverHTTP(t *testing.T, engine string) {
 		t.Fatalf("officer reads context: %d", code)
 	}
 
-	// Metrics count alerts by category.
-	resp := h.do("GET", "/metrics", "", "")
+	// Metrics count alerts by category, for operators only.
+	if resp := h.do("GET", "/metrics", "", ""); resp.StatusCode != 401 {
+		t.Fatalf("metrics without a token: %d, want 401", resp.StatusCode)
+	}
+	resp := h.do("GET", "/metrics", h.creds["token-read"], "")
 	b, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
 	if !strings.Contains(string(b), `charter_alerts_total{category="pii"} 1`) {

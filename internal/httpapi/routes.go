@@ -9,7 +9,7 @@ import (
 func (s *Server) routes() []route {
 	return []route{
 		{"GET", "/healthz", public(), s.healthz},
-		{"GET", "/metrics", public(), s.metrics},
+		{"GET", "/metrics", s.metricsAccess(), s.metrics},
 
 		{"POST", "/api/v1/login", public(), s.login},
 		{"POST", "/api/v1/logout", roles(Member), s.logout},

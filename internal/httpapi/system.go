@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"charter/internal/account"
 	"charter/internal/audit"
 	"charter/internal/checkpoint"
 	"charter/internal/errs"
@@ -39,6 +40,16 @@ func (s *Server) listCheckpoints(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, page[checkpoint.Checkpoint]{Items: cs})
 	return nil
+}
+
+// metricsAccess: the counts (alerts per category among them) are for
+// operators — an admin, an auditor or a read token — unless the operator
+// chose --metrics-public for a scraper on a private network.
+func (s *Server) metricsAccess() access {
+	if s.Cfg != nil && s.Cfg.MetricsPublic {
+		return public()
+	}
+	return roles(account.Admin, account.Auditor)
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {

@@ -286,3 +286,15 @@ func TestFormsRefuseBadText(t *testing.T) {
 		t.Fatalf("query with invalid UTF-8: %d, want 400", resp.StatusCode)
 	}
 }
+
+// Every console page carries a Content-Security-Policy that allows no script.
+func TestContentSecurityPolicy(t *testing.T) {
+	h := newHarness(t)
+	for _, path := range []string{"/login", "/"} {
+		resp, _ := h.do("GET", path, h.secrets["admin"], nil)
+		csp := resp.Header.Get("Content-Security-Policy")
+		if !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
+			t.Fatalf("%s: CSP %q", path, csp)
+		}
+	}
+}
