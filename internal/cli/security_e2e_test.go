@@ -150,3 +150,17 @@ func TestCheckpointsAnchorTheChains(t *testing.T) {
 		}
 	})
 }
+
+// A second serve on the same SQLite data directory refuses to start, saying
+// why; the first keeps serving.
+func TestSecondServeOnOneDataDirectory(t *testing.T) {
+	in := startCharter(t, "sqlite", "--scheduler-every", "1h")
+	var out, errOut syncBuffer
+	err := Run(context.Background(), append([]string{"serve", "--addr", "127.0.0.1:0"}, in.args...), &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: in.getenv})
+	if err == nil || !strings.Contains(err.Error(), "another charter serve") {
+		t.Fatalf("second serve: %v\n%s", err, errOut.String())
+	}
+	if code := in.call("GET", "/healthz", "", nil, nil); code != 200 {
+		t.Fatalf("the first server after the refusal: %d", code)
+	}
+}

@@ -29,6 +29,13 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 	log := newLogger(&cfg, e.Stderr)
 	log.Info("starting charter", append([]any{"version", Version}, cfg.Masked()...)...)
+	if cfg.DatabaseURL == "" {
+		release, err := lockDataDir(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		defer release()
+	}
 	a, err := open(ctx, &cfg, e.Now, log)
 	if err != nil {
 		return err
