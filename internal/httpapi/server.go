@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"charter/internal/account"
@@ -46,6 +47,8 @@ type Server struct {
 	Pipeline *pipeline.Pipeline
 	// Checkpoints lists the signed checkpoints of the hash chains.
 	Checkpoints *checkpoint.Service
+
+	storageFull atomic.Int64 // unix time of the last write refused for a full disk
 }
 
 // Handler returns the API with every route of the table registered, wrapped
@@ -116,6 +119,11 @@ func (s *Server) wrap(rt route) http.Handler {
 			ctx = audit.WithActor(context.WithValue(ctx, principalKey{}, p), audit.Actor{Name: p.Name(), Addr: addr})
 		}
 		if err := rt.handle(w, r.WithContext(ctx)); err != nil {
+			if store.Full(err) {
+				s.storageFull.Store(s.Now().Unix())
+				s.Log.Error("storage full", "method", r.Method, "path", r.URL.Path, "err", err)
+				err = errs.E(errs.Unavailable, "storage full: the database has no room to write; nothing of this request was stored")
+			}
 			writeError(s.Log, w, r, err)
 		}
 	})

@@ -16,6 +16,12 @@ func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 		return nil
 	}
+	// A disk that refused a write in the last five minutes: 503, no
+	// request can be trusted to be kept.
+	if at := s.storageFull.Load(); at != 0 && s.Now().Unix()-at < 300 {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "degraded", "reason": "storage full: the database has no room to write", "engine": s.DB.Engine()})
+		return nil
+	}
 	// Degraded still answers 200: the API serves, but alerts are late.
 	// Monitors read the status.
 	if s.Pipeline != nil {

@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -45,5 +47,32 @@ func TestBadTextIsRefusedNamingTheField(t *testing.T) {
 				})
 			}
 		})
+	}
+}
+
+// A full disk answered 500 and /healthz said ok: now 503 "storage full"
+// and a degraded health, with nothing of the batch stored.
+func TestStorageFull(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	ctx := context.Background()
+	// The writer is one connection: the limit holds for every write.
+	if err := h.db.Exec(ctx, "PRAGMA max_page_count = 1"); err != nil {
+		t.Fatal(err)
+	}
+	var body strings.Builder
+	for i := 0; i < 500; i++ {
+		fmt.Fprintf(&body, `{"platform":"wecom","source_id":"full-%d","room_id":"r","sender":"s","sent_at":"2026-11-20T08:00:00Z","kind":"text","text":"%s"}`+"\n", i, strings.Repeat("满", 200))
+	}
+	resp := h.do("POST", "/api/v1/ingest/messages", h.creds["token-ingest"], body.String())
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(b), "storage full") {
+		t.Fatalf("ingest on a full disk: %d %s", resp.StatusCode, b)
+	}
+	resp = h.do("GET", "/healthz", "", "")
+	b, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 503 || !strings.Contains(string(b), `"degraded"`) {
+		t.Fatalf("healthz after a full disk: %d %s", resp.StatusCode, b)
 	}
 }

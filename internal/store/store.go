@@ -104,3 +104,7 @@ func TxFor[S any](db DB) func(context.Context, func(S) error) error {
 		})
 	}
 }
+
+// Full reports whether err is the database finding no room to write: the
+// disk is full. Callers answer 503 and report degraded health.
+func Full(err error) bool { return sqlite.IsFull(err) || postgres.IsFull(err) }

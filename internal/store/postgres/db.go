@@ -129,3 +129,9 @@ func (d *DB) setChainHead(ctx context.Context, name string, seq int64, hash stri
 		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, name, seq, hash)
 	return err
 }
+
+// IsFull reports whether err is PostgreSQL out of disk (SQLSTATE 53100).
+func IsFull(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "53100"
+}

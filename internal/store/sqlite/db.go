@@ -150,3 +150,10 @@ func (d *DB) setChainHead(ctx context.Context, name string, seq int64, hash stri
 		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, name, seq, hash)
 	return err
 }
+
+// IsFull reports whether err is SQLite finding the disk (or its size
+// limit) full.
+func IsFull(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrFull
+}
