@@ -76,7 +76,11 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: routes(api.Handler(), console.Handler()), ReadHeaderTimeout: 10 * time.Second, ErrorLog: nil}
+	// Headers within 10 s; a whole request (an ingest batch of up to
+	// --max-ingest-body) within 5 minutes; an answer (an export streaming)
+	// within 30; an idle keep-alive connection closes after 2.
+	srv := &http.Server{Handler: routes(api.Handler(), console.Handler()), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: 5 * time.Minute, WriteTimeout: 30 * time.Minute, IdleTimeout: 2 * time.Minute}
 	fmt.Fprintf(e.Stdout, "Charter is serving on http://%s (%s)\n", ln.Addr(), a.db.Engine())
 	log.Info("listening", "addr", ln.Addr().String())
 

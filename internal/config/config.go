@@ -16,15 +16,16 @@ import (
 // Config is every setting Charter reads. Flags win over environment variables,
 // which win over defaults.
 type Config struct {
-	Addr          string        // --addr, CHARTER_ADDR
-	DataDir       string        // --data, CHARTER_DATA
-	DatabaseURL   string        // --database-url, CHARTER_DATABASE_URL; empty means SQLite in DataDir
-	AdminPassword string        // CHARTER_ADMIN_PASSWORD; only read when the admin account is first created
-	MaxBodyBytes  int64         // --max-body, CHARTER_MAX_BODY: limit for JSON bodies
-	MaxIngestBody int64         // --max-ingest-body, CHARTER_MAX_INGEST_BODY: limit for ingest batches
-	SessionTTL    time.Duration // --session-ttl, CHARTER_SESSION_TTL
-	LogLevel      string        // --log-level, CHARTER_LOG_LEVEL: debug, info, warn, error
-	LogFormat     string        // --log-format, CHARTER_LOG_FORMAT: text or json
+	Addr           string        // --addr, CHARTER_ADDR
+	DataDir        string        // --data, CHARTER_DATA
+	DatabaseURL    string        // --database-url, CHARTER_DATABASE_URL; empty means SQLite in DataDir
+	AdminPassword  string        // CHARTER_ADMIN_PASSWORD; only read when the admin account is first created
+	MaxBodyBytes   int64         // --max-body, CHARTER_MAX_BODY: limit for JSON bodies
+	MaxIngestBody  int64         // --max-ingest-body, CHARTER_MAX_INGEST_BODY: limit for ingest batches
+	MaxExportBytes int64         // --max-export, CHARTER_MAX_EXPORT: the largest e-discovery export the API builds
+	SessionTTL     time.Duration // --session-ttl, CHARTER_SESSION_TTL
+	LogLevel       string        // --log-level, CHARTER_LOG_LEVEL: debug, info, warn, error
+	LogFormat      string        // --log-format, CHARTER_LOG_FORMAT: text or json
 
 	// Archive retention in days by group level; see archive.DefaultRetention.
 	RetentionSensitiveDays    int64 // --retention-sensitive-days, CHARTER_RETENTION_SENSITIVE_DAYS
@@ -80,13 +81,14 @@ type Config struct {
 // Default returns the settings Charter runs with when nothing is given.
 func Default() Config {
 	return Config{
-		Addr:          "127.0.0.1:8080",
-		DataDir:       "./charter-data",
-		MaxBodyBytes:  1 << 20,
-		MaxIngestBody: 64 << 20,
-		SessionTTL:    12 * time.Hour,
-		LogLevel:      "info",
-		LogFormat:     "text",
+		Addr:           "127.0.0.1:8080",
+		DataDir:        "./charter-data",
+		MaxBodyBytes:   1 << 20,
+		MaxIngestBody:  64 << 20,
+		MaxExportBytes: 2 << 30,
+		SessionTTL:     12 * time.Hour,
+		LogLevel:       "info",
+		LogFormat:      "text",
 
 		RetentionSensitiveDays:    3653,
 		RetentionInternalDays:     1096,
@@ -127,6 +129,7 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
 	str(&c.DatabaseURL, "database-url", "CHARTER_DATABASE_URL", "postgres://... to use PostgreSQL instead of SQLite")
 	i64(&c.MaxBodyBytes, "max-body", "CHARTER_MAX_BODY", "largest JSON request body in bytes")
 	i64(&c.MaxIngestBody, "max-ingest-body", "CHARTER_MAX_INGEST_BODY", "largest ingest batch in bytes")
+	i64(&c.MaxExportBytes, "max-export", "CHARTER_MAX_EXPORT", "largest e-discovery export the API writes, in bytes (413 above)")
 	if v, err := time.ParseDuration(getenv("CHARTER_SESSION_TTL")); err == nil {
 		c.SessionTTL = v
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -239,37 +241,42 @@ func (s *Server) createExport(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	// Zip entries are written one after the other, while the export writes
-	// its two data files side by side: collect them first.
-	files := map[string]*bytes.Buffer{}
+	// The export writes its two data files side by side, and zip entries
+	// go one after the other: the files are written to disk first (never
+	// held in memory), each under the --max-export cap, then streamed.
+	// MkdirTemp makes the directory 0700: no one else can read the files.
+	dir, err := os.MkdirTemp("", "charter-export-")
+	if err != nil {
+		return errs.Wrap(err, "export directory")
+	}
+	defer os.RemoveAll(dir)
+	limit := &exportCap{left: s.Cfg.MaxExportBytes}
 	man, err := s.Archive.Export(r.Context(), q, func(name string) (io.WriteCloser, error) {
-		b := &bytes.Buffer{}
-		files[name] = b
-		return nopCloser{b}, nil
+		f, err := os.Create(filepath.Join(dir, name))
+		if err != nil {
+			return nil, err
+		}
+		return &cappedFile{File: f, cap: limit}, nil
 	})
 	if err != nil {
 		return err
-	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	for _, name := range []string{archive.ExportNDJSON, archive.ExportCSV, archive.ExportManifest} {
-		f, err := zw.Create(name)
-		if err == nil {
-			_, err = f.Write(files[name].Bytes())
-		}
-		if err != nil {
-			return errs.Wrap(err, "zip export")
-		}
-	}
-	if err := zw.Close(); err != nil {
-		return errs.Wrap(err, "zip export")
 	}
 	name := fmt.Sprintf("charter-export-%s.zip", man.CreatedAt.Format("20060102-150405"))
 	w.Header().Set("Content-Type", "application/zip")
 	w.Header().Set("Content-Disposition", `attachment; filename="`+name+`"`)
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusOK)
-	_, _ = w.Write(buf.Bytes())
+	zw := zip.NewWriter(w)
+	for _, name := range []string{archive.ExportNDJSON, archive.ExportCSV, archive.ExportManifest} {
+		if err := copyInto(zw, filepath.Join(dir, name), name); err != nil {
+			// The status is sent; a broken zip is what the client sees.
+			s.Log.Error("stream export", "err", err)
+			return nil
+		}
+	}
+	if err := zw.Close(); err != nil {
+		s.Log.Error("stream export", "err", err)
+	}
 	return nil
 }
 
@@ -314,4 +321,36 @@ func (s *Server) releaseHold(w http.ResponseWriter, r *http.Request) error {
 	}
 	writeJSON(w, http.StatusOK, h)
 	return nil
+}
+
+// exportCap is what an export may still write, across its files.
+type exportCap struct{ left int64 }
+
+// cappedFile refuses writes past the cap, so an export of the whole
+// archive fails with a clear error instead of filling the disk.
+type cappedFile struct {
+	*os.File
+	cap *exportCap
+}
+
+func (f *cappedFile) Write(p []byte) (int, error) {
+	if int64(len(p)) > f.cap.left {
+		return 0, errs.E(errs.TooLarge, "the export would pass %d bytes (--max-export): narrow it by group, time or query", f.cap.left)
+	}
+	f.cap.left -= int64(len(p))
+	return f.File.Write(p)
+}
+
+func copyInto(zw *zip.Writer, path, name string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	dst, err := zw.Create(name)
+	if err != nil {
+		return err
+	}
+	_, err = io.Copy(dst, f)
+	return err
 }

@@ -6,7 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"os"
 	"strings"
+	"time"
 
 	"charter/internal/errs"
 )
@@ -72,6 +74,10 @@ func writeJSON(w http.ResponseWriter, code int, v any) {
 // decode reads one JSON object into v: unknown fields, malformed JSON,
 // trailing data and bodies over limit are refused with a message naming the problem.
 func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
+	// A JSON body is small: it arrives within bodyTimeout or the connection
+	// goes (a body trickled byte by byte would hold it open for as long as
+	// the sender likes).
+	_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(bodyTimeout))
 	r.Body = http.MaxBytesReader(w, r.Body, limit)
 	dec := json.NewDecoder(r.Body)
 	dec.DisallowUnknownFields()
@@ -84,7 +90,13 @@ func decode(w http.ResponseWriter, r *http.Request, limit int64, v any) error {
 	return checkText(v)
 }
 
+// bodyTimeout is how long a JSON request body may take to arrive.
+var bodyTimeout = 10 * time.Second
+
 func jsonError(err error, limit int64) error {
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		return errs.E(errs.Invalid, "the request body did not arrive within %s", bodyTimeout)
+	}
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	var big *http.MaxBytesError

@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"charter/internal/archive"
+)
+
+// roomOf binds every room to one group.
+type roomOf int64
+
+func (g roomOf) View(context.Context) (archive.View, error) { return g, nil }
+func (g roomOf) RoomGroup(string, string) (int64, bool)     { return int64(g), true }
+func (roomOf) SenderUser(string, string) (string, bool)     { return "", false }
+
+// An export is written to disk under --max-export, never built in memory:
+// past the cap it is refused with 413 naming the flag.
+func TestExportIsCapped(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	h.api.Archive.Resolver = roomOf(h.group("member"))
+	var body strings.Builder
+	for i := 0; i < 300; i++ {
+		fmt.Fprintf(&body, `{"platform":"wecom","source_id":"e-%d","room_id":"r","sender":"s","sent_at":"2026-11-20T08:00:00Z","kind":"text","text":"机密 %s"}`+"\n", i, strings.Repeat("文", 100))
+	}
+	if res, err := h.api.Archive.Ingest(context.Background(), strings.NewReader(body.String()), archive.Batch{Format: "ndjson"}, nil); err != nil || res.Accepted != 300 {
+		t.Fatalf("ingest: %v %+v", err, res)
+	}
+	officer := h.creds["security_officer"]
+	resp := h.do("POST", "/api/v1/exports", officer, `{"q":"机密"}`)
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("Content-Type") != "application/zip" {
+		t.Fatalf("export under the cap: %d", resp.StatusCode)
+	}
+	h.api.Cfg.MaxExportBytes = 10_000
+	resp = h.do("POST", "/api/v1/exports", officer, `{"q":"机密"}`)
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 413 || !strings.Contains(string(b), "--max-export") {
+		t.Fatalf("export over the cap: %d %s", resp.StatusCode, b)
+	}
+}
+
+// A JSON body trickled in byte by byte no longer holds its connection:
+// it must arrive within bodyTimeout.
+func TestSlowBodyIsCut(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	old := bodyTimeout
+	bodyTimeout = 300 * time.Millisecond
+	t.Cleanup(func() { bodyTimeout = old })
+	conn, err := net.Dial("tcp", strings.TrimPrefix(h.srv.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /api/v1/login HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 200\r\n\r\n{\"username\":")
+	start := time.Now()
+	done := make(chan string, 1)
+	go func() {
+		b, _ := io.ReadAll(conn)
+		done <- string(b)
+	}()
+	for i := 0; i < 30; i++ {
+		time.Sleep(100 * time.Millisecond)
+		if _, err := conn.Write([]byte(" ")); err != nil {
+			break
+		}
+		select {
+		case out := <-done:
+			if time.Since(start) > 2*time.Second || !strings.Contains(out, "did not arrive") {
+				t.Fatalf("after %s: %q", time.Since(start), out)
+			}
+			return
+		default:
+		}
+	}
+	t.Fatalf("the trickled body still held its connection after %s", time.Since(start))
+}
