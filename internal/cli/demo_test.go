@@ -8,6 +8,7 @@ import (
 	"net/http/cookiejar"
 	"net/url"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -62,8 +63,8 @@ func TestDemo(t *testing.T) {
 			"/dashboard": {"档案数字化项目群", "信息化项目外协群", `class="chart-bar"`, `class="chart-line"`},
 			"/groups?all=1": {"年终决算临时群", "财务处预算编制群", "信息化项目外协群", "2025 年审计配合群", "旧版宣传协作群", "工会活动筹备群",
 				"status-needs_signature", "status-active", "status-suspended", "status-expired", "status-dissolved", "status-approved"},
-			"/search?q=" + url.QueryEscape("机密"): {"<mark>机密</mark>", `href="/groups/`},
-			"/alerts":                            {"transfer.sensitive_period", "marking.secret", "pii.resident_id", "credential.github_token", "lexicon.", "registry.unregistered_room", "registry.inactive_group"},
+			"POST /search?q=" + url.QueryEscape("机密"): {"<mark>机密</mark>", `href="/groups/`},
+			"/alerts": {"transfer.sensitive_period", "marking.secret", "pii.resident_id", "credential.github_token", "lexicon.", "registry.unregistered_room", "registry.inactive_group"},
 		} {
 			body := get(path)
 			for _, w := range wants {
@@ -138,9 +139,31 @@ func console(t *testing.T, in *instance, username string) func(path string) stri
 	if resp.StatusCode != 200 {
 		t.Fatalf("login %s: %d", username, resp.StatusCode)
 	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`)
+	// "POST /page?fields" submits the page's form with those fields, as a
+	// person would: the form's CSRF token is read from the page first.
 	return func(path string) string {
 		t.Helper()
-		resp, err := c.Get(in.URL + path)
+		var resp *http.Response
+		var err error
+		if p, ok := strings.CutPrefix(path, "POST "); ok {
+			page, query, _ := strings.Cut(p, "?")
+			r, err := c.Get(in.URL + page)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(r.Body)
+			r.Body.Close()
+			m := csrf.FindSubmatch(b)
+			if m == nil {
+				t.Fatalf("%s has no form", page)
+			}
+			form, _ := url.ParseQuery(query)
+			form.Set("csrf", string(m[1]))
+			resp, err = c.PostForm(in.URL+page, form)
+		} else {
+			resp, err = c.Get(in.URL + path)
+		}
 		if err != nil {
 			t.Fatal(err)
 		}

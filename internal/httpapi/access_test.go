@@ -210,9 +210,10 @@ var examples = map[string]example{
 			return string(b)
 		},
 	},
-	"GET /api/v1/messages":    {path: fixed("/api/v1/messages?q=%E6%9C%BA%E5%AF%86&limit=5")},
-	"POST /api/v1/exports":    {body: fixed(`{"q":"机密"}`)},
-	"GET /api/v1/legal-holds": {},
+	"GET /api/v1/messages":         {path: fixed("/api/v1/messages?q=%E6%9C%BA%E5%AF%86&limit=5")},
+	"POST /api/v1/messages/search": {path: fixed("/api/v1/messages/search?q=%E6%9C%BA%E5%AF%86&limit=5")},
+	"POST /api/v1/exports":         {body: fixed(`{"q":"机密"}`)},
+	"GET /api/v1/legal-holds":      {},
 	"POST /api/v1/legal-holds": {body: func(h *harness) string {
 		return fmt.Sprintf(`{"group_id":%d,"reason":"litigation hold"}`, h.group("member"))
 	}},
@@ -344,6 +345,9 @@ var examples = map[string]example{
 		return fmt.Sprintf("/api/v1/alerts/%d", h.alert())
 	}},
 	"GET /api/v1/alerts/{id}/context": {path: func(h *harness) string {
+		return fmt.Sprintf("/api/v1/alerts/%d/context", h.alert())
+	}},
+	"POST /api/v1/alerts/{id}/context": {path: func(h *harness) string {
 		return fmt.Sprintf("/api/v1/alerts/%d/context", h.alert())
 	}},
 	"POST /api/v1/alerts/{id}/claim": {path: func(h *harness) string {

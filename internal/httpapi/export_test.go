@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -81,4 +82,44 @@ func TestSlowBodyIsCut(t *testing.T) {
 		}
 	}
 	t.Fatalf("the trickled body still held its connection after %s", time.Since(start))
+}
+
+// An audited read cannot be made by a link: with the session cookie it is
+// a POST (which cross-origin protection guards); a bearer token may GET.
+func TestAuditedReadsAreNotLinks(t *testing.T) {
+	h := newHarness(t, "sqlite")
+	secret := h.creds["reviewer"]
+	get := func(path string, cookie bool) int {
+		req, _ := http.NewRequest("GET", h.srv.URL+path, nil)
+		if cookie {
+			req.AddCookie(&http.Cookie{Name: SessionCookie, Value: secret})
+		} else {
+			req.Header.Set("Authorization", "Bearer "+secret)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for _, path := range []string{"/api/v1/messages?q=x", fmt.Sprintf("/api/v1/alerts/%d/context", h.alert())} {
+		if code := get(path, true); code != 403 {
+			t.Errorf("GET %s with the cookie: %d, want 403", path, code)
+		}
+		if code := get(path, false); code != 200 {
+			t.Errorf("GET %s with a bearer: %d, want 200", path, code)
+		}
+	}
+	req, _ := http.NewRequest("POST", h.srv.URL+"/api/v1/messages/search?q=x", nil)
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: secret})
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("a cross-site POST with the cookie: %d, want 403", resp.StatusCode)
+	}
 }

@@ -42,7 +42,10 @@ func (s *Server) routes() []route {
 
 		// Archive reads are audited. Admin is left out on purpose: running the
 		// system does not need reading the messages (separation of duties).
-		{"GET", "/api/v1/messages", roles(SecurityOfficer, Reviewer, Auditor), s.searchMessages},
+		// Audited reads: a signed-in browser POSTs them (a link from another
+		// site must not make one); a bearer token may GET.
+		{"GET", "/api/v1/messages", roles(SecurityOfficer, Reviewer, Auditor), tokenGet(s.searchMessages)},
+		{"POST", "/api/v1/messages/search", roles(SecurityOfficer, Reviewer, Auditor), s.searchMessages},
 		{"POST", "/api/v1/exports", roles(SecurityOfficer, Auditor), s.createExport},
 		{"GET", "/api/v1/legal-holds", roles(SecurityOfficer, Auditor), s.listHolds},
 		{"POST", "/api/v1/legal-holds", roles(SecurityOfficer), s.placeHold},
@@ -115,7 +118,8 @@ func (s *Server) routes() []route {
 		// context is content, so only reviewers and auditors read it, audited.
 		{"GET", "/api/v1/alerts", roles(Reviewer, SecurityOfficer, Auditor), s.listAlerts},
 		{"GET", "/api/v1/alerts/{id}", roles(Reviewer, SecurityOfficer, Auditor), s.getAlert},
-		{"GET", "/api/v1/alerts/{id}/context", roles(Reviewer, Auditor), s.alertContext},
+		{"GET", "/api/v1/alerts/{id}/context", roles(Reviewer, Auditor), tokenGet(s.alertContext)},
+		{"POST", "/api/v1/alerts/{id}/context", roles(Reviewer, Auditor), s.alertContext},
 		{"POST", "/api/v1/alerts/{id}/claim", roles(Reviewer), s.claimAlert},
 		{"POST", "/api/v1/alerts/{id}/resolve", roles(Reviewer), s.resolveAlert},
 

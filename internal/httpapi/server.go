@@ -87,6 +87,19 @@ type route struct {
 	handle       handler
 }
 
+// tokenGet lets an audited read be a GET only for a caller that sent its
+// credentials itself (a bearer token or session in Authorization): a
+// browser's cookie rides along on any link from any site, so a cookie
+// caller must POST, which cross-origin protection guards.
+func tokenGet(h handler) handler {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		if r.Header.Get("Authorization") == "" {
+			return errs.E(errs.Forbidden, "with a session cookie this read is a POST (%s), so that a link from another site cannot make it", r.URL.Path)
+		}
+		return h(w, r)
+	}
+}
+
 type principalKey struct{}
 
 // principal returns the authenticated caller of a request that passed wrap.

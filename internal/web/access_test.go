@@ -364,6 +364,7 @@ var pageExamples = map[string]pageExample{
 	"POST /alerts/{id}/resolve": {path: idPath("/alerts/%d/resolve", (*harness).alert), form: formOf("disposition", "no_action", "note", "已核实", "reassign", "1")},
 	"GET /cases":                {},
 	"GET /search":               {path: fixedPath("/search?q=" + url.QueryEscape("机密") + "&from=2026-01-01")},
+	"POST /search":              {form: formOf("q", "机密", "from", "2026-01-01")},
 	"POST /cases":               {form: formOf("title", "核查")},
 	"GET /cases/{id}":           {path: idPath("/cases/%d", (*harness).caseID)},
 	"POST /cases/{id}/notes":    {path: idPath("/cases/%d/notes", (*harness).caseID), form: formOf("body", "已约谈")},

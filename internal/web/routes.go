@@ -99,6 +99,7 @@ func (s *Server) routes() []page {
 		{"GET", "/cases", asAPI("GET /api/v1/cases"), s.cases, nav{"nav.cases", secOversight}},
 		// Archive search: every search is audited by the archive service.
 		{"GET", "/search", asAPI("GET /api/v1/messages"), s.search, nav{"nav.search", secOversight}},
+		{"POST", "/search", asAPI("GET /api/v1/messages"), s.search, nav{}},
 		{"POST", "/cases", asAPI("POST /api/v1/cases"), s.createCase, nav{}},
 		{"GET", "/cases/{id}", asAPI("GET /api/v1/cases/{id}"), s.caseDetail, nav{}},
 		{"POST", "/cases/{id}/notes", asAPI("POST /api/v1/cases/{id}/notes"), s.caseAction(addNote, "body", "note_added"), nav{}},

@@ -2,6 +2,7 @@ package web
 
 import (
 	"html/template"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -22,8 +23,10 @@ type searchPage struct {
 	Kinds    []capture.Kind
 	Searched bool
 	Hits     []searchHit
-	Next     string // link to the next (older) page; empty at the end
-	First    string // link back to the newest page, when not on it
+	// Next and First are the fields to post for the next (older) page and
+	// back to the newest; nil at the end and on the first page.
+	Next  map[string]string
+	First map[string]string
 }
 
 // searchHit is one message found, its text already escaped and marked.
@@ -39,8 +42,15 @@ const searchPerPage = 50
 
 var searchFields = []string{"q", "group", "sender", "kind", "from", "to"}
 
+// search shows the form; a POST runs the search. Every search is an
+// audited read of message content, so a GET (what a link from another site
+// makes) only fills the form in and reads nothing.
 func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
+	run := r.Method == http.MethodPost
 	v := r.URL.Query()
+	if run {
+		v = r.PostForm
+	}
 	f := newForm(url.Values{})
 	for _, k := range searchFields {
 		f.Values.Set(k, strings.TrimSpace(v.Get(k)))
@@ -51,7 +61,7 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 		asked = asked || f.Value(k) != ""
 	}
 	q, err := s.searchQuery(f, v.Get("cursor"))
-	if err == nil && asked {
+	if err == nil && asked && run {
 		p.Searched = true
 		var items []archive.Stored
 		var next string
@@ -65,22 +75,18 @@ func (s *Server) search(w http.ResponseWriter, r *http.Request) error {
 				}
 				p.Hits = append(p.Hits, h)
 			}
-			keep := url.Values{}
+			keep := map[string]string{}
 			for _, k := range searchFields {
 				if x := f.Value(k); x != "" {
-					keep.Set(k, x)
+					keep[k] = x
 				}
 			}
 			if next != "" {
-				n := url.Values{}
-				for k, x := range keep {
-					n[k] = x
-				}
-				n.Set("cursor", next)
-				p.Next = "/search?" + n.Encode()
+				p.Next = maps.Clone(keep)
+				p.Next["cursor"] = next
 			}
 			if v.Get("cursor") != "" {
-				p.First = "/search?" + keep.Encode()
+				p.First = keep
 			}
 		}
 	}

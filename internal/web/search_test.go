@@ -46,7 +46,15 @@ func TestSearchPage(t *testing.T) {
 	if _, err := h.web.Archive.Ingest(as("admin"), strings.NewReader(nd.String()), archive.Batch{Format: "ndjson", Source: "test"}, nil); err != nil {
 		t.Fatal(err)
 	}
+	// A link (a GET, from anywhere) fills the form in and reads nothing.
 	resp, body := h.do("GET", "/search?q="+url.QueryEscape("机密"), h.secrets["reviewer"], nil)
+	if resp.StatusCode != 200 || strings.Contains(body, "<mark>") || !strings.Contains(body, `value="机密"`) {
+		t.Fatalf("search by link: %d, marked hits %d", resp.StatusCode, strings.Count(body, "<mark>"))
+	}
+	if events, _ := h.web.DB.AuditEvents(as("admin"), audit.Filter{Action: "message.search", Limit: 10}); len(events) != 0 {
+		t.Fatalf("a search by link was made and audited: %+v", events)
+	}
+	resp, body = h.do("POST", "/search", h.secrets["reviewer"], url.Values{"q": {"机密"}})
 	if resp.StatusCode != 200 {
 		t.Fatalf("search: %d", resp.StatusCode)
 	}
@@ -63,15 +71,15 @@ func TestSearchPage(t *testing.T) {
 	if strings.Contains(body, "收到") {
 		t.Error("a message without the term was found")
 	}
-	m := regexp.MustCompile(`href="([^"]+)" id="next-page"`).FindStringSubmatch(body)
+	m := regexp.MustCompile(`name="cursor" value="([^"]+)" id="next-cursor"`).FindStringSubmatch(body)
 	if m == nil {
 		t.Fatal("no next page")
 	}
-	_, body = h.do("GET", html.UnescapeString(m[1]), h.secrets["reviewer"], nil)
+	_, body = h.do("POST", "/search", h.secrets["reviewer"], url.Values{"q": {"机密"}, "cursor": {html.UnescapeString(m[1])}})
 	if n := strings.Count(body, "<mark>机密</mark>"); n != 5 {
 		t.Errorf("%d hits on the second page, want 5", n)
 	}
-	if resp, body = h.do("GET", "/search?q=x&from=22-11-2026", h.secrets["reviewer"], nil); resp.StatusCode != 400 || !strings.Contains(body, `id="e-from"`) {
+	if resp, body = h.do("POST", "/search", h.secrets["reviewer"], url.Values{"q": {"x"}, "from": {"22-11-2026"}}); resp.StatusCode != 400 || !strings.Contains(body, `id="e-from"`) {
 		t.Errorf("bad date: %d", resp.StatusCode)
 	}
 	events, err := h.web.DB.AuditEvents(as("admin"), audit.Filter{Action: "message.search", Limit: 10})

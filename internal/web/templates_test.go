@@ -139,7 +139,7 @@ func samples(l i18n.Lang) []view {
 			Pending: []registry.Application{*app}, Overdue: []registry.Recert{{CampaignID: 1, GroupID: 7, GroupName: "财务<b>群", Responsible: "li.wei"}, {CampaignID: 1, GroupID: 8, GroupName: "x", Decision: "suspend", Defaulted: true}},
 			OverdueDeadline: map[int64]time.Time{1: at}, OpenAlerts: 2, AlertCharts: []categoryChart{{Category: "transfer", Total: 2, Chart: chart.Line(nil, chart.Options{})}}},
 		&dashboardPage{Layout: lay},
-		&searchPage{Layout: lay, Form: withErr, Kinds: capture.Kinds, Searched: true, Next: "/search?q=x&cursor=3", First: "/search?q=x",
+		&searchPage{Layout: lay, Form: withErr, Kinds: capture.Kinds, Searched: true, Next: map[string]string{"q": "x", "cursor": "3"}, First: map[string]string{"q": "x"},
 			Hits: []searchHit{{Item: archive.Item{ID: 3, Platform: "wecom", GroupID: &gid, RoomID: "wr1", Sender: "zs<b>", SentAt: at, Kind: "red_envelope",
 				Transfer: &capture.Transfer{AmountFen: 400000, Count: 40}, Recalled: true, Attachments: []capture.Attachment{{Name: "a<i>.pdf"}}},
 				Marked: highlight("机密<x>文件", "机密"), GroupName: "财务<b>群"}, {Item: archive.Item{ID: 2, Platform: "other", Kind: "text", Text: "x"}, Marked: "x"}}},
