@@ -32,7 +32,7 @@ import (
 
 // harness is a server on a fresh SQLite database with one principal per role.
 type harness struct {
-	t     *testing.T
+	t     testing.TB
 	srv   *httptest.Server
 	db    store.DB
 	api   *Server
@@ -57,7 +57,7 @@ var principals = []struct {
 	{name: "token-admin", scope: account.ScopeAdmin},
 }
 
-func newHarness(t *testing.T, engine string) *harness {
+func newHarness(t testing.TB, engine string) *harness {
 	t.Helper()
 	db := storetest.Open(t, engine)
 	cfg := config.Default()
