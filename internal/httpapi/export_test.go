@@ -69,6 +69,7 @@ func TestSlowBodyIsCut(t *testing.T) {
 		b, _ := io.ReadAll(conn)
 		done <- string(b)
 	}()
+	// Trickle a byte every 100 ms until the server answers or drops us.
 	for i := 0; i < 30; i++ {
 		time.Sleep(100 * time.Millisecond)
 		if _, err := conn.Write([]byte(" ")); err != nil {
@@ -76,12 +77,19 @@ func TestSlowBodyIsCut(t *testing.T) {
 		}
 		select {
 		case out := <-done:
-			if time.Since(start) > 2*time.Second || !strings.Contains(out, "did not arrive") {
-				t.Fatalf("after %s: %q", time.Since(start), out)
-			}
-			return
+			done <- out
 		default:
+			continue
 		}
+		break
+	}
+	select {
+	case out := <-done:
+		if time.Since(start) > 2*time.Second || !strings.Contains(out, "did not arrive") {
+			t.Fatalf("after %s: %q", time.Since(start), out)
+		}
+		return
+	case <-time.After(2 * time.Second):
 	}
 	t.Fatalf("the trickled body still held its connection after %s", time.Since(start))
 }
