@@ -9,7 +9,6 @@ import (
 
 	"charter/internal/account"
 	"charter/internal/errs"
-	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -252,28 +251,4 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, at time.Time) error {
 func (d *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	_, err := d.w().ExecContext(ctx, `UPDATE api_tokens SET last_used_at = $1 WHERE id = $2`, at, id)
 	return err
-}
-
-func (d *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
-	return common.DeleteUserSessions(ctx, d.w(), common.Postgres, userID)
-}
-
-func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	return common.DeleteExpiredSessions(ctx, d.w(), common.Postgres, now)
-}
-
-func (d *DB) LoginFailures(ctx context.Context, scope, key string) (*account.LoginFailures, error) {
-	return common.LoginFailures(ctx, d.r(), common.Postgres, scope, key)
-}
-
-func (d *DB) SaveLoginFailures(ctx context.Context, c *account.LoginFailures) error {
-	return common.SaveLoginFailures(ctx, d.w(), common.Postgres, c)
-}
-
-func (d *DB) DeleteLoginFailures(ctx context.Context, scope, key string) error {
-	return common.DeleteLoginFailures(ctx, d.w(), common.Postgres, scope, key)
-}
-
-func (d *DB) StaleLoginFailures(ctx context.Context, before time.Time) ([]account.LoginFailures, error) {
-	return common.StaleLoginFailures(ctx, d.r(), common.Postgres, before)
 }

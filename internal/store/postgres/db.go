@@ -12,6 +12,7 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
 	"charter/internal/errs"
+	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -22,6 +23,7 @@ var migrationFS embed.FS
 type DB struct {
 	pool *sql.DB
 	tx   *sql.Tx
+	common.Shared
 }
 
 // Open connects to the database at url.
@@ -35,7 +37,7 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool}, nil
+	return &DB{pool: pool, Shared: common.NewShared(pool, pool, common.Postgres)}, nil
 }
 
 // Close closes the pool.
@@ -78,7 +80,7 @@ func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(&DB{pool: d.pool, tx: tx}); err != nil {
+	if err := fn(&DB{pool: d.pool, tx: tx, Shared: common.NewShared(tx, tx, common.Postgres)}); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -8,7 +8,6 @@ import (
 
 	"charter/internal/account"
 	"charter/internal/errs"
-	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -259,28 +258,4 @@ func (d *DB) RevokeToken(ctx context.Context, id int64, at time.Time) error {
 func (d *DB) TouchToken(ctx context.Context, id int64, at time.Time) error {
 	_, err := d.w().ExecContext(ctx, `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`, at, id)
 	return err
-}
-
-func (d *DB) DeleteUserSessions(ctx context.Context, userID int64) error {
-	return common.DeleteUserSessions(ctx, d.w(), common.SQLite, userID)
-}
-
-func (d *DB) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
-	return common.DeleteExpiredSessions(ctx, d.w(), common.SQLite, now)
-}
-
-func (d *DB) LoginFailures(ctx context.Context, scope, key string) (*account.LoginFailures, error) {
-	return common.LoginFailures(ctx, d.r(), common.SQLite, scope, key)
-}
-
-func (d *DB) SaveLoginFailures(ctx context.Context, c *account.LoginFailures) error {
-	return common.SaveLoginFailures(ctx, d.w(), common.SQLite, c)
-}
-
-func (d *DB) DeleteLoginFailures(ctx context.Context, scope, key string) error {
-	return common.DeleteLoginFailures(ctx, d.w(), common.SQLite, scope, key)
-}
-
-func (d *DB) StaleLoginFailures(ctx context.Context, before time.Time) ([]account.LoginFailures, error) {
-	return common.StaleLoginFailures(ctx, d.r(), common.SQLite, before)
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/mattn/go-sqlite3"
 
 	"charter/internal/errs"
+	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -26,6 +27,7 @@ type DB struct {
 	write *sql.DB
 	read  *sql.DB
 	tx    *sql.Tx
+	common.Shared
 }
 
 // Open opens (creating if needed) the database file at path. busy_timeout is
@@ -54,7 +56,7 @@ func Open(ctx context.Context, path, synchronous string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(4)
-	return &DB{write: write, read: read}, nil
+	return &DB{write: write, read: read, Shared: common.NewShared(write, read, common.SQLite)}, nil
 }
 
 // Close closes both pools.
@@ -98,7 +100,7 @@ func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(&DB{write: d.write, read: d.read, tx: tx}); err != nil {
+	if err := fn(&DB{write: d.write, read: d.read, tx: tx, Shared: common.NewShared(tx, tx, common.SQLite)}); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -1,0 +1,101 @@
+package common
+
+import (
+	"context"
+	"time"
+
+	"charter/internal/account"
+	"charter/internal/checkpoint"
+	"charter/internal/pipeline"
+	"charter/internal/registry"
+	"charter/internal/store/sqlutil"
+)
+
+// Shared is the storage both engines run unchanged. Each engine's DB embeds
+// one, made with the connection it writes to and the one it reads from (a
+// transaction for both inside one), so these methods are the engine's own.
+type Shared struct {
+	w, r sqlutil.Querier
+	d    Dialect
+}
+
+// NewShared binds the shared methods to a writer, a reader and a dialect.
+func NewShared(w, r sqlutil.Querier, d Dialect) Shared { return Shared{w: w, r: r, d: d} }
+
+func (s Shared) QueueScan(ctx context.Context, first, last int64, at, leaseUntil time.Time) (int64, error) {
+	return QueueScan(ctx, s.w, s.d.Rebind, first, last, at, leaseUntil)
+}
+
+func (s Shared) FinishScan(ctx context.Context, queueID int64) error {
+	return FinishScan(ctx, s.w, s.d.Rebind, queueID)
+}
+
+func (s Shared) SaveScanFailure(ctx context.Context, f *pipeline.Failure) error {
+	return SaveScanFailure(ctx, s.w, s.d.Rebind, f)
+}
+
+func (s Shared) ClearScanFailure(ctx context.Context, messageID int64) error {
+	return ClearScanFailure(ctx, s.w, s.d.Rebind, messageID)
+}
+
+func (s Shared) DueScanFailures(ctx context.Context, now time.Time, limit int) ([]pipeline.Failure, error) {
+	return DueScanFailures(ctx, s.r, s.d.Rebind, now, limit)
+}
+
+func (s Shared) ScanBacklog(ctx context.Context) (pipeline.Backlog, error) {
+	return ScanBacklog(ctx, s.r)
+}
+
+func (s Shared) RegistryVersion(ctx context.Context) (int64, error) { return RegistryVersion(ctx, s.r) }
+
+func (s Shared) RegistrySnapshot(ctx context.Context) (*registry.SnapshotRows, error) {
+	return RegistrySnapshot(ctx, s.r)
+}
+
+func (s Shared) PurgeQuarantine(ctx context.Context, before time.Time) (int, error) {
+	return PurgeQuarantine(ctx, s.w, s.d, before)
+}
+
+func (s Shared) ChainHeads(ctx context.Context) (map[string]checkpoint.Head, error) {
+	return ChainHeads(ctx, s.r)
+}
+
+func (s Shared) ChainHashAt(ctx context.Context, chain string, seq int64) (string, bool, error) {
+	return ChainHashAt(ctx, s.r, s.d, chain, seq)
+}
+
+func (s Shared) AddCheckpoint(ctx context.Context, c *checkpoint.Checkpoint) error {
+	return AddCheckpoint(ctx, s.w, s.d, c)
+}
+
+func (s Shared) Checkpoints(ctx context.Context, limit int) ([]checkpoint.Checkpoint, error) {
+	return Checkpoints(ctx, s.r, s.d, limit)
+}
+
+func (s Shared) CheckpointFor(ctx context.Context, reason string) (*checkpoint.Checkpoint, error) {
+	return CheckpointFor(ctx, s.r, s.d, reason)
+}
+
+func (s Shared) DeleteUserSessions(ctx context.Context, userID int64) error {
+	return DeleteUserSessions(ctx, s.w, s.d, userID)
+}
+
+func (s Shared) DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error) {
+	return DeleteExpiredSessions(ctx, s.w, s.d, now)
+}
+
+func (s Shared) LoginFailures(ctx context.Context, scope, key string) (*account.LoginFailures, error) {
+	return LoginFailures(ctx, s.r, s.d, scope, key)
+}
+
+func (s Shared) SaveLoginFailures(ctx context.Context, c *account.LoginFailures) error {
+	return SaveLoginFailures(ctx, s.w, s.d, c)
+}
+
+func (s Shared) DeleteLoginFailures(ctx context.Context, scope, key string) error {
+	return DeleteLoginFailures(ctx, s.w, s.d, scope, key)
+}
+
+func (s Shared) StaleLoginFailures(ctx context.Context, before time.Time) ([]account.LoginFailures, error) {
+	return StaleLoginFailures(ctx, s.r, s.d, before)
+}
