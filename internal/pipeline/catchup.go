@@ -127,7 +127,7 @@ func (p *Pipeline) Refresh(ctx context.Context) error {
 		return err
 	}
 	p.mu.Lock()
-	p.backlog, p.checked = b, p.Now()
+	p.backlog = b
 	p.mu.Unlock()
 	return nil
 }

@@ -66,8 +66,7 @@ type Pipeline struct {
 	BeforeScan func()
 
 	mu      sync.Mutex
-	backlog Backlog
-	checked time.Time
+	backlog Backlog // as last read by Refresh
 }
 
 // New returns a pipeline with the defaults: leases of 30 s, 5 attempts
