@@ -224,14 +224,10 @@ func (e exportRequest) Get(k string) string {
 	return ""
 }
 
-type nopCloser struct{ io.Writer }
-
-func (nopCloser) Close() error { return nil }
-
 // createExport answers with a zip of messages.ndjson, messages.csv and
-// manifest.json. The zip is built in memory first, so a failure is an error
-// answer, not a truncated download. Memory is bounded by what one export
-// holds; very large exports belong to `charter archive export`.
+// manifest.json. The files are written to disk first, so a failure before
+// the answer begins (a query error, the --max-export cap) is an error
+// answer, not a truncated download; memory stays flat however large.
 func (s *Server) createExport(w http.ResponseWriter, r *http.Request) error {
 	var in exportRequest
 	if err := decode(w, r, s.Cfg.MaxBodyBytes, &in); err != nil {
