@@ -24,6 +24,10 @@ func subcommand(ctx context.Context, e *Env, noun string, args []string, vs verb
 	if len(args) == 0 {
 		return fmt.Errorf("%w: charter %s needs a subcommand: %s", ErrUsage, noun, verbList(vs))
 	}
+	if h := args[0]; h == "-h" || h == "--help" || h == "help" {
+		fmt.Fprintf(e.Stderr, "Usage: charter %s SUBCOMMAND [flags]\n\nSubcommands: %s\n\nRun 'charter %s SUBCOMMAND -h' for its flags.\n", noun, verbList(vs), noun)
+		return nil
+	}
 	fn, ok := vs[args[0]]
 	if !ok {
 		return fmt.Errorf("%w: charter %s has no subcommand %q (try: %s)", ErrUsage, noun, args[0], verbList(vs))

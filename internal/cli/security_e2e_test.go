@@ -164,3 +164,16 @@ func TestSecondServeOnOneDataDirectory(t *testing.T) {
 		t.Fatalf("the first server after the refusal: %d", code)
 	}
 }
+
+// `charter NOUN --help` lists the subcommands and exits 0 (it was a usage error).
+func TestNounHelp(t *testing.T) {
+	for _, noun := range []string{"report", "user", "checkpoint"} {
+		for _, h := range []string{"-h", "--help", "help"} {
+			var out, errOut strings.Builder
+			err := Run(context.Background(), []string{noun, h}, &Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }})
+			if err != nil || !strings.Contains(errOut.String(), "Subcommands:") {
+				t.Errorf("charter %s %s: %v %q", noun, h, err, errOut.String())
+			}
+		}
+	}
+}
