@@ -19,28 +19,39 @@ type Round struct {
 
 // CatchUp takes up to limit queued chunks whose lease ran out (left by a
 // crash or a failed scan) and the failed messages whose retry is due, and
-// scans them.
+// scans them. Each chunk is claimed just before it is scanned, so a lease
+// covers one chunk's work; a chunk that cannot be scanned now is logged and
+// left for its next lease, and the others go on.
 func (p *Pipeline) CatchUp(ctx context.Context, limit int) (Round, error) {
 	var r Round
-	now := p.Now()
-	claimed, err := p.Store.ClaimScans(ctx, now, now.Add(p.Lease), limit)
-	if err != nil {
-		return r, errs.Wrap(err, "claim queued scans")
-	}
-	for _, q := range claimed {
-		msgs, err := p.Store.ScanMessages(ctx, ScanFilter{AfterID: q.FirstID - 1, LastID: q.LastID, Limit: int(q.LastID - q.FirstID + 1)})
+	for i := 0; i < limit; i++ {
+		now := p.Now()
+		claimed, err := p.Store.ClaimScans(ctx, now, now.Add(p.Lease), 1)
 		if err != nil {
-			return r, errs.Wrap(err, "read queued messages")
+			return r, errs.Wrap(err, "claim queued scans")
 		}
-		out, err := p.scan(ctx, msgs, q.ID, nil)
-		if err != nil {
-			return r, err
+		if len(claimed) == 0 {
+			break
 		}
+		q := claimed[0]
 		r.Chunks++
-		r.Messages += len(msgs)
-		r.Failed += out.failed
-		r.Created += len(out.created)
+		msgs, err := p.Store.ScanMessages(ctx, ScanFilter{AfterID: q.FirstID - 1, LastID: q.LastID, Limit: int(q.LastID - q.FirstID + 1)})
+		if err == nil {
+			var out outcome
+			if out, err = p.scan(ctx, msgs, q.ID, nil); err == nil {
+				r.Messages += len(msgs)
+				r.Failed += out.failed
+				r.Created += len(out.created)
+			}
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return r, ctx.Err()
+			}
+			p.Log.Error("catch-up: a queued chunk could not be scanned; it is tried again when its lease runs out", "queue", q.ID, "err", err)
+		}
 	}
+	now := p.Now()
 	due, err := p.Store.DueScanFailures(ctx, now, 500)
 	if err != nil {
 		return r, errs.Wrap(err, "list failed scans")
@@ -70,7 +81,11 @@ func (p *Pipeline) retry(ctx context.Context, due []Failure, retried map[int64]*
 		}
 		out, err := p.scan(ctx, ms, 0, retried)
 		if err != nil {
-			return err
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			p.Log.Error("catch-up: a failed message could not be scanned again", "message", f.MessageID, "err", err)
+			continue
 		}
 		r.Retried++
 		r.Failed += out.failed

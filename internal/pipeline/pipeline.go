@@ -21,8 +21,6 @@ package pipeline
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -116,9 +114,10 @@ func (p *Pipeline) Archived(ctx context.Context, c archive.Committed) int {
 
 // outcome is what one scan recorded.
 type outcome struct {
-	created []review.Alert
-	updated int
-	failed  int
+	created   []review.Alert
+	updated   int
+	failed    int
+	failedIDs []int64
 }
 
 // item is one message's detection result.
@@ -144,9 +143,11 @@ func (p *Pipeline) scan(ctx context.Context, msgs []archive.Stored, queueID int6
 		items[i].findings, items[i].err = det.Detect(ctx, &c)
 	}
 	out, err := p.record(ctx, items, queueID, retried, snap)
-	if err != nil && len(items) > 1 {
+	if err != nil {
 		// The store refused something (PostgreSQL then aborts the whole
-		// transaction): record each message on its own so the others are kept.
+		// transaction): record each message on its own, so the others are
+		// kept and the one refused becomes a failure with its reason (a
+		// chunk of one included, or it would come back forever).
 		p.Log.Warn("recording a chunk's alerts failed; recording message by message", "messages", len(items), "err", err)
 		out, err = p.recordEach(ctx, items, queueID, retried, snap)
 	}
@@ -224,7 +225,7 @@ func (p *Pipeline) recordEach(ctx context.Context, items []item, queueID int64, 
 		out.updated += one.updated
 	}
 	err := p.Tx(ctx, func(tx TxStore) error {
-		out.failed = 0
+		out.failed, out.failedIDs = 0, nil
 		for _, it := range items {
 			if it.err != nil {
 				if err := p.settle(ctx, tx, it, retried, &out); err != nil {
@@ -271,6 +272,7 @@ func (p *Pipeline) settle(ctx context.Context, tx TxStore, it item, retried map[
 		return nil
 	}
 	out.failed++
+	out.failedIDs = append(out.failedIDs, it.msg.ID)
 	now := p.Now().UTC()
 	f := &Failure{MessageID: it.msg.ID, Attempts: 1, Reason: reason(it.err), Rules: p.Scanner.Policies.Version(), FailedAt: now}
 	if prev != nil {
@@ -365,9 +367,10 @@ func notify(ctx context.Context, tx TxStore, snap *registry.Snapshot, a *review.
 		}
 	}
 	subject, body := review.Notice(a, g.Name)
-	sum := sha256.Sum256([]byte(g.Responsible + "\x00" + subject + "\x00" + body))
+	// One notice per alert: notices are sent only when the alert is made,
+	// in its transaction, so the alert's id is the key.
 	_, err := tx.Notify(ctx, &registry.Notification{Username: g.Responsible, Kind: "alert", Object: subject, Message: body,
-		Key: "alert:" + hex.EncodeToString(sum[:8]), CreatedAt: now.UTC()})
+		Key: "alert:" + strconv.FormatInt(a.ID, 10), CreatedAt: now.UTC()})
 	return err
 }
 

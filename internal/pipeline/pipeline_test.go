@@ -428,3 +428,63 @@ func TestNoTransferNoticeToItsSender(t *testing.T) {
 		}
 	})
 }
+
+// refusing is a transaction whose store refuses to record findings of one
+// message: a stand-in for any persistent refusal by the store.
+type refusing struct {
+	pipeline.TxStore
+	bad int64
+}
+
+func (r refusing) RecordFindings(ctx context.Context, fs []review.Finding) ([]review.Alert, int, error) {
+	for _, f := range fs {
+		if f.Source.ArchiveID == r.bad {
+			return nil, 0, errors.New("the store refuses this finding")
+		}
+	}
+	return r.TxStore.RecordFindings(ctx, fs)
+}
+
+// A message whose findings the store keeps refusing, alone in its chunk,
+// becomes a failure; the chunks after it are scanned all the same.
+func TestARefusedChunkDoesNotBlockTheOthers(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db, false)
+		f.ingest(t, f.line("m1", "key "+awsKey(10)))
+		for i := 11; i < 14; i++ {
+			f.ingest(t, f.line("m1", "key "+awsKey(i)))
+		}
+		f.wire(t, true)
+		real := f.pipe.Tx
+		f.pipe.Tx = func(ctx context.Context, fn func(pipeline.TxStore) error) error {
+			return real(ctx, func(tx pipeline.TxStore) error { return fn(refusing{tx, 1}) })
+		}
+		f.clock.add(time.Minute)
+		if _, err := f.pipe.CatchUp(ctx, 16); err != nil {
+			t.Fatal(err)
+		}
+		if got := len(f.alerts(t, review.AlertFilter{Category: "credential"})); got != 3 {
+			t.Fatalf("credential alerts: %d, want the 3 of the other chunks", got)
+		}
+		if b := f.backlog(t); b.Queued != 0 || b.Failed != 1 {
+			t.Fatalf("backlog: %+v, want nothing queued and the refused message failed", b)
+		}
+	})
+}
+
+// Two alerts raised in the same second each reach the responsible person.
+func TestEveryAlertHasItsNotice(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db, true)
+		at := f.clock.now().Format(time.RFC3339)
+		f.ingest(t,
+			fmt.Sprintf(`{"platform":"wecom","source_id":"same-1","room_id":"wr1","sender":"m1","sent_at":%q,"kind":"text","text":"key %s"}`, at, awsKey(20)),
+			fmt.Sprintf(`{"platform":"wecom","source_id":"same-2","room_id":"wr1","sender":"m2","sent_at":%q,"kind":"text","text":"key %s"}`, at, awsKey(21)))
+		ns, err := db.Notifications(ctx, "owner", false)
+		if err != nil || len(ns) != 2 {
+			t.Fatalf("notices for 2 alerts in one second: %d %v", len(ns), err)
+		}
+	})
+}

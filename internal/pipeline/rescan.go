@@ -2,6 +2,7 @@ package pipeline
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"charter/internal/errs"
@@ -58,6 +59,16 @@ func (p *Pipeline) Rescan(ctx context.Context, req RescanRequest, progress func(
 		res.Scanned += len(msgs)
 		res.Created += len(out.created)
 		res.Failed += out.failed
+		// What scanned cleanly now has no failure left to retry.
+		clean := make([]int64, 0, len(msgs))
+		for _, m := range msgs {
+			if !slices.Contains(out.failedIDs, m.ID) {
+				clean = append(clean, m.ID)
+			}
+		}
+		if err := p.Tx(ctx, func(tx TxStore) error { return tx.ClearScanFailures(ctx, clean) }); err != nil {
+			return res, errs.Wrap(err, "clear rescanned failures")
+		}
 		if progress != nil {
 			progress(res)
 		}

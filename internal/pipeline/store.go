@@ -64,6 +64,8 @@ type TxStore interface {
 	FinishScan(ctx context.Context, queueID int64) error
 	SaveScanFailure(ctx context.Context, f *Failure) error
 	ClearScanFailure(ctx context.Context, messageID int64) error
+	// ClearScanFailures forgets the failures of the messages ids.
+	ClearScanFailures(ctx context.Context, ids []int64) error
 	Notify(ctx context.Context, n *registry.Notification) (bool, error)
 	Users(ctx context.Context, f account.UserFilter) ([]account.User, error)
 }

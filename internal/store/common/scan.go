@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strings"
 	"time"
 
 	"charter/internal/pipeline"
@@ -57,13 +58,33 @@ func FinishScan(ctx context.Context, q sqlutil.Querier, rebind func(string) stri
 	return err
 }
 
-// SaveScanFailure stores or replaces a message's failure.
-func SaveScanFailure(ctx context.Context, q sqlutil.Querier, rebind func(string) string, f *pipeline.Failure) error {
-	_, err := q.ExecContext(ctx, rebind(`INSERT INTO scan_failures (message_id, attempts, reason, rules, failed_at, next_at, alert_id)
-		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET attempts = excluded.attempts, reason = excluded.reason,
-		rules = excluded.rules, next_at = excluded.next_at, alert_id = excluded.alert_id`),
+// SaveScanFailure stores a message's failure, or counts one more attempt
+// of a failure already stored: a caller that did not know of it (a rescan)
+// neither resets its attempts nor forgets its system alert.
+func SaveScanFailure(ctx context.Context, q sqlutil.Querier, d Dialect, f *pipeline.Failure) error {
+	_, err := q.ExecContext(ctx, d.Rebind(`INSERT INTO scan_failures (message_id, attempts, reason, rules, failed_at, next_at, alert_id)
+		VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (message_id) DO UPDATE SET
+		attempts = `+d.Greatest+`(excluded.attempts, scan_failures.attempts + 1), reason = excluded.reason, rules = excluded.rules,
+		next_at = excluded.next_at, alert_id = COALESCE(excluded.alert_id, scan_failures.alert_id)`),
 		f.MessageID, f.Attempts, f.Reason, f.Rules, f.FailedAt.UTC(), f.NextAt.UTC(), sqlutil.ZeroNullInt(f.AlertID))
 	return err
+}
+
+// ClearScanFailures forgets the failures of the messages ids (a rescan
+// scanned them cleanly), 500 a statement.
+func ClearScanFailures(ctx context.Context, q sqlutil.Querier, d Dialect, ids []int64) error {
+	for start := 0; start < len(ids); start += 500 {
+		part := ids[start:min(len(ids), start+500)]
+		args := make([]any, len(part))
+		for i, id := range part {
+			args[i] = id
+		}
+		in := strings.TrimSuffix(strings.Repeat("?, ", len(part)), ", ")
+		if _, err := q.ExecContext(ctx, d.Rebind(`DELETE FROM scan_failures WHERE message_id IN (`+in+`)`), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // ClearScanFailure forgets a failure: the message is scanned now.

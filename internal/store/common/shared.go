@@ -31,7 +31,11 @@ func (s Shared) FinishScan(ctx context.Context, queueID int64) error {
 }
 
 func (s Shared) SaveScanFailure(ctx context.Context, f *pipeline.Failure) error {
-	return SaveScanFailure(ctx, s.w, s.d.Rebind, f)
+	return SaveScanFailure(ctx, s.w, s.d, f)
+}
+
+func (s Shared) ClearScanFailures(ctx context.Context, ids []int64) error {
+	return ClearScanFailures(ctx, s.w, s.d, ids)
 }
 
 func (s Shared) ClearScanFailure(ctx context.Context, messageID int64) error {
