@@ -160,7 +160,8 @@ type Store interface {
 	DeleteExpiredSessions(ctx context.Context, now time.Time) (int, error)
 
 	LoginFailures(ctx context.Context, scope, key string) (*LoginFailures, error) // nil: none
-	SaveLoginFailures(ctx context.Context, c *LoginFailures) error
+	// AddLoginFailure counts one more failure atomically and returns the counter.
+	AddLoginFailure(ctx context.Context, scope, key string, now time.Time) (*LoginFailures, error)
 	DeleteLoginFailures(ctx context.Context, scope, key string) error
 	StaleLoginFailures(ctx context.Context, before time.Time) ([]LoginFailures, error)
 

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -79,7 +81,9 @@ func TestLoginThrottle(t *testing.T) {
 		if _, _, err := restarted.Login(ctx, "rev", "password-rev", "10.0.0.7"); !errs.Is(err, errs.RateLimited) {
 			t.Fatalf("after a restart: %v, want the wait kept", err)
 		}
-		c.t = c.t.Add(2 * time.Second)
+		// Seven attempts are counted (the two refused ones too): the next
+		// waits 4 s after the last.
+		c.t = c.t.Add(4 * time.Second)
 		if _, _, err := s.Login(ctx, "rev", "password-rev", "10.0.0.7"); err != nil {
 			t.Fatalf("after the wait: %v", err)
 		}
@@ -102,6 +106,35 @@ func TestLoginThrottle(t *testing.T) {
 		}
 		if _, _, err := s.Login(ctx, "admin2", "password-admin2", "10.0.0.9"); err != nil {
 			t.Fatalf("in a new window: %v", err)
+		}
+	})
+}
+
+// The review sent 40 wrong passwords at once and all 40 were checked:
+// attempts are counted atomically before the check, so only the free ones
+// reach it.
+func TestParallelGuessesAreCounted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		s := newAccounts(t, db, &clock{time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)})
+		var wg sync.WaitGroup
+		var checked atomic.Int64
+		for i := 0; i < 40; i++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				if _, _, err := s.Login(ctx, "rev", "wrong", "10.0.0.8"); errs.Is(err, errs.Unauthorized) {
+					checked.Add(1)
+				}
+			}()
+		}
+		wg.Wait()
+		if n := checked.Load(); n > 5 {
+			t.Fatalf("%d of 40 parallel guesses reached the password check, want at most 5", n)
+		}
+		c, err := db.LoginFailures(ctx, "user", "rev")
+		if err != nil || c == nil || c.Failures != 40 {
+			t.Fatalf("counted attempts: %+v %v, want 40", c, err)
 		}
 	})
 }

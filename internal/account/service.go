@@ -289,16 +289,28 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 	if err != nil {
 		return "", nil, err
 	}
-	byUser, err := s.counter(ctx, "user", username, now)
+	if byAddr.Failures >= s.Throttle.AddrLimit {
+		return "", nil, s.refuse(ctx, username, addr, now, errs.E(errs.RateLimited, "too many failed sign-ins from this address; try again later"))
+	}
+	prev, err := s.counter(ctx, "user", username, now)
 	if err != nil {
 		return "", nil, err
 	}
-	if byAddr.Failures >= s.Throttle.AddrLimit {
-		return "", nil, s.refuse(ctx, byAddr, nil, username, addr, now, errs.E(errs.RateLimited, "too many failed sign-ins from this address; try again later"))
+	// The attempt is counted against the account before the password is
+	// checked, atomically, so parallel guesses each take their own place
+	// in the count; a success forgets it. Attempts counted since prev was
+	// read are as recent as this one.
+	cur, err := s.Store.AddLoginFailure(ctx, "user", username, now)
+	if err != nil {
+		return "", nil, err
 	}
-	if wait := s.Throttle.backoff(byUser.Failures); now.Before(byUser.LastAt.Add(wait)) {
-		left := byUser.LastAt.Add(wait).Sub(now).Round(time.Second)
-		return "", nil, s.refuse(ctx, byAddr, nil, username, addr, now, errs.E(errs.RateLimited, "too many failed sign-ins for this account; try again in %s", max(left, time.Second)))
+	last := prev.LastAt
+	if cur.Failures-1 > prev.Failures {
+		last = now
+	}
+	if wait := s.Throttle.backoff(cur.Failures - 1); now.Before(last.Add(wait)) {
+		left := last.Add(wait).Sub(now).Round(time.Second)
+		return "", nil, s.refuse(ctx, username, addr, now, errs.E(errs.RateLimited, "too many failed sign-ins for this account; try again in %s", max(left, time.Second)))
 	}
 	u, err = s.Store.User(ctx, username)
 	if err != nil && !errs.Is(err, errs.NotFound) {
@@ -311,7 +323,7 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 		CheckPassword(dummyHash, password)
 	}
 	if !ok || !u.Active {
-		return "", nil, s.refuse(ctx, byAddr, byUser, username, addr, now, errs.E(errs.Unauthorized, "wrong username or password"))
+		return "", nil, s.refuse(ctx, username, addr, now, errs.E(errs.Unauthorized, "wrong username or password"))
 	}
 	secret, hash, err := NewSecret("chs_")
 	if err != nil {
@@ -319,13 +331,20 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 	}
 	sess := &Session{Hash: hash, UserID: u.ID, CreatedAt: now, ExpiresAt: now.Add(s.SessionTTL), Addr: addr}
 	err = s.Tx(ctx, func(tx TxStore) error {
+		// The password was checked outside the transaction: a password
+		// change or a deactivation committed since must not be outlived.
+		fresh, err := tx.User(ctx, username)
+		if err != nil {
+			return err
+		}
+		if fresh.PasswordHash != u.PasswordHash || !fresh.Active {
+			return errs.E(errs.Unauthorized, "wrong username or password")
+		}
 		if err := tx.CreateSession(ctx, sess); err != nil {
 			return err
 		}
-		if byUser.Failures > 0 {
-			if err := tx.DeleteLoginFailures(ctx, "user", username); err != nil {
-				return err
-			}
+		if err := tx.DeleteLoginFailures(ctx, "user", username); err != nil {
+			return err
 		}
 		e := audit.New(ctx, now, "login.success", "user:"+u.Username, "")
 		e.Actor, e.Addr = u.Username, addr
@@ -337,14 +356,16 @@ func (s *Service) Login(ctx context.Context, username, password, addr string) (s
 	return secret, u, nil
 }
 
-// counter reads a failure counter as it stands at now: a window that has
-// ended starts afresh (after its summary is written, see closeWindow).
+// counter reads a failure counter as it stands at now. An address's
+// window that has ended starts afresh (after its summary is written, see
+// closeWindow); an account's count lasts until its wait and a window after
+// it have passed, so the longest wait can be reached.
 func (s *Service) counter(ctx context.Context, scope, key string, now time.Time) (*LoginFailures, error) {
 	c, err := s.Store.LoginFailures(ctx, scope, key)
 	if err != nil {
 		return nil, err
 	}
-	if c != nil && now.Sub(c.WindowStart) >= s.Throttle.Window {
+	if c != nil && s.stale(c, now) {
 		if err := s.Tx(ctx, func(tx TxStore) error { return s.closeWindow(ctx, tx, c, now) }); err != nil {
 			return nil, err
 		}
@@ -354,6 +375,13 @@ func (s *Service) counter(ctx context.Context, scope, key string, now time.Time)
 		c = &LoginFailures{Scope: scope, Key: key, WindowStart: now}
 	}
 	return c, nil
+}
+
+func (s *Service) stale(c *LoginFailures, now time.Time) bool {
+	if c.Scope == "user" {
+		return now.Sub(c.LastAt) >= s.Throttle.Window+s.Throttle.backoff(c.Failures)
+	}
+	return now.Sub(c.WindowStart) >= s.Throttle.Window
 }
 
 // closeWindow writes the summary of an address's window that saw more than
@@ -370,23 +398,14 @@ func (s *Service) closeWindow(ctx context.Context, tx TxStore, c *LoginFailures,
 	return tx.DeleteLoginFailures(ctx, c.Scope, c.Key)
 }
 
-// refuse counts a refused sign-in against the address (and the account,
-// when byUser is given) and returns why. Only an address's first refusal of
+// refuse counts a refused sign-in against the address (the account counted
+// the attempt already) and returns why. Only an address's first refusal of
 // a window is audited on its own; the rest are summed (closeWindow).
-func (s *Service) refuse(ctx context.Context, byAddr, byUser *LoginFailures, username, addr string, now time.Time, why error) error {
+func (s *Service) refuse(ctx context.Context, username, addr string, now time.Time, why error) error {
 	err := s.Tx(ctx, func(tx TxStore) error {
-		for _, c := range []*LoginFailures{byAddr, byUser} {
-			if c == nil {
-				continue
-			}
-			c.Failures++
-			c.LastAt = now
-			if err := tx.SaveLoginFailures(ctx, c); err != nil {
-				return err
-			}
-		}
-		if byAddr.Failures != 1 {
-			return nil
+		c, err := tx.AddLoginFailure(ctx, "addr", addr, now)
+		if err != nil || c.Failures != 1 {
+			return err
 		}
 		e := audit.New(ctx, now, "login.fail", "user:"+username, why.Error())
 		e.Actor, e.Addr = username, addr
@@ -399,18 +418,20 @@ func (s *Service) refuse(ctx context.Context, byAddr, byUser *LoginFailures, use
 }
 
 // FlushLoginFailures closes the windows that have ended: addresses'
-// summaries reach the audit trail and the counters are dropped. serve runs
-// it daily; a window is also closed by its address's next attempt.
+// summaries reach the audit trail and stale counters are dropped. serve
+// runs it daily; a window is also closed by its key's next attempt.
 func (s *Service) FlushLoginFailures(ctx context.Context) error {
 	now := s.Now().UTC()
-	stale, err := s.Store.StaleLoginFailures(ctx, now.Add(-s.Throttle.Window))
+	old, err := s.Store.StaleLoginFailures(ctx, now.Add(-s.Throttle.Window))
 	if err != nil {
 		return err
 	}
 	return s.Tx(ctx, func(tx TxStore) error {
-		for i := range stale {
-			if err := s.closeWindow(ctx, tx, &stale[i], now); err != nil {
-				return err
+		for i := range old {
+			if s.stale(&old[i], now) {
+				if err := s.closeWindow(ctx, tx, &old[i], now); err != nil {
+					return err
+				}
 			}
 		}
 		return nil

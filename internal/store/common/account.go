@@ -38,12 +38,16 @@ func LoginFailures(ctx context.Context, q sqlutil.Querier, d Dialect, scope, key
 	return c, err
 }
 
-// SaveLoginFailures stores a failure counter.
-func SaveLoginFailures(ctx context.Context, q sqlutil.Querier, d Dialect, c *account.LoginFailures) error {
-	_, err := q.ExecContext(ctx, d.Rebind(`INSERT INTO login_failures (scope, key, window_start, failures, last_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT (scope, key) DO UPDATE SET window_start = excluded.window_start, failures = excluded.failures, last_at = excluded.last_at`),
-		c.Scope, c.Key, c.WindowStart.UTC(), c.Failures, c.LastAt.UTC())
-	return err
+// AddLoginFailure counts one more failure, atomically (parallel attempts
+// each get their own count), starting the counter's window at now when it
+// has none, and returns the counter as it now stands.
+func AddLoginFailure(ctx context.Context, q sqlutil.Querier, d Dialect, scope, key string, now time.Time) (*account.LoginFailures, error) {
+	c := &account.LoginFailures{Scope: scope, Key: key}
+	err := q.QueryRowContext(ctx, d.Rebind(`INSERT INTO login_failures (scope, key, window_start, failures, last_at) VALUES (?, ?, ?, 1, ?)
+		ON CONFLICT (scope, key) DO UPDATE SET failures = login_failures.failures + 1, last_at = excluded.last_at
+		RETURNING window_start, failures, last_at`), scope, key, now.UTC(), now.UTC()).Scan(&c.WindowStart, &c.Failures, &c.LastAt)
+	c.WindowStart, c.LastAt = c.WindowStart.UTC(), c.LastAt.UTC()
+	return c, err
 }
 
 // DeleteLoginFailures forgets a counter.

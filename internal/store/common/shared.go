@@ -92,8 +92,8 @@ func (s Shared) LoginFailures(ctx context.Context, scope, key string) (*account.
 	return LoginFailures(ctx, s.r, s.d, scope, key)
 }
 
-func (s Shared) SaveLoginFailures(ctx context.Context, c *account.LoginFailures) error {
-	return SaveLoginFailures(ctx, s.w, s.d, c)
+func (s Shared) AddLoginFailure(ctx context.Context, scope, key string, now time.Time) (*account.LoginFailures, error) {
+	return AddLoginFailure(ctx, s.w, s.d, scope, key, now)
 }
 
 func (s Shared) DeleteLoginFailures(ctx context.Context, scope, key string) error {
