@@ -165,11 +165,19 @@ func TestArchiveAndAuditRefuseChanges(t *testing.T) {
 			"UPDATE audit_events SET actor = 'x' WHERE seq = 1",
 			"DELETE FROM audit_events WHERE seq = 1",
 			"UPDATE chain_heads SET seq = 1 WHERE name = 'archive'",
+			"UPDATE chain_heads SET hash = 'x' WHERE name = 'audit'",
 			"DELETE FROM chain_heads WHERE name = 'audit'",
 			"DELETE FROM checkpoints",
 		} {
 			if err := db.Exec(ctx, q); err == nil || !strings.Contains(err.Error(), "append-only") && !strings.Contains(err.Error(), "only moves forward") && !strings.Contains(err.Error(), "never deleted") {
 				t.Errorf("%s: %v, want a refusal", q, err)
+			}
+		}
+		if db.Engine() == "postgres" {
+			for _, table := range []string{"messages", "audit_events", "chain_heads", "checkpoints"} {
+				if err := db.Exec(ctx, "TRUNCATE "+table+" CASCADE"); err == nil {
+					t.Errorf("TRUNCATE %s was allowed", table)
+				}
 			}
 		}
 		// The purge's tombstones still work.

@@ -118,6 +118,8 @@ var guards = [][2]string{
 	{"audit_events", "audit_events_append_only_update"}, {"audit_events", "audit_events_append_only_delete"},
 	{"chain_heads", "chain_heads_forward"}, {"chain_heads", "chain_heads_keep"},
 	{"checkpoints", "checkpoints_append_only_update"}, {"checkpoints", "checkpoints_append_only_delete"},
+	{"messages", "messages_no_truncate"}, {"audit_events", "audit_events_no_truncate"},
+	{"chain_heads", "chain_heads_no_truncate"}, {"checkpoints", "checkpoints_no_truncate"},
 }
 
 // Tamper drops the append-only guards, as someone with the database

@@ -18,8 +18,9 @@ CREATE TRIGGER messages_append_only_delete BEFORE DELETE ON messages FOR EACH RO
 CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER chain_heads_forward BEFORE UPDATE ON chain_heads FOR EACH ROW
-WHEN (NEW.seq < OLD.seq OR NEW.name <> OLD.name) EXECUTE FUNCTION refuse_change();
+WHEN (NEW.seq < OLD.seq OR (NEW.seq = OLD.seq AND NEW.hash <> OLD.hash) OR NEW.name <> OLD.name) EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER chain_heads_keep BEFORE DELETE ON chain_heads FOR EACH ROW EXECUTE FUNCTION refuse_change();
+
 
 CREATE TABLE checkpoints (
     id        BIGSERIAL PRIMARY KEY,
@@ -32,3 +33,8 @@ CREATE TABLE checkpoints (
 CREATE TRIGGER checkpoints_append_only_update BEFORE UPDATE ON checkpoints FOR EACH ROW EXECUTE FUNCTION refuse_change();
 CREATE TRIGGER checkpoints_append_only_delete BEFORE DELETE ON checkpoints FOR EACH ROW EXECUTE FUNCTION refuse_change();
 
+-- Row triggers do not see TRUNCATE: refuse it per statement.
+CREATE TRIGGER messages_no_truncate BEFORE TRUNCATE ON messages FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER audit_events_no_truncate BEFORE TRUNCATE ON audit_events FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER chain_heads_no_truncate BEFORE TRUNCATE ON chain_heads FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();
+CREATE TRIGGER checkpoints_no_truncate BEFORE TRUNCATE ON checkpoints FOR EACH STATEMENT EXECUTE FUNCTION refuse_change();

@@ -17,7 +17,8 @@ CREATE TRIGGER audit_events_append_only_update BEFORE UPDATE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
 CREATE TRIGGER audit_events_append_only_delete BEFORE DELETE ON audit_events
 BEGIN SELECT RAISE(ABORT, 'the audit trail is append-only'); END;
-CREATE TRIGGER chain_heads_forward BEFORE UPDATE ON chain_heads WHEN NEW.seq < OLD.seq OR NEW.name <> OLD.name
+CREATE TRIGGER chain_heads_forward BEFORE UPDATE ON chain_heads
+WHEN NEW.seq < OLD.seq OR (NEW.seq = OLD.seq AND NEW.hash <> OLD.hash) OR NEW.name <> OLD.name
 BEGIN SELECT RAISE(ABORT, 'a chain head only moves forward'); END;
 CREATE TRIGGER chain_heads_keep BEFORE DELETE ON chain_heads
 BEGIN SELECT RAISE(ABORT, 'a chain head is never deleted'); END;
