@@ -3,13 +3,18 @@ package cli
 import (
 	"bufio"
 	"context"
+	"crypto/ed25519"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"charter/internal/checkpoint"
+	"charter/internal/config"
+	"charter/internal/store"
 )
 
 // checkpointCmd signs, lists and exports the checkpoints of the hash chains.
@@ -101,4 +106,30 @@ func readCheckpoints(path string) ([]checkpoint.Checkpoint, error) {
 		return nil, fmt.Errorf("%s holds no checkpoint", path)
 	}
 	return out, nil
+}
+
+// loadCheckpointKey loads the signing key, creating it only for a database
+// that holds no checkpoint yet: a key that went missing is never replaced
+// in silence, or a changed database could be signed anew and pass.
+func loadCheckpointKey(ctx context.Context, cfg *config.Config, db store.DB) (ed25519.PrivateKey, error) {
+	cps, err := db.Checkpoints(ctx, 1)
+	if err != nil {
+		return nil, err
+	}
+	key, err := checkpoint.LoadKey(cfg.CheckpointSeed, cfg.CheckpointKey, len(cps) == 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("the checkpoint key %s is missing, but the database holds checkpoints signed by key %s: restore the key file (or CHARTER_CHECKPOINT_KEY); a new key would let a changed database pass for an untouched one", cfg.CheckpointKey, cps[0].KeyID)
+	}
+	return key, err
+}
+
+// checkKeys refuses checkpoints in the database signed by a key other than
+// ours: the key was replaced (or another server signs with its own).
+func checkKeys(cps []checkpoint.Checkpoint, pub ed25519.PublicKey) error {
+	for _, c := range cps {
+		if c.KeyID != checkpoint.KeyID(pub) {
+			return fmt.Errorf("checkpoint %d was signed by key %s, not by this key %s: the signing key was replaced (or another server signs with its own)", c.ID, c.KeyID, checkpoint.KeyID(pub))
+		}
+	}
+	return nil
 }

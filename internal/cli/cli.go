@@ -173,7 +173,7 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time, log *sl
 		db.Close()
 		return nil, err
 	}
-	key, err := checkpoint.LoadKey(cfg.CheckpointSeed, cfg.CheckpointKey, true)
+	key, err := loadCheckpointKey(ctx, cfg, db)
 	if err != nil {
 		db.Close()
 		return nil, err

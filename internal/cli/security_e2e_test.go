@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -175,5 +177,34 @@ func TestNounHelp(t *testing.T) {
 				t.Errorf("charter %s %s: %v %q", noun, h, err, errOut.String())
 			}
 		}
+	}
+}
+
+// A checkpoint key that went missing is not replaced by a fresh one (which
+// would sign a changed database anew): Charter refuses to start, saying so.
+func TestMissingKeyIsNotReplaced(t *testing.T) {
+	in := startCharter(t, "sqlite", "--scheduler-every", "1h")
+	admin := in.login("admin", testAdminPassword)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var cps struct{ Items []struct{ ID int64 } }
+		in.call("GET", "/api/v1/checkpoints", admin, nil, &cps)
+		if len(cps.Items) > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no start-up checkpoint")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	in.stop()
+	if err := os.Remove(filepath.Join(in.args[1], "checkpoint.key")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := in.cli("verify"); err == nil || !strings.Contains(err.Error(), "checkpoint key") || !strings.Contains(err.Error(), "missing") {
+		t.Fatalf("verify without the key: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(in.args[1], "checkpoint.key")); err == nil {
+		t.Fatal("a new key was made")
 	}
 }

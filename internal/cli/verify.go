@@ -27,10 +27,14 @@ func verify(ctx context.Context, e *Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "archive: %d messages (%d purged to tombstones), chain intact\n", res.Messages, res.Tombstones)
-		cps, err := a.checkpoints.List(ctx, 1)
+		all, err := a.checkpoints.List(ctx, 1_000_000)
 		if err != nil {
 			return err
 		}
+		if err := checkKeys(all, a.checkpoints.Public()); err != nil {
+			return err
+		}
+		cps := all[:min(len(all), 1)]
 		from := "the newest checkpoint"
 		if against != "" {
 			kept, err := readCheckpoints(against)
@@ -40,6 +44,14 @@ func verify(ctx context.Context, e *Env, args []string) error {
 			cps, from = append(cps, kept...), fmt.Sprintf("the newest checkpoint and %d kept in %s", len(kept), against)
 		}
 		if len(cps) == 0 {
+			// The trail says which checkpoints were made: none may be missing.
+			made, err := a.db.AuditEvents(ctx, audit.Filter{Action: "checkpoint.create", Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(made) > 0 {
+				return fmt.Errorf("the audit trail records checkpoint %s, but the database holds none: checkpoints were removed", made[0].Object)
+			}
 			fmt.Fprintln(e.Stdout, "checkpoints: none yet (serve signs one at start-up)")
 			return nil
 		}

@@ -196,7 +196,8 @@ var examples = map[string]example{
 	"POST /api/v1/imports/{format}": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/imports/chatlog?group=%d", h.group("member")) }, body: func(h *harness) string {
 		return fmt.Sprintf(`[{"seq":%d,"time":"2026-11-20T10:00:00+08:00","talker":"123@chatroom","talkerName":"项目群","isChatRoom":true,"sender":"wxid_a","senderName":"A","isSelf":false,"type":1,"subType":0,"content":"你好"}]`, h.uniq())
 	}},
-	"GET /api/v1/quarantine": {},
+	"GET /api/v1/quarantine":       {},
+	"POST /api/v1/quarantine/list": {},
 	"POST /api/v1/quarantine/{id}/reprocess": {
 		path: func(h *harness) string {
 			res, err := h.api.Archive.Ingest(context.Background(), strings.NewReader("{not json\n"), archive.Batch{Format: "ndjson"}, nil)

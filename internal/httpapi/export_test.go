@@ -114,6 +114,7 @@ func TestAuditedReadsAreNotLinks(t *testing.T) {
 		return resp.StatusCode
 	}
 	for _, path := range []string{"/api/v1/messages?q=x", fmt.Sprintf("/api/v1/alerts/%d/context", h.alert())} {
+		// (the quarantine listing is the same: see TestQuarantineIsForSecurityOfficers)
 		if code := get(path, true); code != 403 {
 			t.Errorf("GET %s with the cookie: %d, want 403", path, code)
 		}

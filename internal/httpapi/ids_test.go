@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"fmt"
+	"net/http"
 	"testing"
 )
 
@@ -48,5 +49,16 @@ func TestQuarantineIsForSecurityOfficers(t *testing.T) {
 	}
 	if resp := h.do("GET", "/api/v1/quarantine", h.creds["security_officer"], ""); resp.StatusCode != 200 {
 		t.Fatalf("security officer reading the quarantine: %d", resp.StatusCode)
+	}
+	// Raw content is an audited read: a session cookie must POST it.
+	req, _ := http.NewRequest("GET", h.srv.URL+"/api/v1/quarantine", nil)
+	req.AddCookie(&http.Cookie{Name: SessionCookie, Value: h.creds["security_officer"]})
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 403 {
+		t.Fatalf("the quarantine by a cookie GET: %d, want 403", resp.StatusCode)
 	}
 }

@@ -37,7 +37,8 @@ func (s *Server) routes() []route {
 		{"POST", "/api/v1/imports/{format}", roles(Ingest, Admin), s.importFile},
 		// Quarantined records are raw message content, possibly of rooms that
 		// are not registered: only security officers read (audited) and correct them.
-		{"GET", "/api/v1/quarantine", roles(SecurityOfficer), s.listQuarantine},
+		{"GET", "/api/v1/quarantine", roles(SecurityOfficer), tokenGet(s.listQuarantine)},
+		{"POST", "/api/v1/quarantine/list", roles(SecurityOfficer), s.listQuarantine},
 		{"POST", "/api/v1/quarantine/{id}/reprocess", roles(SecurityOfficer), s.reprocessQuarantine},
 
 		// Archive reads are audited. Admin is left out on purpose: running the
