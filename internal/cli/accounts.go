@@ -80,7 +80,7 @@ func userHandles(ctx context.Context, e *Env, args []string) error {
 		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "PLATFORM\tHANDLE\tADDED")
 		for _, h := range hs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Platform, h.Handle, h.CreatedAt.Format("2006-01-02 15:04"))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Platform, h.Handle, stamp(h.CreatedAt, a.cfg.Location))
 		}
 		return tw.Flush()
 	})
@@ -318,8 +318,8 @@ func tokenCmd(ctx context.Context, e *Env, args []string) error {
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tSCOPE\tPREFIX\tCREATED BY\tCREATED\tLAST USED\tREVOKED\tSUSPENDED")
 				for _, t := range ts {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", t.ID, t.Name, t.Scope, t.Prefix, t.CreatedBy, t.CreatedAt.Format("2006-01-02 15:04"),
-						when(t.LastUsedAt), when(t.RevokedAt), t.Suspended)
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", t.ID, t.Name, t.Scope, t.Prefix, t.CreatedBy, stamp(t.CreatedAt, a.cfg.Location),
+						when(t.LastUsedAt, a.cfg.Location), when(t.RevokedAt, a.cfg.Location), t.Suspended)
 				}
 				return tw.Flush()
 			})

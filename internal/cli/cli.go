@@ -211,7 +211,7 @@ func open(ctx context.Context, cfg *config.Config, now func() time.Time, log *sl
 	a.checkpoints = &checkpoint.Service{Store: db, Tx: store.TxFor[checkpoint.Store](db), Key: key, Now: now}
 	a.archive.Checkpoints = a.checkpoints
 	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry,
-		report.Sources{Messages: messageFigures(db), Transfers: transferFigures(db), Alerts: alertFigures(db)})
+		report.Sources{Messages: db.GroupMessageStats, Transfers: db.GroupTransferStats, Alerts: db.AlertFigures})
 	a.reports.Zone = cfg.Location
 	a.reports.Checkpoints = a.checkpoints
 	// Every group signs some statement: ship the default as version 1.

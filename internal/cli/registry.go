@@ -279,7 +279,7 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tPLATFORM\tLEVEL\tRESPONSIBLE\tSTATUS\tEXPIRES")
 				for _, g := range gs {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, g.Name, g.Platform, g.Level, g.Responsible, g.Status, g.ExpiresAt.Format("2006-01-02"))
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, g.Name, g.Platform, g.Level, g.Responsible, g.Status, day(g.ExpiresAt, a.cfg.Location))
 				}
 				return tw.Flush()
 			})
@@ -330,7 +330,7 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 			tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tUSER\tEXTERNAL\tORGANIZATION\tVERIFIED\tJOINED\tLEFT")
 			for _, m := range ms {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%t\t%s\t%s\n", m.ID, m.Username, m.External, m.Organization, m.Verified, m.JoinedAt.Format("2006-01-02 15:04"), when(m.LeftAt))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%t\t%s\t%s\n", m.ID, m.Username, m.External, m.Organization, m.Verified, stamp(m.JoinedAt, a.cfg.Location), when(m.LeftAt, a.cfg.Location))
 			}
 			return tw.Flush()
 		}),
@@ -477,7 +477,7 @@ func templateCmd(ctx context.Context, e *Env, args []string) error {
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "VERSION\tPUBLISHED\tBY")
 				for _, t := range ts {
-					fmt.Fprintf(tw, "%d\t%s\t%s\n", t.Version, t.PublishedAt.Format("2006-01-02 15:04"), t.PublishedBy)
+					fmt.Fprintf(tw, "%d\t%s\t%s\n", t.Version, stamp(t.PublishedAt, a.cfg.Location), t.PublishedBy)
 				}
 				return tw.Flush()
 			})
@@ -531,7 +531,7 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tKIND\tLEVEL\tTITLE\tDEADLINE\tDEFAULT\tCLOSED")
 				for _, c := range cs {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Kind, c.Level, c.Title, c.Deadline.Format("2006-01-02 15:04"), c.DefaultDecision, when(c.ClosedAt))
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Kind, c.Level, c.Title, stamp(c.Deadline, a.cfg.Location), c.DefaultDecision, when(c.ClosedAt, a.cfg.Location))
 				}
 				return tw.Flush()
 			})
@@ -662,7 +662,7 @@ func notificationCmd(ctx context.Context, e *Env, args []string) error {
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tAT\tKIND\tREAD\tMESSAGE")
 				for _, n := range ns {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", n.ID, n.CreatedAt.Format("2006-01-02 15:04"), n.Kind, when(n.ReadAt), n.Message)
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", n.ID, stamp(n.CreatedAt, a.cfg.Location), n.Kind, when(n.ReadAt, a.cfg.Location), n.Message)
 				}
 				return tw.Flush()
 			})

@@ -57,7 +57,7 @@ func reportGenerate(ctx context.Context, e *Env, args []string) error {
 		}
 		rs, err := a.reports.Generate(cliContext(ctx), period)
 		for _, r := range rs {
-			fmt.Fprintf(e.Stdout, "created report %d: %s %s, due %s, for %s\n", r.ID, r.GroupName, r.Period, r.DueAt.Format("2006-01-02"), r.Responsible)
+			fmt.Fprintf(e.Stdout, "created report %d: %s %s, due %s, for %s\n", r.ID, r.GroupName, r.Period, day(r.DueAt, a.cfg.Location), r.Responsible)
 		}
 		fmt.Fprintf(e.Stdout, "%d reports created for %s\n", len(rs), period)
 		return err
@@ -90,7 +90,7 @@ func reportList(ctx context.Context, e *Env, args []string) error {
 			if r.Overdue {
 				status += " (overdue)"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Period, r.GroupName, r.Responsible, status, r.DueAt.Format("2006-01-02"), when(r.FiledAt))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Period, r.GroupName, r.Responsible, status, day(r.DueAt, a.cfg.Location), when(r.FiledAt, a.cfg.Location))
 		}
 		return tw.Flush()
 	})

@@ -208,3 +208,24 @@ func TestMissingKeyIsNotReplaced(t *testing.T) {
 		t.Fatal("a new key was made")
 	}
 }
+
+// The CLI prints times in the organization's zone (--time-zone), not the
+// machine's: a token made at 20:00 UTC was made at 04:00 the next day in
+// Beijing.
+func TestCLITimesInTheOrganizationsZone(t *testing.T) {
+	dir := t.TempDir()
+	at := time.Date(2026, 11, 30, 20, 0, 0, 0, time.UTC)
+	env := &Env{Stdin: strings.NewReader(""), Getenv: func(string) string { return "" }, Now: func() time.Time { return at }}
+	var out, errOut strings.Builder
+	env.Stdout, env.Stderr = &out, &errOut
+	if err := Run(context.Background(), []string{"token", "create", "--data", dir, "--name", "t", "--scope", "ingest"}, env); err != nil {
+		t.Fatalf("token create: %v %s", err, errOut.String())
+	}
+	out.Reset()
+	if err := Run(context.Background(), []string{"token", "list", "--data", dir}, env); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out.String(), "2026-12-01 04:00") {
+		t.Fatalf("token list in Asia/Shanghai:\n%s", out.String())
+	}
+}

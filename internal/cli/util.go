@@ -4,9 +4,15 @@ import (
 	"time"
 )
 
-func when(t *time.Time) string {
+// when, stamp and day print times in the organization's zone (--time-zone),
+// the zone of every date a person reads, never the machine's.
+func when(t *time.Time, loc *time.Location) string {
 	if t == nil {
 		return "-"
 	}
-	return t.Local().Format("2006-01-02 15:04")
+	return stamp(*t, loc)
 }
+
+func stamp(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04") }
+
+func day(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }

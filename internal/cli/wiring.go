@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"time"
 
 	"charter/internal/review"
 	"charter/internal/store"
@@ -10,38 +9,6 @@ import (
 
 // The composition root joins domains that do not import each other: these
 // adapters answer one domain's questions from another's storage.
-
-// alertFigures counts a group's alerts first seen in [from, to) by category
-// and disposition (or status while unresolved), for periodic reports.
-func alertFigures(db store.DB) func(ctx context.Context, groupID int64, from, to time.Time) (map[string]map[string]int, error) {
-	return func(ctx context.Context, groupID int64, from, to time.Time) (map[string]map[string]int, error) {
-		out := map[string]map[string]int{}
-		f := review.AlertFilter{GroupID: groupID, Limit: 500}
-		for {
-			as, err := db.Alerts(ctx, f)
-			if err != nil {
-				return nil, err
-			}
-			for _, a := range as {
-				if a.FirstSeen.Before(from) || !a.FirstSeen.Before(to) {
-					continue
-				}
-				key := a.Status
-				if a.Disposition != "" {
-					key = a.Disposition
-				}
-				if out[a.Category] == nil {
-					out[a.Category] = map[string]int{}
-				}
-				out[a.Category][key]++
-			}
-			if len(as) < f.Limit {
-				return out, nil
-			}
-			f.Before = as[len(as)-1].ID
-		}
-	}
-}
 
 // archiveContext reads the messages around an alert for review.
 type archiveContext struct{ db store.DB }
@@ -56,17 +23,4 @@ func (a archiveContext) MessagesAround(ctx context.Context, groupID int64, platf
 		out[i] = review.ContextMessage{ArchiveID: m.ID, Message: m.Message}
 	}
 	return out, nil
-}
-
-// messageFigures and transferFigures give periodic reports their numbers.
-func messageFigures(db store.DB) func(ctx context.Context, groupID int64, from, to time.Time) (int, int, error) {
-	return func(ctx context.Context, groupID int64, from, to time.Time) (int, int, error) {
-		return db.GroupMessageStats(ctx, groupID, from, to)
-	}
-}
-
-func transferFigures(db store.DB) func(ctx context.Context, groupID int64, from, to time.Time) (int, int64, error) {
-	return func(ctx context.Context, groupID int64, from, to time.Time) (int, int64, error) {
-		return db.GroupTransferStats(ctx, groupID, from, to)
-	}
 }

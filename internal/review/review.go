@@ -154,6 +154,9 @@ type Store interface {
 	// UpdateAlertReview stores status, assignee, claimed/resolved fields, disposition, note and case id.
 	UpdateAlertReview(ctx context.Context, a *Alert) error
 	AlertSources(ctx context.Context, alertID int64, limit int) ([]Source, error)
+	// AlertFigures counts a group's alerts first seen in [from, to) by
+	// category and disposition (status while unresolved).
+	AlertFigures(ctx context.Context, groupID int64, from, to time.Time) (map[string]map[string]int, error)
 
 	CreateCase(ctx context.Context, c *Case) error
 	UpdateCase(ctx context.Context, c *Case) error // status, assignee, updated_at, closed_at, resolution

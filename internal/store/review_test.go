@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -421,6 +422,42 @@ func TestAlertConcurrency(t *testing.T) {
 		}
 		if ok != 1 {
 			t.Fatalf("%d reviewers won the claim", ok)
+		}
+	})
+}
+
+// A report's alert figures come from one grouped query: by category and
+// disposition (status while unresolved), for alerts first seen in the period.
+func TestAlertFigures(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		ctx := context.Background()
+		t0 := time.Date(2026, 10, 10, 9, 0, 0, 0, time.UTC)
+		group := int64(7)
+		for i, c := range []struct {
+			rule, category string
+			at             time.Time
+			disposition    string
+		}{
+			{"pii.resident_id", "pii", t0, ""},
+			{"pii.bank_card", "pii", t0.Add(time.Hour), "no_action"},
+			{"marking.secret", "marking", t0.Add(2 * time.Hour), "reminded"},
+			{"marking.secret", "marking", t0.AddDate(0, 1, 0), ""}, // the next month
+		} {
+			a := finding(fmt.Sprintf("k%d", i), c.rule, c.at)
+			a.Category, a.GroupID = c.category, &group
+			if _, _, err := db.RecordFinding(ctx, a, review.Source{Platform: "wecom", RoomID: "r", SourceID: fmt.Sprint("m", i), ArchiveID: int64(i + 1), SentAt: c.at}); err != nil {
+				t.Fatal(err)
+			}
+			if c.disposition != "" {
+				a.Status, a.Disposition = review.StatusResolved, c.disposition
+				if err := db.UpdateAlertReview(ctx, a); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		got, err := db.AlertFigures(ctx, group, time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC))
+		if err != nil || got["pii"]["open"] != 1 || got["pii"]["no_action"] != 1 || got["marking"]["reminded"] != 1 || len(got["marking"]) != 1 {
+			t.Fatalf("figures: %v %v", got, err)
 		}
 	})
 }

@@ -215,3 +215,24 @@ func AlertWithSource(ctx context.Context, q sqlutil.Querier, d Dialect, key stri
 	}
 	return id, err
 }
+
+// AlertFigures counts a group's alerts first seen in [from, to) by category
+// and disposition (status while unresolved), for periodic reports: one
+// grouped query instead of paging every alert of the group.
+func AlertFigures(ctx context.Context, q sqlutil.Querier, d Dialect, groupID int64, from, to time.Time) (map[string]map[string]int, error) {
+	out := map[string]map[string]int{}
+	err := each(ctx, q, d.Rebind(`SELECT category, CASE WHEN disposition <> '' THEN disposition ELSE status END, count(*)
+		FROM alerts WHERE group_id = ? AND first_seen >= ? AND first_seen < ? GROUP BY 1, 2`), func(sc scanner) error {
+		var cat, key string
+		var n int
+		if err := sc.Scan(&cat, &key, &n); err != nil {
+			return err
+		}
+		if out[cat] == nil {
+			out[cat] = map[string]int{}
+		}
+		out[cat][key] = n
+		return nil
+	}, groupID, from.UTC(), to.UTC())
+	return out, err
+}

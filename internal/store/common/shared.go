@@ -56,6 +56,10 @@ func (s Shared) RegistrySnapshot(ctx context.Context) (*registry.SnapshotRows, e
 	return RegistrySnapshot(ctx, s.r)
 }
 
+func (s Shared) AlertFigures(ctx context.Context, groupID int64, from, to time.Time) (map[string]map[string]int, error) {
+	return AlertFigures(ctx, s.r, s.d, groupID, from, to)
+}
+
 func (s Shared) PurgeQuarantine(ctx context.Context, before time.Time) (int, error) {
 	return PurgeQuarantine(ctx, s.w, s.d, before)
 }
