@@ -375,22 +375,16 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "group roster", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&out, "out", "", "write to this file instead of standard output")
 			}, func(a *app, fs *flag.FlagSet) error {
-				rows, err := a.registry.Roster(ctx)
+				// The same audited export as GET /api/v1/roster.csv.
+				doc, err := a.reports.ExportRoster(cliContext(ctx), "csv")
 				if err != nil {
 					return err
 				}
 				if out == "" {
-					return registry.WriteRosterCSV(e.Stdout, rows)
-				}
-				f, err := os.Create(out)
-				if err != nil {
+					_, err = e.Stdout.Write(doc.Body)
 					return err
 				}
-				if err := registry.WriteRosterCSV(f, rows); err != nil {
-					f.Close()
-					return err
-				}
-				return f.Close()
+				return os.WriteFile(out, doc.Body, 0o600)
 			})
 		},
 	})

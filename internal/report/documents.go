@@ -94,7 +94,7 @@ func (s *Service) ExportRoster(ctx context.Context, format string) (*Document, e
 	}
 	// Spreadsheets get the registry's table with every column; the printed
 	// roster keeps the columns of the paper form, so it fits an A4 page.
-	t := registry.RosterTable(rows)
+	t := RosterTable(rows)
 	if format == "pdf" {
 		t = PrintedRosterTable(rows, s.now())
 	}
@@ -317,6 +317,26 @@ func FormTable(f *Form) *export.Table {
 	for _, g := range f.Groups {
 		t.Rows = append(t.Rows, []string{g.Name, roles[g.Role], levelName(g.Level), name(groupStatusNames, g.Status),
 			g.ResponsibleName, date(g.JoinedAt), date(&g.EstablishedAt)})
+	}
+	return t
+}
+
+// RosterTable renders the registry's roster as a table with every column
+// (the spreadsheets' form; PrintedRosterTable is the paper one).
+func RosterTable(rows []registry.RosterRow) *export.Table {
+	t := &export.Table{Title: "工作群登记表 Registration roster of work groups",
+		Columns: []string{"编号 id", "群名称 name", "用途 purpose", "平台 platform", "建立时间 established_at", "负责人 responsible",
+			"负责人姓名 real_name", "部门 org_unit", "密级 level", "状态 status", "成员数 members", "到期 expires_at",
+			"责任书签署 statement_signed_at", "签署有效 statement_current"}}
+	for _, r := range rows {
+		g := r.Group
+		signed := ""
+		if r.SignedAt != nil {
+			signed = r.SignedAt.Format(time.RFC3339)
+		}
+		t.Rows = append(t.Rows, []string{strconv.FormatInt(g.ID, 10), g.Name, g.Purpose, string(g.Platform), g.EstablishedAt.Format(time.RFC3339),
+			g.Responsible, r.RealName, g.OrgUnit, string(g.Level), g.Status, strconv.Itoa(r.Members), g.ExpiresAt.Format(time.RFC3339),
+			signed, strconv.FormatBool(r.SignedValid)})
 	}
 	return t
 }
