@@ -251,7 +251,7 @@ func (d *demoLoader) activate(ctx context.Context, g *demoGroup, day int) error 
 	d.at(day, 10)
 	p := d.users[g.responsible]
 	c := actor(ctx, g.responsible)
-	if _, err := d.reg.Sign(c, p, g.id, p.User.RealName, "zh-CN", "10.1.2.3"); err != nil {
+	if _, err := d.reg.Sign(c, p, g.id, registry.SignInput{FullName: p.User.RealName, Language: "zh-CN", Addr: "10.1.2.3"}); err != nil {
 		return fmt.Errorf("sign %s: %w", g.name, err)
 	}
 	if _, err := d.reg.Bind(c, p, g.id, g.platform, g.room); err != nil {

@@ -306,7 +306,7 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 			fs.StringVar(&fullName, "full-name", "", "the signer's full name, as on record (required)")
 			fs.StringVar(&lang, "lang", "zh-CN", "language of the text read: zh-CN or en")
 		}, func(ctx context.Context, e *Env, a *app, p *account.Principal, id int64, fs *flag.FlagSet) error {
-			sig, err := a.registry.Sign(ctx, p, id, fullName, lang, "cli")
+			sig, err := a.registry.Sign(ctx, p, id, registry.SignInput{FullName: fullName, Language: lang, Addr: "cli"})
 			if err != nil {
 				return err
 			}

@@ -191,7 +191,7 @@ func (s *Server) signStatement(w http.ResponseWriter, r *http.Request) error {
 	if err := decode(w, r, s.Cfg.MaxBodyBytes, &in); err != nil {
 		return err
 	}
-	sig, err := s.Registry.SignText(r.Context(), principal(r), id, in.FullName, in.Language, s.clientAddr(r), in.SHA256)
+	sig, err := s.Registry.Sign(r.Context(), principal(r), id, registry.SignInput{FullName: in.FullName, Language: in.Language, Addr: s.clientAddr(r), SHA256: in.SHA256})
 	if err != nil {
 		return err
 	}

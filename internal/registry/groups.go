@@ -226,22 +226,28 @@ func (s *Service) Statement(ctx context.Context, p *account.Principal, id int64,
 	return statementText(t, lang), nil
 }
 
+// SignInput is what a signer gives: their typed full name, the language of
+// the text they read, their address, and (optionally) the SHA-256 of the
+// text they were shown.
+type SignInput struct {
+	FullName string
+	Language string
+	Addr     string
+	SHA256   string
+}
+
 // Sign records the responsible person's signature of the current statement:
 // the version, the SHA-256 of the exact text in the language read, the
 // typed full name (which must be their real name), the time and address.
-func (s *Service) Sign(ctx context.Context, p *account.Principal, id int64, fullName, lang, addr string) (*Signature, error) {
-	return s.SignText(ctx, p, id, fullName, lang, addr, "")
-}
-
-// SignText signs like Sign, but only the text whose SHA-256 the signer was
-// shown (expect, when not empty): if a new version was published since, the
-// signature is refused rather than given to a text the signer never read.
-func (s *Service) SignText(ctx context.Context, p *account.Principal, id int64, fullName, lang, addr, expect string) (*Signature, error) {
+// With in.SHA256 set, only that text is signed: if a new version was
+// published since, the signature is refused rather than given to a text
+// the signer never read.
+func (s *Service) Sign(ctx context.Context, p *account.Principal, id int64, in SignInput) (*Signature, error) {
 	u, err := userOf(p)
 	if err != nil {
 		return nil, err
 	}
-	fullName = strings.TrimSpace(fullName)
+	fullName, lang, addr, expect := strings.TrimSpace(in.FullName), in.Language, in.Addr, in.SHA256
 	if fullName == "" {
 		return nil, errs.Field("full_name", "required: type your full name")
 	}

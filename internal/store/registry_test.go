@@ -144,16 +144,16 @@ func TestRegistryStorage(t *testing.T) {
 		}
 
 		// Sign and bind.
-		if _, err := f.reg.Sign(ctx, li, g.ID, "李四", "zh-CN", "10.0.0.2"); !errs.Is(err, errs.Forbidden) {
+		if _, err := f.reg.Sign(ctx, li, g.ID, registry.SignInput{FullName: "李四", Language: "zh-CN", Addr: "10.0.0.2"}); !errs.Is(err, errs.Forbidden) {
 			t.Fatalf("non-responsible signs: %v", err)
 		}
-		if _, err := f.reg.Sign(ctx, zhang, g.ID, "张3", "zh-CN", "10.0.0.2"); fieldOf(err) != "full_name" {
+		if _, err := f.reg.Sign(ctx, zhang, g.ID, registry.SignInput{FullName: "张3", Language: "zh-CN", Addr: "10.0.0.2"}); fieldOf(err) != "full_name" {
 			t.Fatalf("wrong name: %v", err)
 		}
-		if _, err := f.reg.SignText(ctx, zhang, g.ID, "张三", "zh-CN", "10.0.0.2", "not-the-text-read"); !errs.Is(err, errs.Conflict) {
+		if _, err := f.reg.Sign(ctx, zhang, g.ID, registry.SignInput{FullName: "张三", Language: "zh-CN", Addr: "10.0.0.2", SHA256: "not-the-text-read"}); !errs.Is(err, errs.Conflict) {
 			t.Fatalf("signing a text other than the one read: %v, want conflict", err)
 		}
-		sig, err := f.reg.Sign(ctx, zhang, g.ID, "张三", "zh-CN", "10.0.0.2")
+		sig, err := f.reg.Sign(ctx, zhang, g.ID, registry.SignInput{FullName: "张三", Language: "zh-CN", Addr: "10.0.0.2"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -250,7 +250,7 @@ func TestRegistryStorage(t *testing.T) {
 		if countKind(t, f, "zhang.san", "group.needs_signature") != 1 {
 			t.Fatal("administrator not told to sign again")
 		}
-		if _, err := f.reg.Sign(ctx, zhang, g.ID, "张三", "en", "10.0.0.2"); err != nil {
+		if _, err := f.reg.Sign(ctx, zhang, g.ID, registry.SignInput{FullName: "张三", Language: "en", Addr: "10.0.0.2"}); err != nil {
 			t.Fatal(err)
 		}
 		if g, _ = db.Group(ctx, g.ID); g.Status != registry.GroupActive {
@@ -409,7 +409,7 @@ func TestRegistrySchedule(t *testing.T) {
 		if a, err = f.reg.Decide(ctx, head, a.ID, "approve", ""); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.reg.Sign(ctx, zhang, a.GroupID, "张三", "", "::1"); err != nil {
+		if _, err := f.reg.Sign(ctx, zhang, a.GroupID, registry.SignInput{FullName: "张三", Language: "", Addr: "::1"}); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.reg.Bind(ctx, zhang, a.GroupID, "matrix", "!room:example.org"); err != nil {

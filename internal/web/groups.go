@@ -165,7 +165,7 @@ func (s *Server) signStatement(w http.ResponseWriter, r *http.Request) error {
 	}
 	if cur.SHA256 != f.Value("sha256") {
 		f.Error = s.msgs.T(st.lang, "group.statement_changed")
-	} else if _, err = s.Registry.SignText(ctx, st.p, id, f.Value("full_name"), cur.Language, s.clientAddr(r), cur.SHA256); err == nil {
+	} else if _, err = s.Registry.Sign(ctx, st.p, id, registry.SignInput{FullName: f.Value("full_name"), Language: cur.Language, Addr: s.clientAddr(r), SHA256: cur.SHA256}); err == nil {
 		return s.redirect(w, r, "/groups/"+strconv.FormatInt(id, 10)+"?done=signed")
 	} else if !s.setError(st.lang, f, err, "full_name") {
 		return err
