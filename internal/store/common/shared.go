@@ -2,12 +2,15 @@ package common
 
 import (
 	"context"
+	"database/sql"
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/archive"
 	"charter/internal/checkpoint"
 	"charter/internal/pipeline"
 	"charter/internal/registry"
+	"charter/internal/review"
 	"charter/internal/store/sqlutil"
 )
 
@@ -17,10 +20,86 @@ import (
 type Shared struct {
 	w, r sqlutil.Querier
 	d    Dialect
+	e    Engine
 }
 
-// NewShared binds the shared methods to a writer, a reader and a dialect.
-func NewShared(w, r sqlutil.Querier, d Dialect) Shared { return Shared{w: w, r: r, d: d} }
+// Engine is what an engine lends the shared code beyond its connections.
+type Engine struct {
+	// Tx runs fn in one of the engine's transactions (joining one already
+	// under way), with the Shared bound to it.
+	Tx func(ctx context.Context, fn func(Shared) error) error
+	// SelectMessages is "SELECT cols FROM messages m ..." as ScanMessage reads it.
+	SelectMessages string
+	ScanMessage    func(*sql.Rows) (archive.Stored, error)
+}
+
+// NewShared binds the shared methods to a writer, a reader, a dialect and
+// what else the engine lends.
+func NewShared(w, r sqlutil.Querier, d Dialect, e Engine) Shared {
+	return Shared{w: w, r: r, d: d, e: e}
+}
+
+// ClaimScans leases expired queue rows in one transaction.
+func (s Shared) ClaimScans(ctx context.Context, now, leaseUntil time.Time, limit int) ([]pipeline.QueuedScan, error) {
+	var out []pipeline.QueuedScan
+	err := s.e.Tx(ctx, func(t Shared) error {
+		var err error
+		out, err = ClaimScans(ctx, t.w, t.d.Rebind, now, leaseUntil, limit)
+		return err
+	})
+	return out, err
+}
+
+// ScanMessages reads live messages for a scan, in id order.
+func (s Shared) ScanMessages(ctx context.Context, f pipeline.ScanFilter) ([]archive.Stored, error) {
+	where, args := ScanMessagesQuery(f, s.d.Rebind)
+	rows, err := s.r.QueryContext(ctx, s.e.SelectMessages+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []archive.Stored
+	for rows.Next() {
+		m, err := s.e.ScanMessage(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, m)
+	}
+	return out, rows.Err()
+}
+
+func (s Shared) MessagesAround(ctx context.Context, groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]archive.Stored, error) {
+	return MessagesAround(ctx, s.r, s.d, s.e.SelectMessages, s.e.ScanMessage, groupID, platform, roomID, sourceIDs, radius)
+}
+
+// RecordFindings records a scan's findings in one transaction (see the
+// function of the same name).
+func (s Shared) RecordFindings(ctx context.Context, fs []review.Finding) ([]review.Alert, int, error) {
+	var created []review.Alert
+	var updated int
+	err := s.e.Tx(ctx, func(t Shared) error {
+		var err error
+		created, updated, err = RecordFindings(ctx, t.w, t.d, fs)
+		return err
+	})
+	return created, updated, err
+}
+
+// RecordFinding records one finding: created says it made the alert,
+// counted that the alert's count moved; a.ID is the alert's.
+func (s Shared) RecordFinding(ctx context.Context, a *review.Alert, src review.Source) (created, counted bool, err error) {
+	made, updated, err := s.RecordFindings(ctx, []review.Finding{{Alert: *a, Source: src}})
+	if err != nil {
+		return false, false, err
+	}
+	if len(made) == 1 {
+		a.ID = made[0].ID
+		return true, true, nil
+	}
+	a.ID, err = AlertWithSource(ctx, s.w, s.d, a.Key, src)
+	return false, updated > 0, err
+}
 
 func (s Shared) QueueScan(ctx context.Context, first, last int64, at, leaseUntil time.Time) (int64, error) {
 	return QueueScan(ctx, s.w, s.d.Rebind, first, last, at, leaseUntil)

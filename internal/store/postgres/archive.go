@@ -12,7 +12,6 @@ import (
 	"charter/internal/archive"
 	"charter/internal/capture"
 	"charter/internal/errs"
-	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
@@ -454,10 +453,6 @@ func (d *DB) Tombstone(ctx context.Context, ids []int64, at time.Time) error {
 		transfer_count = NULL, transfer_type = NULL, recalls = '', raw = ''::bytea, username = '', tok = NULL, purged_at = $1
 		WHERE id = ANY($2) AND purged_at IS NULL`, at.UTC(), ids)
 	return err
-}
-
-func (d *DB) MessagesAround(ctx context.Context, groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]archive.Stored, error) {
-	return common.MessagesAround(ctx, d.r(), common.Postgres, `SELECT `+messageCols+` FROM messages m`+recallJoin, scanMessage, groupID, platform, roomID, sourceIDs, radius)
 }
 
 // SenderTransferTotal sums what a sender moved in transfers and red envelopes.

@@ -37,7 +37,9 @@ func Open(ctx context.Context, url string) (*DB, error) {
 		pool.Close()
 		return nil, err
 	}
-	return &DB{pool: pool, Shared: common.NewShared(pool, pool, common.Postgres)}, nil
+	d := &DB{pool: pool}
+	d.Shared = common.NewShared(pool, pool, common.Postgres, d.lend())
+	return d, nil
 }
 
 // Close closes the pool.
@@ -80,7 +82,9 @@ func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(&DB{pool: d.pool, tx: tx, Shared: common.NewShared(tx, tx, common.Postgres)}); err != nil {
+	t := &DB{pool: d.pool, tx: tx}
+	t.Shared = common.NewShared(tx, tx, common.Postgres, t.lend())
+	if err := fn(t); err != nil {
 		return err
 	}
 	return tx.Commit()

@@ -12,36 +12,8 @@ import (
 	"charter/internal/detect"
 	"charter/internal/errs"
 	"charter/internal/review"
-	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
-
-// RecordFindings records a scan's findings (see common.RecordFindings).
-func (d *DB) RecordFindings(ctx context.Context, fs []review.Finding) ([]review.Alert, int, error) {
-	var created []review.Alert
-	var updated int
-	err := d.Tx(ctx, func(d *DB) error {
-		var err error
-		created, updated, err = common.RecordFindings(ctx, d.w(), common.Postgres, fs)
-		return err
-	})
-	return created, updated, err
-}
-
-// RecordFinding records one finding: created says it made the alert,
-// counted that the alert's count moved; a.ID is the alert's.
-func (d *DB) RecordFinding(ctx context.Context, a *review.Alert, src review.Source) (created, counted bool, err error) {
-	made, updated, err := d.RecordFindings(ctx, []review.Finding{{Alert: *a, Source: src}})
-	if err != nil {
-		return false, false, err
-	}
-	if len(made) == 1 {
-		a.ID = made[0].ID
-		return true, true, nil
-	}
-	a.ID, err = common.AlertWithSource(ctx, d.w(), common.Postgres, a.Key, src)
-	return false, updated > 0, err
-}
 
 const alertSelect = `SELECT id, key, rule, category, severity, status, group_id, platform, room_id, excerpt, detail, count,
 	first_seen, last_seen, created_at, updated_at, assignee, claimed_at, resolved_at, resolved_by, disposition, note, case_id FROM alerts`

@@ -391,10 +391,6 @@ func (d *DB) Tombstone(ctx context.Context, ids []int64, at time.Time) error {
 	})
 }
 
-func (d *DB) MessagesAround(ctx context.Context, groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]archive.Stored, error) {
-	return common.MessagesAround(ctx, d.r(), common.SQLite, `SELECT `+messageCols+` FROM messages m`+recallJoin, scanMessage, groupID, platform, roomID, sourceIDs, radius)
-}
-
 // SenderTransferTotal sums what a sender moved in transfers and red envelopes.
 func (d *DB) SenderTransferTotal(ctx context.Context, platform, sender string, from, to time.Time) (int64, error) {
 	// total() adds in floating point and never raises "integer overflow"

@@ -56,7 +56,9 @@ func Open(ctx context.Context, path, synchronous string) (*DB, error) {
 		return nil, err
 	}
 	read.SetMaxOpenConns(4)
-	return &DB{write: write, read: read, Shared: common.NewShared(write, read, common.SQLite)}, nil
+	d := &DB{write: write, read: read}
+	d.Shared = common.NewShared(write, read, common.SQLite, d.lend())
+	return d, nil
 }
 
 // Close closes both pools.
@@ -100,7 +102,9 @@ func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 		return err
 	}
 	defer tx.Rollback()
-	if err := fn(&DB{write: d.write, read: d.read, tx: tx, Shared: common.NewShared(tx, tx, common.SQLite)}); err != nil {
+	t := &DB{write: d.write, read: d.read, tx: tx}
+	t.Shared = common.NewShared(tx, tx, common.SQLite, t.lend())
+	if err := fn(t); err != nil {
 		return err
 	}
 	return tx.Commit()
