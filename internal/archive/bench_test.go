@@ -24,6 +24,7 @@ import (
 	"charter/internal/httpapi"
 	"charter/internal/metrics"
 	"charter/internal/store"
+	"charter/internal/store/sqlite"
 	"charter/internal/store/storetest"
 )
 
@@ -147,6 +148,14 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
+// oneGroup binds every room to group 1: only registered work groups are
+// searched, so a search benchmark's archive must be one.
+type oneGroup struct{}
+
+func (g oneGroup) View(context.Context) (archive.View, error) { return g, nil }
+func (oneGroup) RoomGroup(string, string) (int64, bool)       { return 1, true }
+func (oneGroup) SenderUser(string, string) (string, bool)     { return "", false }
+
 // benchDB returns a SQLite archive of n messages, built once and kept in the
 // temporary directory (or CHARTER_BENCH_DIR) for later runs.
 func benchDB(b *testing.B, n int) store.DB {
@@ -155,7 +164,7 @@ func benchDB(b *testing.B, n int) store.DB {
 	if dir == "" {
 		dir = filepath.Join(os.TempDir(), "charter-bench")
 	}
-	path := filepath.Join(dir, fmt.Sprintf("archive-%d-v3.db", n))
+	path := filepath.Join(dir, fmt.Sprintf("archive-%d-v4.db", n))
 	ctx := context.Background()
 	if _, err := os.Stat(path); err != nil {
 		if err := os.MkdirAll(dir, 0o750); err != nil {
@@ -173,7 +182,7 @@ func benchDB(b *testing.B, n int) store.DB {
 			b.Fatal(err)
 		}
 		svc := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
-		svc.ChunkSize = 5000
+		svc.ChunkSize, svc.Resolver = 5000, oneGroup{}
 		c := newCorpus(2)
 		at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 		start := time.Now()
@@ -308,7 +317,7 @@ func BenchmarkSearch1MPostgres(b *testing.B) {
 	db := storetest.Open(b, "postgres")
 	ctx := context.Background()
 	svc := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
-	svc.ChunkSize = 5000
+	svc.ChunkSize, svc.Resolver = 5000, oneGroup{}
 	n := oneMillion()
 	c := newCorpus(2)
 	at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -344,6 +353,84 @@ func BenchmarkSearch1MPostgres(b *testing.B) {
 				lat = append(lat, time.Since(t0))
 				if err != nil || len(ms) != 50 {
 					b.Fatalf("search %s: %v %d", q, err, len(ms))
+				}
+			}
+			reportPercentiles(b, lat)
+		})
+	}
+}
+
+// BenchmarkDriver measures ingest and search through the store on each
+// SQLite driver of the build, side by side in one run. A plain build has
+// only the default (modernc.org/sqlite); -tags sqlite_mattn,sqlite_fts5 adds
+// the cgo driver Charter used before:
+//
+//	go test -tags sqlite_mattn,sqlite_fts5 -run '^$' -bench Driver -benchtime 10x ./internal/archive/
+//
+// "ingest" archives batches of 5,000 messages through the service; "search"
+// asks the store for the newest 50 messages holding 机密 in an archive of
+// 200,000 (CHARTER_BENCH_SMALL: 20,000) built with the driver first.
+func BenchmarkDriver(b *testing.B) {
+	n := oneMillion() / 5
+	for _, driver := range sqlite.Drivers {
+		open := func(b *testing.B, path string) store.DB {
+			db, err := store.OpenSQLiteDriver(context.Background(), driver, path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			b.Cleanup(func() { db.Close() })
+			if _, err := db.Migrate(context.Background()); err != nil {
+				b.Fatal(err)
+			}
+			return db
+		}
+		b.Run(driver+"/ingest", func(b *testing.B) {
+			db := open(b, filepath.Join(b.TempDir(), "charter.db"))
+			svc := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
+			const batch = 5000
+			c := newCorpus(3)
+			at := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+			bodies := make([][]byte, b.N)
+			for i := range bodies {
+				for j := 0; j < batch; j++ {
+					bodies[i] = c.line(bodies[i], "d", at.Add(time.Duration(i*batch+j)*time.Second))
+				}
+			}
+			ctx := context.Background()
+			b.ResetTimer()
+			start, cpu0 := time.Now(), cpuTime()
+			for i := 0; i < b.N; i++ {
+				if res, err := svc.Ingest(ctx, bytes.NewReader(bodies[i]), archive.Batch{Format: "ndjson"}, nil); err != nil || res.Accepted != batch {
+					b.Fatalf("ingest: %v %+v", err, res)
+				}
+			}
+			el, cpu := time.Since(start), cpuTime()-cpu0
+			b.ReportMetric(float64(b.N*batch)/el.Seconds(), "msgs/s")
+			b.ReportMetric(float64(cpu.Microseconds())/float64(b.N*batch), "cpu-µs/msg")
+		})
+		b.Run(driver+"/search", func(b *testing.B) {
+			db := open(b, filepath.Join(b.TempDir(), "charter.db"))
+			svc := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
+			svc.ChunkSize, svc.Resolver = 5000, oneGroup{}
+			c := newCorpus(2)
+			at := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+			var body []byte
+			for i := 0; i < n; i++ {
+				body = c.line(body, "s", at.Add(time.Duration(i)*20*time.Second))
+			}
+			ctx := context.Background()
+			if res, err := svc.Ingest(ctx, bytes.NewReader(body), archive.Batch{Format: "ndjson"}, nil); err != nil || res.Accepted != n {
+				b.Fatalf("build: %v %+v", err, res)
+			}
+			q := archive.Query{Text: "机密", Limit: 50, Terms: archive.ParseQuery("机密")}
+			lat := make([]time.Duration, 0, b.N)
+			b.ResetTimer()
+			for b.Loop() {
+				t0 := time.Now()
+				ms, err := db.SearchMessages(ctx, q)
+				lat = append(lat, time.Since(t0))
+				if err != nil || len(ms) != 50 {
+					b.Fatalf("search: %v %d", err, len(ms))
 				}
 			}
 			reportPercentiles(b, lat)

@@ -35,7 +35,7 @@ func charterBinary(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(dir, "charter")
-		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-tags", "sqlite_fts5", "-o", binPath, "charter/cmd/charter").CombinedOutput()
+		out, err := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-o", binPath, "charter/cmd/charter").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -12,11 +12,10 @@ import (
 	"testing"
 	"time"
 
-	_ "github.com/mattn/go-sqlite3"
-
 	"charter/internal/archive"
 	"charter/internal/capture"
 	"charter/internal/store"
+	"charter/internal/store/sqlite"
 )
 
 // ratioCorpus makes batches of n messages over 50 rooms with 10 members
@@ -78,7 +77,7 @@ func newRawSQLite(b *testing.B) *rawSQLite {
 		b.Fatal(err)
 	}
 	st.Close()
-	db, err := sql.Open("sqlite3", "file:"+path+"?_busy_timeout=10000&_journal_mode=WAL&_synchronous=FULL&_txlock=immediate&_cache_size=-65536")
+	db, err := sqlite.RawWriter(sqlite.Drivers[0], path) // the driver and settings Charter writes with
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -19,7 +19,7 @@ import (
 // queueing included: if the scanner falls behind, latency grows. b.N is the
 // number of batches; run e.g.
 //
-//	CHARTER_TEST_POSTGRES_URL=... go test -tags sqlite_fts5 -run '^$' -bench AlertLatency -benchtime 200x ./internal/review/
+//	CHARTER_TEST_POSTGRES_URL=... go test -run '^$' -bench AlertLatency -benchtime 200x ./internal/review/
 //
 // About 1 message in 60 raises a finding: ID numbers and markings (one new
 // alert each), unregistered rooms (updating one alert per room), and large

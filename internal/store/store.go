@@ -60,6 +60,16 @@ func OpenSQLite(ctx context.Context, path string) (DB, error) {
 	return openSQLite(ctx, path, "full")
 }
 
+// OpenSQLiteDriver is OpenSQLite with one of sqlite.Drivers: the driver
+// benchmark compares them on the same store.
+func OpenSQLiteDriver(ctx context.Context, driver, path string) (DB, error) {
+	d, err := sqlite.OpenDriver(ctx, driver, path, "full")
+	if err != nil {
+		return nil, err
+	}
+	return sqliteDB{d}, nil
+}
+
 func openSQLite(ctx context.Context, path, synchronous string) (DB, error) {
 	d, err := sqlite.Open(ctx, path, synchronous)
 	if err != nil {

@@ -23,9 +23,9 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 		if err != nil {
 			return err
 		}
-		// mattn/go-sqlite3 runs each statement with a cancellable context in
-		// a goroutine of its own; one chunk is short, so its rows are written
-		// without that (the transaction still ends with ctx).
+		// The driver watches every statement's cancellable context, which
+		// costs per row; one chunk is short, so its rows are written without
+		// that (the transaction still ends with ctx).
 		ctx := context.WithoutCancel(ctx)
 		prep := func(q string) (*sql.Stmt, error) { return d.tx.PrepareContext(ctx, q) }
 		// ON CONFLICT DO NOTHING finds a duplicate in the same step that

@@ -10,9 +10,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"net/url"
-
-	"github.com/mattn/go-sqlite3"
 
 	"charter/internal/errs"
 	"charter/internal/store/common"
@@ -30,17 +27,22 @@ type DB struct {
 	common.Shared
 }
 
-// Open opens (creating if needed) the database file at path. busy_timeout is
-// set before WAL so that switching the journal mode waits instead of failing.
-// synchronous is "full" (a committed batch survives power loss) or "normal"
-// (it survives a process crash; the last commits may be lost on power loss).
+// Open opens (creating if needed) the database file at path with the
+// default driver. synchronous is "full" (a committed batch survives power
+// loss) or "normal" (it survives a process crash; the last commits may be
+// lost on power loss).
 func Open(ctx context.Context, path, synchronous string) (*DB, error) {
-	sync := "FULL"
-	if synchronous == "normal" {
-		sync = "NORMAL"
+	return OpenDriver(ctx, Drivers[0], path, synchronous)
+}
+
+// OpenDriver is Open with the driver named (one of Drivers): the benchmarks
+// compare them on the same code.
+func OpenDriver(ctx context.Context, driver, path, synchronous string) (*DB, error) {
+	drv, err := lookup(driver)
+	if err != nil {
+		return nil, err
 	}
-	p := url.PathEscape(path)
-	write, err := sql.Open("sqlite3", "file:"+p+"?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=on&_synchronous="+sync+"&_txlock=immediate&_cache_size=-65536")
+	write, err := sql.Open(drv.name, drv.dsn(path, false, synchronous == "normal"))
 	if err != nil {
 		return nil, err
 	}
@@ -50,7 +52,7 @@ func Open(ctx context.Context, path, synchronous string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite3", "file:"+p+"?mode=ro&_busy_timeout=10000&_foreign_keys=on")
+	read, err := sql.Open(drv.name, drv.dsn(path, true, false))
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -134,8 +136,7 @@ func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
 
 // conflict turns a uniqueness violation into an errs.Conflict with msg.
 func conflict(err error, format string, args ...any) error {
-	var se sqlite3.Error
-	if errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
+	if code, ok := errorCode(err); ok && (code == codeConstraintUnique || code == codeConstraintPrimaryKey) {
 		return errs.E(errs.Conflict, format, args...)
 	}
 	return err
@@ -160,6 +161,6 @@ func (d *DB) setChainHead(ctx context.Context, name string, seq int64, hash stri
 // IsFull reports whether err is SQLite finding the disk (or its size
 // limit) full.
 func IsFull(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.Code == sqlite3.ErrFull
+	code, ok := errorCode(err)
+	return ok && code&0xff == codeFull
 }
