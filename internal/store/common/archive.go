@@ -3,11 +3,13 @@ package common
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"sort"
 	"time"
 
 	"charter/internal/archive"
+	"charter/internal/capture"
 	"charter/internal/store/sqlutil"
 )
 
@@ -23,21 +25,20 @@ func PurgeQuarantine(ctx context.Context, q sqlutil.Querier, d Dialect, before t
 
 // MessagesAround returns the messages a group archived in a room around
 // each of sourceIDs: the message and up to radius before and after it, in
-// archive order, without repeats. selectFrom is the engine's
-// "SELECT columns FROM messages m JOIN ..." that scan reads.
-func MessagesAround(ctx context.Context, q sqlutil.Querier, d Dialect, selectFrom string, scan func(*sql.Rows) (archive.Stored, error),
+// archive order, without repeats.
+func MessagesAround(ctx context.Context, q sqlutil.Querier, d Dialect,
 	groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]archive.Stored, error) {
 	seen := map[int64]bool{}
 	var out []archive.Stored
 	collect := func(where string, args ...any) error {
-		rows, err := q.QueryContext(ctx, d.Rebind(selectFrom+` WHERE m.group_id = ? AND m.room_id = ? AND m.platform = ? AND `+where),
+		rows, err := q.QueryContext(ctx, d.Rebind(`SELECT `+MessageCols+` FROM messages m`+RecallJoin+` WHERE m.group_id = ? AND m.room_id = ? AND m.platform = ? AND `+where),
 			append([]any{groupID, roomID, platform}, args...)...)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			m, err := scan(rows)
+			m, err := ScanMessage(rows)
 			if err != nil {
 				return err
 			}
@@ -66,4 +67,46 @@ func MessagesAround(ctx context.Context, q sqlutil.Querier, d Dialect, selectFro
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out, nil
+}
+
+// MessageCols are the columns ScanMessage reads, from messages m joined
+// with RecallJoin.
+const MessageCols = `m.id, m.platform, m.source_id, m.room_id, m.sender, m.sent_at, m.kind, m.text, m.attachments,
+	m.amount_fen, m.transfer_count, m.transfer_type, m.recalls, m.raw, m.group_id, m.username, m.captured_at,
+	m.body_hash, m.content_hash, m.prev_hash, m.hash, m.purged_at, r.recalled_at`
+
+const RecallJoin = ` LEFT JOIN message_recalls r ON r.platform = m.platform AND r.source_id = m.source_id`
+
+// ScanMessage reads a row of MessageCols.
+func ScanMessage(rows scanner) (archive.Stored, error) {
+	var m archive.Stored
+	var kind, atts string
+	var amount, count, group sql.NullInt64
+	var typ sql.NullString
+	var purged, recalled sql.NullTime
+	var raw []byte
+	err := rows.Scan(&m.ID, &m.Platform, &m.SourceID, &m.RoomID, &m.Sender, &m.SentAt, &kind, &m.Text, &atts,
+		&amount, &count, &typ, &m.Recalls, &raw, &group, &m.User, &m.CapturedAt,
+		&m.BodyHash, &m.ContentHash, &m.PrevHash, &m.Hash, &purged, &recalled)
+	if err != nil {
+		return m, err
+	}
+	m.Kind = capture.Kind(kind)
+	m.SentAt, m.CapturedAt = m.SentAt.UTC(), m.CapturedAt.UTC()
+	if atts != "" {
+		if err := json.Unmarshal([]byte(atts), &m.Attachments); err != nil {
+			return m, err
+		}
+	}
+	if typ.Valid {
+		m.Transfer = &capture.Transfer{AmountFen: amount.Int64, Count: int(count.Int64), Type: typ.String}
+	}
+	if len(raw) > 0 {
+		m.Raw = raw
+	}
+	m.GroupID = group.Int64
+	m.PurgedAt = sqlutil.TimePtr(purged)
+	m.RecalledAt = sqlutil.TimePtr(recalled)
+	m.Recalled = recalled.Valid
+	return m, nil
 }

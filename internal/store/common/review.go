@@ -12,19 +12,6 @@ import (
 	"charter/internal/store/sqlutil"
 )
 
-// Dialect is the little SQL that differs between the engines in the code
-// written here.
-type Dialect struct {
-	Rebind   func(string) string
-	Least    string // min(a, b) on SQLite, LEAST(a, b) on PostgreSQL
-	Greatest string
-}
-
-var (
-	SQLite   = Dialect{Rebind: Identity, Least: "min", Greatest: "max"}
-	Postgres = Dialect{Rebind: Rebind, Least: "LEAST", Greatest: "GREATEST"}
-)
-
 // sourcesPerInsert bounds a multi-row insert (4 values a row).
 const sourcesPerInsert = 200
 

@@ -2,7 +2,6 @@ package common
 
 import (
 	"context"
-	"database/sql"
 	"time"
 
 	"charter/internal/account"
@@ -19,6 +18,7 @@ import (
 // transaction for both inside one), so these methods are the engine's own.
 type Shared struct {
 	w, r sqlutil.Querier
+	tx   bool // w and r are one transaction
 	d    Dialect
 	e    Engine
 }
@@ -28,15 +28,19 @@ type Engine struct {
 	// Tx runs fn in one of the engine's transactions (joining one already
 	// under way), with the Shared bound to it.
 	Tx func(ctx context.Context, fn func(Shared) error) error
-	// SelectMessages is "SELECT cols FROM messages m ..." as ScanMessage reads it.
-	SelectMessages string
-	ScanMessage    func(*sql.Rows) (archive.Stored, error)
+	// IsUnique reports whether err is the driver's uniqueness violation.
+	IsUnique func(error) bool
 }
 
 // NewShared binds the shared methods to a writer, a reader, a dialect and
 // what else the engine lends.
 func NewShared(w, r sqlutil.Querier, d Dialect, e Engine) Shared {
 	return Shared{w: w, r: r, d: d, e: e}
+}
+
+// NewSharedTx binds the shared methods to one transaction.
+func NewSharedTx(tx sqlutil.Querier, d Dialect, e Engine) Shared {
+	return Shared{w: tx, r: tx, tx: true, d: d, e: e}
 }
 
 // ClaimScans leases expired queue rows in one transaction.
@@ -53,14 +57,14 @@ func (s Shared) ClaimScans(ctx context.Context, now, leaseUntil time.Time, limit
 // ScanMessages reads live messages for a scan, in id order.
 func (s Shared) ScanMessages(ctx context.Context, f pipeline.ScanFilter) ([]archive.Stored, error) {
 	where, args := ScanMessagesQuery(f, s.d.Rebind)
-	rows, err := s.r.QueryContext(ctx, s.e.SelectMessages+where, args...)
+	rows, err := s.r.QueryContext(ctx, `SELECT `+MessageCols+` FROM messages m`+RecallJoin+where, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
 	var out []archive.Stored
 	for rows.Next() {
-		m, err := s.e.ScanMessage(rows)
+		m, err := ScanMessage(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -70,7 +74,7 @@ func (s Shared) ScanMessages(ctx context.Context, f pipeline.ScanFilter) ([]arch
 }
 
 func (s Shared) MessagesAround(ctx context.Context, groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]archive.Stored, error) {
-	return MessagesAround(ctx, s.r, s.d, s.e.SelectMessages, s.e.ScanMessage, groupID, platform, roomID, sourceIDs, radius)
+	return MessagesAround(ctx, s.r, s.d, groupID, platform, roomID, sourceIDs, radius)
 }
 
 // RecordFindings records a scan's findings in one transaction (see the

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
-	"charter/internal/errs"
 	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
@@ -83,7 +82,7 @@ func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 	}
 	defer tx.Rollback()
 	t := &DB{pool: d.pool, tx: tx}
-	t.Shared = common.NewShared(tx, tx, common.Postgres, t.lend())
+	t.Shared = common.NewSharedTx(tx, common.Postgres, t.lend())
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -106,12 +105,10 @@ func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
-func conflict(err error, format string, args ...any) error {
+// isUnique reports whether err is a unique_violation (SQLSTATE 23505).
+func isUnique(err error) bool {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" {
-		return errs.E(errs.Conflict, format, args...)
-	}
-	return err
+	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
 // chainHead locks the head row of a chain until the transaction ends, so

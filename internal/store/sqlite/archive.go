@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -54,7 +53,7 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 				raw = []byte{}
 			}
 			res, err := ins.ExecContext(ctx, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
-				archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, nullID(m.GroupID), m.User, m.CapturedAt,
+				archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, common.NullID(m.GroupID), m.User, m.CapturedAt,
 				m.BodyHash, m.ContentHash, m.PrevHash, m.Hash)
 			if err != nil {
 				return err
@@ -82,61 +81,20 @@ func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
 	})
 }
 
-func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
-
 // ArchiveHead returns the last link of the archive chain.
 func (d *DB) ArchiveHead(ctx context.Context) (int64, string, error) {
 	return d.chainHead(ctx, "archive")
 }
 
-const messageCols = `m.id, m.platform, m.source_id, m.room_id, m.sender, m.sent_at, m.kind, m.text, m.attachments,
-	m.amount_fen, m.transfer_count, m.transfer_type, m.recalls, m.raw, m.group_id, m.username, m.captured_at,
-	m.body_hash, m.content_hash, m.prev_hash, m.hash, m.purged_at, r.recalled_at`
-
-const recallJoin = ` LEFT JOIN message_recalls r ON r.platform = m.platform AND r.source_id = m.source_id`
-
-func scanMessage(rows *sql.Rows) (archive.Stored, error) {
-	var m archive.Stored
-	var kind, atts string
-	var amount, count, group sql.NullInt64
-	var typ sql.NullString
-	var purged, recalled sql.NullTime
-	var raw []byte
-	err := rows.Scan(&m.ID, &m.Platform, &m.SourceID, &m.RoomID, &m.Sender, &m.SentAt, &kind, &m.Text, &atts,
-		&amount, &count, &typ, &m.Recalls, &raw, &group, &m.User, &m.CapturedAt,
-		&m.BodyHash, &m.ContentHash, &m.PrevHash, &m.Hash, &purged, &recalled)
-	if err != nil {
-		return m, err
-	}
-	m.Kind = capture.Kind(kind)
-	m.SentAt, m.CapturedAt = m.SentAt.UTC(), m.CapturedAt.UTC()
-	if atts != "" {
-		if err := json.Unmarshal([]byte(atts), &m.Attachments); err != nil {
-			return m, err
-		}
-	}
-	if typ.Valid {
-		m.Transfer = &capture.Transfer{AmountFen: amount.Int64, Count: int(count.Int64), Type: typ.String}
-	}
-	if len(raw) > 0 {
-		m.Raw = raw
-	}
-	m.GroupID = group.Int64
-	m.PurgedAt = sqlutil.TimePtr(purged)
-	m.RecalledAt = sqlutil.TimePtr(recalled)
-	m.Recalled = recalled.Valid
-	return m, nil
-}
-
 // WalkArchive calls fn on every message in chain order.
 func (d *DB) WalkArchive(ctx context.Context, fn func(*archive.Stored) error) error {
-	rows, err := d.r().QueryContext(ctx, `SELECT `+messageCols+` FROM messages m`+recallJoin+` ORDER BY m.id`)
+	rows, err := d.r().QueryContext(ctx, `SELECT `+common.MessageCols+` FROM messages m`+common.RecallJoin+` ORDER BY m.id`)
 	if err != nil {
 		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		m, err := common.ScanMessage(rows)
 		if err != nil {
 			return err
 		}
@@ -183,7 +141,7 @@ func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Sto
 	if q.Kind != "" {
 		add(`m.kind = ?`, q.Kind)
 	}
-	sqlText := `SELECT ` + messageCols + ` FROM ` + from + recallJoin
+	sqlText := `SELECT ` + common.MessageCols + ` FROM ` + from + common.RecallJoin
 	if len(where) > 0 {
 		sqlText += ` WHERE ` + strings.Join(where, ` AND `)
 	}
@@ -196,7 +154,7 @@ func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Sto
 	defer rows.Close()
 	out := []archive.Stored{}
 	for rows.Next() {
-		m, err := scanMessage(rows)
+		m, err := common.ScanMessage(rows)
 		if err != nil {
 			return nil, err
 		}
@@ -221,7 +179,7 @@ func (d *DB) AddQuarantine(ctx context.Context, q *archive.QuarantineItem) error
 		return err
 	}
 	res, err := d.w().ExecContext(ctx, `INSERT INTO quarantine (format, line, error, raw, group_id, source, received_at, raw_hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, q.Format, q.Line, q.Error, raw, nullID(q.GroupID), q.Source, q.ReceivedAt.UTC(), q.RawHash)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, q.Format, q.Line, q.Error, raw, common.NullID(q.GroupID), q.Source, q.ReceivedAt.UTC(), q.RawHash)
 	if err != nil {
 		return err
 	}
@@ -280,7 +238,7 @@ func (d *DB) QuarantineItem(ctx context.Context, id int64) (*archive.QuarantineI
 // ResolveQuarantine marks a record reprocessed.
 func (d *DB) ResolveQuarantine(ctx context.Context, id int64, at time.Time, messageID int64) error {
 	res, err := d.w().ExecContext(ctx, `UPDATE quarantine SET reprocessed_at = ?, message_id = ? WHERE id = ? AND reprocessed_at IS NULL`,
-		at.UTC(), nullID(messageID), id)
+		at.UTC(), common.NullID(messageID), id)
 	if err != nil {
 		return err
 	}
@@ -310,7 +268,7 @@ func (d *DB) SavePullCursor(ctx context.Context, corp, source string, seq int64,
 // CreateLegalHold stores a hold and sets its ID.
 func (d *DB) CreateLegalHold(ctx context.Context, h *archive.LegalHold) error {
 	res, err := d.w().ExecContext(ctx, `INSERT INTO legal_holds (group_id, username, from_at, to_at, reason, placed_by, placed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`, nullID(h.GroupID), h.User, sqlutil.NullTime(h.From), sqlutil.NullTime(h.To), h.Reason, h.PlacedBy, h.PlacedAt.UTC())
+		VALUES (?, ?, ?, ?, ?, ?, ?)`, common.NullID(h.GroupID), h.User, sqlutil.NullTime(h.From), sqlutil.NullTime(h.To), h.Reason, h.PlacedBy, h.PlacedAt.UTC())
 	if err != nil {
 		return err
 	}

@@ -14,7 +14,6 @@ import (
 
 	"github.com/mattn/go-sqlite3"
 
-	"charter/internal/errs"
 	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
@@ -103,7 +102,7 @@ func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 	}
 	defer tx.Rollback()
 	t := &DB{write: d.write, read: d.read, tx: tx}
-	t.Shared = common.NewShared(tx, tx, common.SQLite, t.lend())
+	t.Shared = common.NewSharedTx(tx, common.SQLite, t.lend())
 	if err := fn(t); err != nil {
 		return err
 	}
@@ -132,13 +131,10 @@ func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
 	return err
 }
 
-// conflict turns a uniqueness violation into an errs.Conflict with msg.
-func conflict(err error, format string, args ...any) error {
+// isUnique reports whether err is a uniqueness (or primary key) violation.
+func isUnique(err error) bool {
 	var se sqlite3.Error
-	if errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey) {
-		return errs.E(errs.Conflict, format, args...)
-	}
-	return err
+	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 }
 
 func (d *DB) chainHead(ctx context.Context, name string) (int64, string, error) {
