@@ -13,6 +13,51 @@ import (
 	"charter/internal/store/sqlutil"
 )
 
+// AppendMessages archives ms in the caller's transaction: the engine writes
+// the rows and their full-text index (Engine.InsertMessages), then the
+// recalls and the chain head are written here.
+func (s Shared) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
+	return s.e.Tx(ctx, func(t Shared) error {
+		seq, hash, err := t.chainHead(ctx, "archive")
+		if err != nil {
+			return err
+		}
+		if seq, hash, err = t.e.InsertMessages(ctx, ms, seq, hash); err != nil {
+			return err
+		}
+		// Recalls refer to the rows just written.
+		for _, m := range ms {
+			if !m.Duplicate && m.Kind == capture.KindRevoke && m.Recalls != "" {
+				if _, err := t.exec(ctx, `INSERT INTO message_recalls (platform, source_id, revoke_id, recalled_at)
+					VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, m.Platform, m.Recalls, m.ID, m.SentAt); err != nil {
+					return err
+				}
+			}
+		}
+		return t.setChainHead(ctx, "archive", seq, hash)
+	})
+}
+
+// MessageInsertCols are the columns of a new message row, as MessageValues
+// fills them.
+const MessageInsertCols = `id, platform, source_id, room_id, sender, sent_at, kind, text, attachments,
+	amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, body_hash, content_hash, prev_hash, hash`
+
+// MessageValues appends the values of m's new row to args.
+func MessageValues(args []any, m *archive.Stored) []any {
+	var amount, count, typ any
+	if t := m.Transfer; t != nil {
+		amount, count, typ = t.AmountFen, t.Count, t.Type
+	}
+	raw := []byte(m.Raw)
+	if raw == nil {
+		raw = []byte{}
+	}
+	return append(args, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
+		archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, NullID(m.GroupID), m.User, m.CapturedAt,
+		m.BodyHash, m.ContentHash, m.PrevHash, m.Hash)
+}
+
 // PurgeQuarantine deletes quarantine items received before `before`.
 func PurgeQuarantine(ctx context.Context, q sqlutil.Querier, d Dialect, before time.Time) (int, error) {
 	res, err := q.ExecContext(ctx, d.Rebind(`DELETE FROM quarantine WHERE received_at < ?`), before.UTC())

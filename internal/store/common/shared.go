@@ -28,6 +28,10 @@ type Engine struct {
 	// Tx runs fn in one of the engine's transactions (joining one already
 	// under way), with the Shared bound to it.
 	Tx func(ctx context.Context, fn func(Shared) error) error
+	// InsertMessages writes ms after the archive chain link (seq, hash),
+	// sealing each, marking duplicates and indexing the text for search,
+	// and returns the new link. Called only inside Tx.
+	InsertMessages func(ctx context.Context, ms []*archive.Stored, seq int64, hash string) (int64, string, error)
 	// IsUnique reports whether err is the driver's uniqueness violation.
 	IsUnique func(error) bool
 }

@@ -9,126 +9,92 @@ import (
 	"time"
 
 	"charter/internal/archive"
-	"charter/internal/capture"
 	"charter/internal/errs"
 	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
-// AppendMessages archives ms in the caller's transaction. Duplicates are
-// found with one query per platform in the chunk; the chain head row stays
-// locked until commit, which serializes appends across servers.
-func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
-	return d.Tx(ctx, func(d *DB) error {
-		seq, hash, err := d.chainHead(ctx, "archive")
+// insertMessages writes ms after the archive chain link (seq, hash) for
+// common.Shared.AppendMessages, inside its transaction. Duplicates are found
+// with one query per platform in the chunk; the chain head row stays locked
+// until commit, which serializes appends across servers.
+func (d *DB) insertMessages(ctx context.Context, ms []*archive.Stored, seq int64, hash string) (int64, string, error) {
+	seen := map[[2]string]bool{}
+	byPlatform := map[string][]string{}
+	for _, m := range ms {
+		byPlatform[m.Platform] = append(byPlatform[m.Platform], m.SourceID)
+	}
+	for p, ids := range byPlatform {
+		rows, err := d.tx.QueryContext(ctx, `SELECT source_id FROM messages WHERE platform = $1 AND source_id = ANY($2)`, p, ids)
 		if err != nil {
-			return err
+			return 0, "", err
 		}
-		seen := map[[2]string]bool{}
-		byPlatform := map[string][]string{}
-		for _, m := range ms {
-			byPlatform[m.Platform] = append(byPlatform[m.Platform], m.SourceID)
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return 0, "", err
+			}
+			seen[[2]string{p, id}] = true
 		}
-		for p, ids := range byPlatform {
-			rows, err := d.tx.QueryContext(ctx, `SELECT source_id FROM messages WHERE platform = $1 AND source_id = ANY($2)`, p, ids)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				seen[[2]string{p, id}] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return 0, "", err
 		}
-		// Rows go in multi-row INSERTs, a round trip per 500 messages
-		// instead of one per message. The duplicates were found above, and
-		// the locked chain head keeps any other writer out until commit.
-		const cols = 22
-		var rows []any
-		var buf []byte
-		flush := func() error {
-			if len(rows) == 0 {
-				return nil
+	}
+	// Rows go in multi-row INSERTs, a round trip per 500 messages
+	// instead of one per message. The duplicates were found above, and
+	// the locked chain head keeps any other writer out until commit.
+	const cols = 22
+	var rows []any
+	var buf []byte
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
+		}
+		var q strings.Builder
+		q.WriteString(`INSERT INTO messages (` + common.MessageInsertCols + `, tok) VALUES `)
+		for r := 0; r < len(rows)/cols; r++ {
+			if r > 0 {
+				q.WriteByte(',')
 			}
-			var q strings.Builder
-			q.WriteString(`INSERT INTO messages (id, platform, source_id, room_id, sender, sent_at, kind, text, attachments,
-			amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, body_hash, content_hash, prev_hash, hash, tok) VALUES `)
-			for r := 0; r < len(rows)/cols; r++ {
-				if r > 0 {
+			q.WriteByte('(')
+			for c := 1; c <= cols; c++ {
+				if c > 1 {
 					q.WriteByte(',')
 				}
-				q.WriteByte('(')
-				for c := 1; c <= cols; c++ {
-					if c > 1 {
-						q.WriteByte(',')
-					}
-					fmt.Fprintf(&q, "$%d", r*cols+c)
-					if c == cols {
-						q.WriteString("::tsvector")
-					}
-				}
-				q.WriteByte(')')
-			}
-			_, err := d.tx.ExecContext(ctx, q.String(), rows...)
-			rows = rows[:0]
-			return err
-		}
-		for _, m := range ms {
-			k := [2]string{m.Platform, m.SourceID}
-			if seen[k] {
-				m.Duplicate = true
-				continue
-			}
-			seen[k] = true
-			archive.Seal(m, seq, hash)
-			var amount, count, typ any
-			if t := m.Transfer; t != nil {
-				amount, count, typ = t.AmountFen, t.Count, t.Type
-			}
-			raw := []byte(m.Raw)
-			if raw == nil {
-				raw = []byte{}
-			}
-			var tok any
-			if buf = archive.AppendTSVector(buf[:0], m.Text); len(buf) > 0 {
-				tok = string(buf)
-			}
-			rows = append(rows, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
-				archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, common.NullID(m.GroupID), m.User, m.CapturedAt,
-				m.BodyHash, m.ContentHash, m.PrevHash, m.Hash, tok)
-			if len(rows) >= 500*cols {
-				if err := flush(); err != nil {
-					return err
+				fmt.Fprintf(&q, "$%d", r*cols+c)
+				if c == cols {
+					q.WriteString("::tsvector")
 				}
 			}
-			seq, hash = m.ID, m.Hash
+			q.WriteByte(')')
 		}
-		if err := flush(); err != nil {
-			return err
+		_, err := d.tx.ExecContext(ctx, q.String(), rows...)
+		rows = rows[:0]
+		return err
+	}
+	for _, m := range ms {
+		k := [2]string{m.Platform, m.SourceID}
+		if seen[k] {
+			m.Duplicate = true
+			continue
 		}
-		// Recalls refer to the rows just written.
-		for _, m := range ms {
-			if !m.Duplicate && m.Kind == capture.KindRevoke && m.Recalls != "" {
-				if _, err := d.tx.ExecContext(ctx, `INSERT INTO message_recalls (platform, source_id, revoke_id, recalled_at)
-					VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, m.Platform, m.Recalls, m.ID, m.SentAt); err != nil {
-					return err
-				}
+		seen[k] = true
+		archive.Seal(m, seq, hash)
+		var tok any
+		if buf = archive.AppendTSVector(buf[:0], m.Text); len(buf) > 0 {
+			tok = string(buf)
+		}
+		rows = append(common.MessageValues(rows, m), tok)
+		if len(rows) >= 500*cols {
+			if err := flush(); err != nil {
+				return 0, "", err
 			}
 		}
-		return d.setChainHead(ctx, "archive", seq, hash)
-	})
-}
-
-// ArchiveHead returns the last link of the archive chain.
-func (d *DB) ArchiveHead(ctx context.Context) (int64, string, error) {
-	return d.chainHead(ctx, "archive")
+		seq, hash = m.ID, m.Hash
+	}
+	return seq, hash, flush()
 }
 
 // WalkArchive calls fn on every message in chain order.

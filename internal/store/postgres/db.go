@@ -111,28 +111,6 @@ func isUnique(err error) bool {
 	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
-// chainHead locks the head row of a chain until the transaction ends, so
-// appends to one chain are serialized across connections and servers.
-func (d *DB) chainHead(ctx context.Context, name string) (int64, string, error) {
-	var seq int64
-	var hash string
-	q := `SELECT seq, hash FROM chain_heads WHERE name = $1`
-	if d.tx != nil {
-		q += ` FOR UPDATE`
-	}
-	err := d.r().QueryRowContext(ctx, q, name).Scan(&seq, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", nil
-	}
-	return seq, hash, err
-}
-
-func (d *DB) setChainHead(ctx context.Context, name string, seq int64, hash string) error {
-	_, err := d.w().ExecContext(ctx, `INSERT INTO chain_heads (name, seq, hash) VALUES ($1, $2, $3)
-		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, name, seq, hash)
-	return err
-}
-
 // IsFull reports whether err is PostgreSQL out of disk (SQLSTATE 53100).
 func IsFull(err error) bool {
 	var pe *pgconn.PgError

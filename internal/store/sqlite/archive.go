@@ -8,82 +8,55 @@ import (
 	"time"
 
 	"charter/internal/archive"
-	"charter/internal/capture"
 	"charter/internal/errs"
 	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
 
-// AppendMessages archives ms in the caller's transaction. The statements are
+// insertMessages writes ms after the archive chain link (seq, hash) for
+// common.Shared.AppendMessages, inside its transaction. The statements are
 // prepared once per call and reused for every message of the chunk.
-func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
-	return d.Tx(ctx, func(d *DB) error {
-		seq, hash, err := d.chainHead(ctx, "archive")
+func (d *DB) insertMessages(ctx context.Context, ms []*archive.Stored, seq int64, hash string) (int64, string, error) {
+	// mattn/go-sqlite3 runs each statement with a cancellable context in
+	// a goroutine of its own; one chunk is short, so its rows are written
+	// without that (the transaction still ends with ctx).
+	ctx = context.WithoutCancel(ctx)
+	// ON CONFLICT DO NOTHING finds a duplicate in the same step that
+	// inserts; the sequence number it would have used goes to the next.
+	ins, err := d.tx.PrepareContext(ctx, `INSERT INTO messages (`+common.MessageInsertCols+`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, source_id) DO NOTHING`)
+	if err != nil {
+		return 0, "", err
+	}
+	defer ins.Close()
+	fts, err := d.tx.PrepareContext(ctx, `INSERT INTO messages_fts (rowid, tok) VALUES (?, ?)`)
+	if err != nil {
+		return 0, "", err
+	}
+	defer fts.Close()
+	var buf []byte
+	var args []any
+	for _, m := range ms {
+		archive.Seal(m, seq, hash)
+		args = common.MessageValues(args[:0], m)
+		res, err := ins.ExecContext(ctx, args...)
 		if err != nil {
-			return err
+			return 0, "", err
 		}
-		// mattn/go-sqlite3 runs each statement with a cancellable context in
-		// a goroutine of its own; one chunk is short, so its rows are written
-		// without that (the transaction still ends with ctx).
-		ctx := context.WithoutCancel(ctx)
-		prep := func(q string) (*sql.Stmt, error) { return d.tx.PrepareContext(ctx, q) }
-		// ON CONFLICT DO NOTHING finds a duplicate in the same step that
-		// inserts; the sequence number it would have used goes to the next.
-		ins, err := prep(`INSERT INTO messages (id, platform, source_id, room_id, sender, sent_at, kind, text, attachments,
-			amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, body_hash, content_hash, prev_hash, hash)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, source_id) DO NOTHING`)
-		if err != nil {
-			return err
+		if n, err := res.RowsAffected(); err != nil {
+			return 0, "", err
+		} else if n == 0 {
+			m.Duplicate, m.ID, m.PrevHash, m.Hash = true, 0, "", ""
+			continue
 		}
-		defer ins.Close()
-		fts, err := prep(`INSERT INTO messages_fts (rowid, tok) VALUES (?, ?)`)
-		if err != nil {
-			return err
+		if buf = archive.AppendIndexText(buf[:0], m.Text); len(buf) > 0 {
+			if _, err := fts.ExecContext(ctx, m.ID, string(buf)); err != nil {
+				return 0, "", err
+			}
 		}
-		defer fts.Close()
-		var buf []byte
-		for _, m := range ms {
-			archive.Seal(m, seq, hash)
-			var amount, count, typ any
-			if t := m.Transfer; t != nil {
-				amount, count, typ = t.AmountFen, t.Count, t.Type
-			}
-			raw := []byte(m.Raw)
-			if raw == nil {
-				raw = []byte{}
-			}
-			res, err := ins.ExecContext(ctx, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
-				archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, common.NullID(m.GroupID), m.User, m.CapturedAt,
-				m.BodyHash, m.ContentHash, m.PrevHash, m.Hash)
-			if err != nil {
-				return err
-			}
-			if n, err := res.RowsAffected(); err != nil {
-				return err
-			} else if n == 0 {
-				m.Duplicate, m.ID, m.PrevHash, m.Hash = true, 0, "", ""
-				continue
-			}
-			if buf = archive.AppendIndexText(buf[:0], m.Text); len(buf) > 0 {
-				if _, err := fts.ExecContext(ctx, m.ID, string(buf)); err != nil {
-					return err
-				}
-			}
-			if m.Kind == capture.KindRevoke && m.Recalls != "" {
-				if _, err := d.tx.ExecContext(ctx, `INSERT INTO message_recalls (platform, source_id, revoke_id, recalled_at)
-					VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, m.Platform, m.Recalls, m.ID, m.SentAt); err != nil {
-					return err
-				}
-			}
-			seq, hash = m.ID, m.Hash
-		}
-		return d.setChainHead(ctx, "archive", seq, hash)
-	})
-}
-
-// ArchiveHead returns the last link of the archive chain.
-func (d *DB) ArchiveHead(ctx context.Context) (int64, string, error) {
-	return d.chainHead(ctx, "archive")
+		seq, hash = m.ID, m.Hash
+	}
+	return seq, hash, nil
 }
 
 // WalkArchive calls fn on every message in chain order.

@@ -137,22 +137,6 @@ func isUnique(err error) bool {
 	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
 }
 
-func (d *DB) chainHead(ctx context.Context, name string) (int64, string, error) {
-	var seq int64
-	var hash string
-	err := d.r().QueryRowContext(ctx, `SELECT seq, hash FROM chain_heads WHERE name = ?`, name).Scan(&seq, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", nil
-	}
-	return seq, hash, err
-}
-
-func (d *DB) setChainHead(ctx context.Context, name string, seq int64, hash string) error {
-	_, err := d.w().ExecContext(ctx, `INSERT INTO chain_heads (name, seq, hash) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, name, seq, hash)
-	return err
-}
-
 // IsFull reports whether err is SQLite finding the disk (or its size
 // limit) full.
 func IsFull(err error) bool {
