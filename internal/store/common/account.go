@@ -145,17 +145,17 @@ func (s Shared) UserByID(ctx context.Context, id int64) (*account.User, error) {
 }
 
 func (s Shared) Users(ctx context.Context, f account.UserFilter) ([]account.User, error) {
-	var w filter
+	var w Filter
 	if f.OrgUnit != "" {
-		w.add("o.name = ?", f.OrgUnit)
+		w.Add("o.name = ?", f.OrgUnit)
 	}
 	if f.Role != "" && f.Role != account.Member {
-		w.add("EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = ?)", f.Role)
+		w.Add("EXISTS (SELECT 1 FROM user_roles r WHERE r.user_id = u.id AND r.role = ?)", f.Role)
 	}
 	if f.Active != nil {
-		w.add("u.active = ?", *f.Active)
+		w.Add("u.active = ?", *f.Active)
 	}
-	return s.users(ctx, userSelect+w.where()+" ORDER BY u.username", w.args...)
+	return s.users(ctx, userSelect+w.Where()+" ORDER BY u.username", w.Args...)
 }
 
 func (s Shared) users(ctx context.Context, q string, args ...any) ([]account.User, error) {

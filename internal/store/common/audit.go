@@ -57,26 +57,26 @@ func (s Shared) setChainHead(ctx context.Context, name string, seq int64, hash s
 
 // AuditEvents lists events newest first.
 func (s Shared) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event, error) {
-	var w filter
+	var w Filter
 	if f.Actor != "" {
-		w.add("actor = ?", f.Actor)
+		w.Add("actor = ?", f.Actor)
 	}
 	if f.Action != "" {
-		w.add("action = ?", f.Action)
+		w.Add("action = ?", f.Action)
 	}
 	if f.Object != "" {
-		w.add("object = ?", f.Object)
+		w.Add("object = ?", f.Object)
 	}
 	if !f.From.IsZero() {
-		w.add("at >= ?", f.From.UTC())
+		w.Add("at >= ?", f.From.UTC())
 	}
 	if !f.To.IsZero() {
-		w.add("at < ?", f.To.UTC())
+		w.Add("at < ?", f.To.UTC())
 	}
 	if f.Before > 0 {
-		w.add("seq < ?", f.Before)
+		w.Add("seq < ?", f.Before)
 	}
-	return list(ctx, s, scanEvent, `SELECT `+auditCols+` FROM audit_events`+w.where()+" ORDER BY seq DESC LIMIT ?", append(w.args, f.Limit)...)
+	return list(ctx, s, scanEvent, `SELECT `+auditCols+` FROM audit_events`+w.Where()+" ORDER BY seq DESC LIMIT ?", append(w.Args, f.Limit)...)
 }
 
 // WalkAudit calls fn on every event in chain order.

@@ -57,21 +57,22 @@ func first[T any](vs []T, err error, format string, args ...any) (*T, error) {
 	return &vs[0], nil
 }
 
-// filter builds a WHERE clause from optional conditions written with ?
+// Filter builds a WHERE clause from optional conditions written with ?
 // placeholders; the whole query is rebound once, so the numbering is right
-// on PostgreSQL however many conditions apply.
-type filter struct {
+// on PostgreSQL however many conditions apply. Args are in placeholder
+// order.
+type Filter struct {
 	conds []string
-	args  []any
+	Args  []any
 }
 
-func (f *filter) add(cond string, args ...any) {
+func (f *Filter) Add(cond string, args ...any) {
 	f.conds = append(f.conds, cond)
-	f.args = append(f.args, args...)
+	f.Args = append(f.Args, args...)
 }
 
-// where is " WHERE c1 AND c2 ..." or nothing.
-func (f *filter) where() string {
+// Where is " WHERE c1 AND c2 ..." or nothing.
+func (f *Filter) Where() string {
 	if len(f.conds) == 0 {
 		return ""
 	}

@@ -170,14 +170,14 @@ func (s Shared) Application(ctx context.Context, id int64) (*registry.Applicatio
 }
 
 func (s Shared) Applications(ctx context.Context, f registry.ApplicationFilter) ([]registry.Application, error) {
-	var w filter
+	var w Filter
 	if f.Status != "" {
-		w.add("a.status = ?", f.Status)
+		w.Add("a.status = ?", f.Status)
 	}
 	if f.Applicant != "" {
-		w.add("p.username = ?", f.Applicant)
+		w.Add("p.username = ?", f.Applicant)
 	}
-	return list(ctx, s, scanApplication, applicationSelect+w.where()+" ORDER BY a.id", w.args...)
+	return list(ctx, s, scanApplication, applicationSelect+w.Where()+" ORDER BY a.id", w.Args...)
 }
 
 func scanApplication(sc scanner) (registry.Application, error) {
@@ -235,18 +235,18 @@ func (s Shared) Group(ctx context.Context, id int64) (*registry.Group, error) {
 }
 
 func (s Shared) Groups(ctx context.Context, f registry.GroupFilter) ([]registry.Group, error) {
-	var w filter
+	var w Filter
 	if f.Status != "" {
-		w.add("g.status = ?", f.Status)
+		w.Add("g.status = ?", f.Status)
 	}
 	if f.Level != "" {
-		w.add("g.level = ?", f.Level)
+		w.Add("g.level = ?", f.Level)
 	}
 	if f.Person != "" {
-		w.add(`(r.username = ? OR EXISTS (SELECT 1 FROM group_members m JOIN users u ON u.id = m.user_id
+		w.Add(`(r.username = ? OR EXISTS (SELECT 1 FROM group_members m JOIN users u ON u.id = m.user_id
 			WHERE m.group_id = g.id AND u.username = ? AND m.left_at IS NULL))`, f.Person, f.Person)
 	}
-	return list(ctx, s, scanGroup, groupSelect+w.where()+" ORDER BY g.id", w.args...)
+	return list(ctx, s, scanGroup, groupSelect+w.Where()+" ORDER BY g.id", w.Args...)
 }
 
 func scanGroup(sc scanner) (registry.Group, error) {

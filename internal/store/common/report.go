@@ -103,23 +103,23 @@ func (s Shared) Report(ctx context.Context, id int64) (*report.Report, error) {
 }
 
 func (s Shared) Reports(ctx context.Context, f report.Filter) ([]report.Report, error) {
-	var w filter
+	var w Filter
 	if f.Responsible != "" {
-		w.add("u.username = ?", f.Responsible)
+		w.Add("u.username = ?", f.Responsible)
 	}
 	if f.GroupID != 0 {
-		w.add("r.group_id = ?", f.GroupID)
+		w.Add("r.group_id = ?", f.GroupID)
 	}
 	if f.Period != "" {
-		w.add("r.period = ?", f.Period)
+		w.Add("r.period = ?", f.Period)
 	}
 	if f.Status != "" {
-		w.add("r.status = ?", f.Status)
+		w.Add("r.status = ?", f.Status)
 	}
 	if f.Unfiled {
-		w.add("r.status <> 'filed'")
+		w.Add("r.status <> 'filed'")
 	}
-	return list(ctx, s, scanReport, reportSelect+w.where()+" ORDER BY r.due_at, r.id", w.args...)
+	return list(ctx, s, scanReport, reportSelect+w.Where()+" ORDER BY r.due_at, r.id", w.Args...)
 }
 
 func scanReport(sc scanner) (report.Report, error) {

@@ -24,26 +24,26 @@ func (s Shared) Alert(ctx context.Context, id int64) (*review.Alert, error) {
 }
 
 func (s Shared) Alerts(ctx context.Context, f review.AlertFilter) ([]review.Alert, error) {
-	var w filter
+	var w Filter
 	if f.Status != "" {
-		w.add("status = ?", f.Status)
+		w.Add("status = ?", f.Status)
 	}
 	if f.Category != "" {
-		w.add("category = ?", f.Category)
+		w.Add("category = ?", f.Category)
 	}
 	if f.Severity != "" {
-		w.add("severity = ?", f.Severity)
+		w.Add("severity = ?", f.Severity)
 	}
 	if f.Rule != "" {
-		w.add("rule = ?", f.Rule)
+		w.Add("rule = ?", f.Rule)
 	}
 	if f.GroupID > 0 {
-		w.add("group_id = ?", f.GroupID)
+		w.Add("group_id = ?", f.GroupID)
 	}
 	if f.Before > 0 {
-		w.add("id < ?", f.Before)
+		w.Add("id < ?", f.Before)
 	}
-	return s.alerts(ctx, alertSelect+w.where()+" ORDER BY id DESC LIMIT ?", append(w.args, f.Limit)...)
+	return s.alerts(ctx, alertSelect+w.Where()+" ORDER BY id DESC LIMIT ?", append(w.Args, f.Limit)...)
 }
 
 func (s Shared) CaseAlerts(ctx context.Context, caseID int64) ([]review.Alert, error) {
@@ -150,17 +150,17 @@ func (s Shared) Case(ctx context.Context, id int64) (*review.Case, error) {
 }
 
 func (s Shared) Cases(ctx context.Context, f review.CaseFilter) ([]review.Case, error) {
-	var w filter
+	var w Filter
 	if f.Status != "" {
-		w.add("status = ?", f.Status)
+		w.Add("status = ?", f.Status)
 	}
 	if f.Assignee != "" {
-		w.add("assignee = ?", f.Assignee)
+		w.Add("assignee = ?", f.Assignee)
 	}
 	if f.Before > 0 {
-		w.add("id < ?", f.Before)
+		w.Add("id < ?", f.Before)
 	}
-	return list(ctx, s, scanCase, caseSelect+w.where()+" ORDER BY id DESC LIMIT ?", append(w.args, f.Limit)...)
+	return list(ctx, s, scanCase, caseSelect+w.Where()+" ORDER BY id DESC LIMIT ?", append(w.Args, f.Limit)...)
 }
 
 func scanCase(sc scanner) (review.Case, error) {
