@@ -79,6 +79,13 @@ func (f *Filter) Where() string {
 	return " WHERE " + strings.Join(f.conds, " AND ")
 }
 
+// Exec runs raw SQL on the writer, as written (not rebound); for tests and
+// maintenance.
+func (s Shared) Exec(ctx context.Context, query string, args ...any) error {
+	_, err := s.w.ExecContext(ctx, query, args...)
+	return err
+}
+
 // exec runs a statement on the writer.
 func (s Shared) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
 	return s.w.ExecContext(ctx, s.d.Rebind(query), args...)

@@ -105,7 +105,7 @@ func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Sto
 	}
 	hi := q.Before - 1
 	if q.Before <= 0 {
-		if err := d.r().QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&hi); err != nil {
+		if err := d.w().QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&hi); err != nil {
 			return nil, err
 		}
 	}

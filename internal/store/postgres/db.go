@@ -89,20 +89,13 @@ func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 	return tx.Commit()
 }
 
+// w is the transaction when in one, else the pool (PostgreSQL needs no
+// separate readers).
 func (d *DB) w() sqlutil.Querier {
 	if d.tx != nil {
 		return d.tx
 	}
 	return d.pool
-}
-
-// r is the same pool: PostgreSQL needs no separate readers.
-func (d *DB) r() sqlutil.Querier { return d.w() }
-
-// Exec runs a statement; for tests and maintenance.
-func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
-	_, err := d.w().ExecContext(ctx, query, args...)
-	return err
 }
 
 // isUnique reports whether err is a unique_violation (SQLSTATE 23505).

@@ -29,17 +29,15 @@ type DB struct {
 	common.Shared
 }
 
-// Open opens (creating if needed) the database file at path. busy_timeout is
-// set before WAL so that switching the journal mode waits instead of failing.
-// synchronous is "full" (a committed batch survives power loss) or "normal"
-// (it survives a process crash; the last commits may be lost on power loss).
+// Open opens (creating if needed) the database file at path. synchronous is
+// "full" (a committed batch survives power loss) or "normal" (it survives a
+// process crash; the last commits may be lost on power loss).
 func Open(ctx context.Context, path, synchronous string) (*DB, error) {
 	sync := "FULL"
 	if synchronous == "normal" {
 		sync = "NORMAL"
 	}
-	p := url.PathEscape(path)
-	write, err := sql.Open("sqlite3", "file:"+p+"?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=on&_synchronous="+sync+"&_txlock=immediate&_cache_size=-65536")
+	write, err := openWriter(path, sync)
 	if err != nil {
 		return nil, err
 	}
@@ -49,7 +47,7 @@ func Open(ctx context.Context, path, synchronous string) (*DB, error) {
 		write.Close()
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	read, err := sql.Open("sqlite3", "file:"+p+"?mode=ro&_busy_timeout=10000&_foreign_keys=on")
+	read, err := openReader(path)
 	if err != nil {
 		write.Close()
 		return nil, err
@@ -58,6 +56,36 @@ func Open(ctx context.Context, path, synchronous string) (*DB, error) {
 	d := &DB{write: write, read: read}
 	d.Shared = common.NewShared(write, read, common.SQLite, d.lend())
 	return d, nil
+}
+
+// What is particular to the driver, mattn/go-sqlite3, stays in the few
+// functions below: its DSN parameters (openWriter, openReader) and its error
+// codes (isUnique, IsFull).
+
+// openWriter opens the writer pool on the file at path. busy_timeout is set
+// before WAL so that switching the journal mode waits instead of failing;
+// transactions begin IMMEDIATE.
+func openWriter(path, sync string) (*sql.DB, error) {
+	return sql.Open("sqlite3", "file:"+url.PathEscape(path)+
+		"?_busy_timeout=10000&_journal_mode=WAL&_foreign_keys=on&_synchronous="+sync+"&_txlock=immediate&_cache_size=-65536")
+}
+
+// openReader opens the read-only pool on the file at path.
+func openReader(path string) (*sql.DB, error) {
+	return sql.Open("sqlite3", "file:"+url.PathEscape(path)+"?mode=ro&_busy_timeout=10000&_foreign_keys=on")
+}
+
+// isUnique reports whether err is a uniqueness (or primary key) violation.
+func isUnique(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
+}
+
+// IsFull reports whether err is SQLite finding the disk (or its size
+// limit) full.
+func IsFull(err error) bool {
+	var se sqlite3.Error
+	return errors.As(err, &se) && se.Code == sqlite3.ErrFull
 }
 
 // Close closes both pools.
@@ -107,39 +135,4 @@ func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 		return err
 	}
 	return tx.Commit()
-}
-
-// w is where writes go; r is where reads go (the transaction when in one,
-// so a transaction reads its own writes).
-func (d *DB) w() sqlutil.Querier {
-	if d.tx != nil {
-		return d.tx
-	}
-	return d.write
-}
-
-func (d *DB) r() sqlutil.Querier {
-	if d.tx != nil {
-		return d.tx
-	}
-	return d.read
-}
-
-// Exec runs a statement on the writer; for tests and maintenance.
-func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
-	_, err := d.w().ExecContext(ctx, query, args...)
-	return err
-}
-
-// isUnique reports whether err is a uniqueness (or primary key) violation.
-func isUnique(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && (se.ExtendedCode == sqlite3.ErrConstraintUnique || se.ExtendedCode == sqlite3.ErrConstraintPrimaryKey)
-}
-
-// IsFull reports whether err is SQLite finding the disk (or its size
-// limit) full.
-func IsFull(err error) bool {
-	var se sqlite3.Error
-	return errors.As(err, &se) && se.Code == sqlite3.ErrFull
 }
