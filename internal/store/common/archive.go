@@ -60,8 +60,8 @@ func MessageValues(args []any, m *archive.Stored) []any {
 }
 
 // PurgeQuarantine deletes quarantine items received before `before`.
-func PurgeQuarantine(ctx context.Context, q sqlutil.Querier, d Dialect, before time.Time) (int, error) {
-	res, err := q.ExecContext(ctx, d.Rebind(`DELETE FROM quarantine WHERE received_at < ?`), before.UTC())
+func (s Shared) PurgeQuarantine(ctx context.Context, before time.Time) (int, error) {
+	res, err := s.w.ExecContext(ctx, s.d.Rebind(`DELETE FROM quarantine WHERE received_at < ?`), before.UTC())
 	if err != nil {
 		return 0, err
 	}
@@ -72,12 +72,11 @@ func PurgeQuarantine(ctx context.Context, q sqlutil.Querier, d Dialect, before t
 // MessagesAround returns the messages a group archived in a room around
 // each of sourceIDs: the message and up to radius before and after it, in
 // archive order, without repeats.
-func MessagesAround(ctx context.Context, q sqlutil.Querier, d Dialect,
-	groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]archive.Stored, error) {
+func (s Shared) MessagesAround(ctx context.Context, groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]archive.Stored, error) {
 	seen := map[int64]bool{}
 	var out []archive.Stored
 	collect := func(where string, args ...any) error {
-		rows, err := q.QueryContext(ctx, d.Rebind(`SELECT `+MessageCols+` FROM messages m`+RecallJoin+` WHERE m.group_id = ? AND m.room_id = ? AND m.platform = ? AND `+where),
+		rows, err := s.r.QueryContext(ctx, s.d.Rebind(`SELECT `+MessageCols+` FROM messages m`+RecallJoin+` WHERE m.group_id = ? AND m.room_id = ? AND m.platform = ? AND `+where),
 			append([]any{groupID, roomID, platform}, args...)...)
 		if err != nil {
 			return err
@@ -97,7 +96,7 @@ func MessagesAround(ctx context.Context, q sqlutil.Querier, d Dialect,
 	}
 	for _, sid := range sourceIDs {
 		var id int64
-		err := q.QueryRowContext(ctx, d.Rebind(`SELECT id FROM messages WHERE platform = ? AND source_id = ? AND room_id = ? AND group_id = ?`),
+		err := s.r.QueryRowContext(ctx, s.d.Rebind(`SELECT id FROM messages WHERE platform = ? AND source_id = ? AND room_id = ? AND group_id = ?`),
 			platform, sid, roomID, groupID).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			continue

@@ -9,13 +9,39 @@ import (
 	"time"
 
 	"charter/internal/review"
-	"charter/internal/store/sqlutil"
 )
 
 // sourcesPerInsert bounds a multi-row insert (4 values a row).
 const sourcesPerInsert = 200
 
-// RecordFindings records findings in the caller's transaction, one key at a
+// RecordFindings records a scan's findings in one transaction (see recordFindings).
+func (s Shared) RecordFindings(ctx context.Context, fs []review.Finding) ([]review.Alert, int, error) {
+	var created []review.Alert
+	var updated int
+	err := s.e.Tx(ctx, func(t Shared) error {
+		var err error
+		created, updated, err = t.recordFindings(ctx, fs)
+		return err
+	})
+	return created, updated, err
+}
+
+// RecordFinding records one finding: created says it made the alert,
+// counted that the alert's count moved; a.ID is the alert's.
+func (s Shared) RecordFinding(ctx context.Context, a *review.Alert, src review.Source) (created, counted bool, err error) {
+	made, updated, err := s.RecordFindings(ctx, []review.Finding{{Alert: *a, Source: src}})
+	if err != nil {
+		return false, false, err
+	}
+	if len(made) == 1 {
+		a.ID = made[0].ID
+		return true, true, nil
+	}
+	a.ID, err = s.alertWithSource(ctx, a.Key, src)
+	return false, updated > 0, err
+}
+
+// recordFindings records findings in the caller's transaction, one key at a
 // time (fs sorted by key, so concurrent recorders lock alerts in the same
 // order): the messages this key already counted — in any alert, resolved
 // or not, so a message scanned again never counts twice — are dropped, the
@@ -23,13 +49,13 @@ const sourcesPerInsert = 200
 // none) in multi-row inserts, and the alert's count moves once by how many
 // were new. It returns the alerts it made (Count and SourceIDs as recorded)
 // and how many findings moved an alert without making it.
-func RecordFindings(ctx context.Context, q sqlutil.Querier, d Dialect, fs []review.Finding) (created []review.Alert, updated int, err error) {
+func (s Shared) recordFindings(ctx context.Context, fs []review.Finding) (created []review.Alert, updated int, err error) {
 	for start := 0; start < len(fs); {
 		end := start + 1
 		for end < len(fs) && fs[end].Alert.Key == fs[start].Alert.Key {
 			end++
 		}
-		a, isNew, n, err := recordKey(ctx, q, d, fs[start:end])
+		a, isNew, n, err := s.recordKey(ctx, fs[start:end])
 		if err != nil {
 			return nil, 0, err
 		}
@@ -44,8 +70,8 @@ func RecordFindings(ctx context.Context, q sqlutil.Querier, d Dialect, fs []revi
 	return created, updated, nil
 }
 
-func recordKey(ctx context.Context, q sqlutil.Querier, d Dialect, fs []review.Finding) (review.Alert, bool, int, error) {
-	fresh, err := unrecorded(ctx, q, d, fs)
+func (s Shared) recordKey(ctx context.Context, fs []review.Finding) (review.Alert, bool, int, error) {
+	fresh, err := s.unrecorded(ctx, fs)
 	if err != nil || len(fresh) == 0 {
 		return review.Alert{}, false, 0, err
 	}
@@ -63,16 +89,16 @@ func recordKey(ctx context.Context, q sqlutil.Querier, d Dialect, fs []review.Fi
 	if err != nil {
 		return review.Alert{}, false, 0, err
 	}
-	id, isNew, err := unresolvedAlert(ctx, q, d, &last, string(detail), first, lastSeen)
+	id, isNew, err := s.unresolvedAlert(ctx, &last, string(detail), first, lastSeen)
 	if err != nil {
 		return review.Alert{}, false, 0, err
 	}
-	n, err := insertSources(ctx, q, d, id, fresh)
+	n, err := s.insertSources(ctx, id, fresh)
 	if err != nil || n == 0 {
 		return review.Alert{}, false, 0, err
 	}
-	if _, err := q.ExecContext(ctx, d.Rebind(`UPDATE alerts SET count = count + ?, excerpt = ?, detail = ?, updated_at = ?,
-		first_seen = `+d.Least+`(first_seen, ?), last_seen = `+d.Greatest+`(last_seen, ?) WHERE id = ?`),
+	if _, err := s.w.ExecContext(ctx, s.d.Rebind(`UPDATE alerts SET count = count + ?, excerpt = ?, detail = ?, updated_at = ?,
+		first_seen = `+s.d.Least+`(first_seen, ?), last_seen = `+s.d.Greatest+`(last_seen, ?) WHERE id = ?`),
 		n, last.Excerpt, string(detail), last.UpdatedAt, first, lastSeen, id); err != nil {
 		return review.Alert{}, false, 0, err
 	}
@@ -86,7 +112,7 @@ func recordKey(ctx context.Context, q sqlutil.Querier, d Dialect, fs []review.Fi
 
 // unrecorded drops the findings whose message this key already counted, and
 // repeats within fs.
-func unrecorded(ctx context.Context, q sqlutil.Querier, d Dialect, fs []review.Finding) ([]review.Finding, error) {
+func (s Shared) unrecorded(ctx context.Context, fs []review.Finding) ([]review.Finding, error) {
 	type msg struct {
 		archive int64
 		source  string
@@ -105,7 +131,7 @@ func unrecorded(ctx context.Context, q sqlutil.Querier, d Dialect, fs []review.F
 		if len(in) == 0 {
 			continue
 		}
-		err := each(ctx, q, d.Rebind(`SELECT s.archive_id, s.source_id FROM alert_sources s JOIN alerts a ON a.id = s.alert_id
+		err := each(ctx, s.w, s.d.Rebind(`SELECT s.archive_id, s.source_id FROM alert_sources s JOIN alerts a ON a.id = s.alert_id
 			WHERE a.key = ? AND s.archive_id IN (`+strings.Join(in, ", ")+`)`), func(sc scanner) error {
 			var m msg
 			if err := sc.Scan(&m.archive, &m.source); err != nil {
@@ -135,10 +161,10 @@ func unrecorded(ctx context.Context, q sqlutil.Querier, d Dialect, fs []review.F
 // unresolvedAlert returns the key's unresolved alert, making it (with count
 // 0, raised by the caller) when there is none. Two recorders racing on
 // PostgreSQL meet at the partial unique index: the loser reads the winner's.
-func unresolvedAlert(ctx context.Context, q sqlutil.Querier, d Dialect, a *review.Alert, detail string, first, last time.Time) (int64, bool, error) {
+func (s Shared) unresolvedAlert(ctx context.Context, a *review.Alert, detail string, first, last time.Time) (int64, bool, error) {
 	find := func() (int64, error) {
 		var id int64
-		err := q.QueryRowContext(ctx, d.Rebind(`SELECT id FROM alerts WHERE key = ? AND status <> 'resolved'`), a.Key).Scan(&id)
+		err := s.w.QueryRowContext(ctx, s.d.Rebind(`SELECT id FROM alerts WHERE key = ? AND status <> 'resolved'`), a.Key).Scan(&id)
 		if errors.Is(err, sql.ErrNoRows) {
 			return 0, nil
 		}
@@ -148,7 +174,7 @@ func unresolvedAlert(ctx context.Context, q sqlutil.Querier, d Dialect, a *revie
 		return id, false, err
 	}
 	var id int64
-	err := q.QueryRowContext(ctx, d.Rebind(`INSERT INTO alerts (key, rule, category, severity, status, group_id, platform, room_id,
+	err := s.w.QueryRowContext(ctx, s.d.Rebind(`INSERT INTO alerts (key, rule, category, severity, status, group_id, platform, room_id,
 			excerpt, detail, count, first_seen, last_seen, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
 		ON CONFLICT (key) WHERE status <> 'resolved' DO NOTHING RETURNING id`),
@@ -163,7 +189,7 @@ func unresolvedAlert(ctx context.Context, q sqlutil.Querier, d Dialect, a *revie
 
 // insertSources adds the findings' messages to an alert and returns how
 // many were not there yet.
-func insertSources(ctx context.Context, q sqlutil.Querier, d Dialect, alertID int64, fs []review.Finding) (int, error) {
+func (s Shared) insertSources(ctx context.Context, alertID int64, fs []review.Finding) (int, error) {
 	total := 0
 	for start := 0; start < len(fs); start += sourcesPerInsert {
 		part := fs[start:min(len(fs), start+sourcesPerInsert)]
@@ -178,7 +204,7 @@ func insertSources(ctx context.Context, q sqlutil.Querier, d Dialect, alertID in
 			args = append(args, alertID, f.Source.SourceID, f.Source.ArchiveID, f.Source.SentAt)
 		}
 		b.WriteString(` ON CONFLICT (alert_id, source_id) DO NOTHING`)
-		res, err := q.ExecContext(ctx, d.Rebind(b.String()), args...)
+		res, err := s.w.ExecContext(ctx, s.d.Rebind(b.String()), args...)
 		if err != nil {
 			return total, err
 		}
@@ -191,11 +217,11 @@ func insertSources(ctx context.Context, q sqlutil.Querier, d Dialect, alertID in
 	return total, nil
 }
 
-// AlertWithSource returns the newest alert with key that counts the
+// alertWithSource returns the newest alert with key that counts the
 // message src (0: none).
-func AlertWithSource(ctx context.Context, q sqlutil.Querier, d Dialect, key string, src review.Source) (int64, error) {
+func (s Shared) alertWithSource(ctx context.Context, key string, src review.Source) (int64, error) {
 	var id int64
-	err := q.QueryRowContext(ctx, d.Rebind(`SELECT a.id FROM alert_sources s JOIN alerts a ON a.id = s.alert_id
+	err := s.w.QueryRowContext(ctx, s.d.Rebind(`SELECT a.id FROM alert_sources s JOIN alerts a ON a.id = s.alert_id
 		WHERE a.key = ? AND s.source_id = ? AND s.archive_id = ? ORDER BY a.id DESC LIMIT 1`), key, src.SourceID, src.ArchiveID).Scan(&id)
 	if errors.Is(err, sql.ErrNoRows) {
 		return 0, nil
@@ -206,9 +232,9 @@ func AlertWithSource(ctx context.Context, q sqlutil.Querier, d Dialect, key stri
 // AlertFigures counts a group's alerts first seen in [from, to) by category
 // and disposition (status while unresolved), for periodic reports: one
 // grouped query instead of paging every alert of the group.
-func AlertFigures(ctx context.Context, q sqlutil.Querier, d Dialect, groupID int64, from, to time.Time) (map[string]map[string]int, error) {
+func (s Shared) AlertFigures(ctx context.Context, groupID int64, from, to time.Time) (map[string]map[string]int, error) {
 	out := map[string]map[string]int{}
-	err := each(ctx, q, d.Rebind(`SELECT category, CASE WHEN disposition <> '' THEN disposition ELSE status END, count(*)
+	err := each(ctx, s.r, s.d.Rebind(`SELECT category, CASE WHEN disposition <> '' THEN disposition ELSE status END, count(*)
 		FROM alerts WHERE group_id = ? AND first_seen >= ? AND first_seen < ? GROUP BY 1, 2`), func(sc scanner) error {
 		var cat, key string
 		var n int
