@@ -1,7 +1,10 @@
-// Package common holds storage code that is the same on both engines: the
-// queries are written once with ? placeholders, and an engine passes its
-// Rebind (the identity on SQLite, ? to $N on PostgreSQL). An engine file keeps
-// only what truly differs.
+// Package common holds storage code that is the same on both engines, as
+// methods of Shared, which each engine's DB embeds: the queries are written
+// once with ? placeholders and rebound by the engine's Dialect (the identity
+// on SQLite, ? to $N on PostgreSQL), and the row scanners and row loops are
+// written once too. An engine package keeps only what truly differs: opening
+// and transactions, driver error codes, how messages are written and searched
+// through its full-text index, and tombstones.
 package common
 
 import (
