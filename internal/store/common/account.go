@@ -59,7 +59,7 @@ func (s Shared) DeleteLoginFailures(ctx context.Context, scope, key string) erro
 // StaleLoginFailures lists the counters whose window began before `before`.
 func (s Shared) StaleLoginFailures(ctx context.Context, before time.Time) ([]account.LoginFailures, error) {
 	var out []account.LoginFailures
-	err := each(ctx, s.r, s.d.Rebind(`SELECT scope, key, window_start, failures, last_at FROM login_failures WHERE window_start < ? ORDER BY scope, key`), func(sc scanner) error {
+	err := Each(ctx, s.r, s.d.Rebind(`SELECT scope, key, window_start, failures, last_at FROM login_failures WHERE window_start < ? ORDER BY scope, key`), func(sc Scanner) error {
 		var c account.LoginFailures
 		if err := sc.Scan(&c.Scope, &c.Key, &c.WindowStart, &c.Failures, &c.LastAt); err != nil {
 			return err
@@ -79,7 +79,7 @@ func (s Shared) CreateOrgUnit(ctx context.Context, u *account.OrgUnit) error {
 
 const orgUnitSelect = `SELECT o.id, o.name, COALESCE(p.name, ''), o.created_at FROM org_units o LEFT JOIN org_units p ON p.id = o.parent_id`
 
-func scanOrgUnit(sc scanner) (account.OrgUnit, error) {
+func scanOrgUnit(sc Scanner) (account.OrgUnit, error) {
 	var u account.OrgUnit
 	err := sc.Scan(&u.ID, &u.Name, &u.Parent, &u.CreatedAt)
 	return u, err
@@ -159,7 +159,7 @@ func (s Shared) Users(ctx context.Context, f account.UserFilter) ([]account.User
 }
 
 func (s Shared) users(ctx context.Context, q string, args ...any) ([]account.User, error) {
-	out, err := list(ctx, s, func(sc scanner) (account.User, error) {
+	out, err := list(ctx, s, func(sc Scanner) (account.User, error) {
 		var u account.User
 		err := sc.Scan(&u.ID, &u.Username, &u.DisplayName, &u.RealName, &u.EmployeeNo, &u.OrgUnit,
 			&u.Verified, &u.Active, &u.Language, &u.PasswordHash, &u.CreatedAt, &u.UpdatedAt)
@@ -179,7 +179,7 @@ func (s Shared) users(ctx context.Context, q string, args ...any) ([]account.Use
 	if len(out) == 1 {
 		q, args = q+` WHERE r.user_id = ?`, []any{out[0].ID}
 	}
-	return out, each(ctx, s.r, s.d.Rebind(q+` ORDER BY r.user_id, r.role, o.name`), func(sc scanner) error {
+	return out, Each(ctx, s.r, s.d.Rebind(q+` ORDER BY r.user_id, r.role, o.name`), func(sc Scanner) error {
 		var id int64
 		var g account.Grant
 		if err := sc.Scan(&id, &g.Role, &g.OrgUnit); err != nil {
@@ -238,7 +238,7 @@ func (s Shared) TokenByHash(ctx context.Context, hash string) (*account.Token, e
 	return &t, nil
 }
 
-func scanToken(sc scanner) (account.Token, error) {
+func scanToken(sc Scanner) (account.Token, error) {
 	var t account.Token
 	var used, revoked sql.NullTime
 	err := sc.Scan(&t.ID, &t.Name, &t.Scope, &t.Prefix, &t.Hash, &t.CreatedBy, &t.CreatedAt, &used, &revoked)

@@ -76,23 +76,15 @@ func (s Shared) MessagesAround(ctx context.Context, groupID int64, platform, roo
 	seen := map[int64]bool{}
 	var out []archive.Stored
 	collect := func(where string, args ...any) error {
-		rows, err := s.r.QueryContext(ctx, s.d.Rebind(`SELECT `+MessageCols+` FROM messages m`+RecallJoin+` WHERE m.group_id = ? AND m.room_id = ? AND m.platform = ? AND `+where),
-			append([]any{groupID, roomID, platform}, args...)...)
-		if err != nil {
-			return err
-		}
-		defer rows.Close()
-		for rows.Next() {
-			m, err := ScanMessage(rows)
-			if err != nil {
+		return Each(ctx, s.r, s.d.Rebind(`SELECT `+MessageCols+` FROM messages m`+RecallJoin+` WHERE m.group_id = ? AND m.room_id = ? AND m.platform = ? AND `+where),
+			func(sc Scanner) error {
+				m, err := ScanMessage(sc)
+				if err == nil && !seen[m.ID] {
+					seen[m.ID] = true
+					out = append(out, m)
+				}
 				return err
-			}
-			if !seen[m.ID] {
-				seen[m.ID] = true
-				out = append(out, m)
-			}
-		}
-		return rows.Err()
+			}, append([]any{groupID, roomID, platform}, args...)...)
 	}
 	for _, sid := range sourceIDs {
 		var id int64
@@ -123,7 +115,7 @@ const MessageCols = `m.id, m.platform, m.source_id, m.room_id, m.sender, m.sent_
 const RecallJoin = ` LEFT JOIN message_recalls r ON r.platform = m.platform AND r.source_id = m.source_id`
 
 // ScanMessage reads a row of MessageCols.
-func ScanMessage(rows scanner) (archive.Stored, error) {
+func ScanMessage(rows Scanner) (archive.Stored, error) {
 	var m archive.Stored
 	var kind, atts string
 	var amount, count, group sql.NullInt64
@@ -158,7 +150,7 @@ func ScanMessage(rows scanner) (archive.Stored, error) {
 
 // WalkArchive calls fn on every message in chain order.
 func (s Shared) WalkArchive(ctx context.Context, fn func(*archive.Stored) error) error {
-	return each(ctx, s.r, `SELECT `+MessageCols+` FROM messages m`+RecallJoin+` ORDER BY m.id`, func(sc scanner) error {
+	return Each(ctx, s.r, `SELECT `+MessageCols+` FROM messages m`+RecallJoin+` ORDER BY m.id`, func(sc Scanner) error {
 		m, err := ScanMessage(sc)
 		if err != nil {
 			return err
@@ -223,7 +215,7 @@ func (s Shared) AddQuarantine(ctx context.Context, q *archive.QuarantineItem) er
 
 const quarantineCols = `id, format, line, error, raw, group_id, source, received_at, reprocessed_at, message_id`
 
-func scanQuarantine(sc scanner) (archive.QuarantineItem, error) {
+func scanQuarantine(sc Scanner) (archive.QuarantineItem, error) {
 	var q archive.QuarantineItem
 	var group, msg sql.NullInt64
 	var re sql.NullTime
@@ -296,7 +288,7 @@ func (s Shared) LegalHolds(ctx context.Context, activeOnly bool) ([]archive.Lega
 	if activeOnly {
 		q += ` WHERE released_at IS NULL`
 	}
-	return list(ctx, s, func(sc scanner) (archive.LegalHold, error) {
+	return list(ctx, s, func(sc Scanner) (archive.LegalHold, error) {
 		var h archive.LegalHold
 		var group sql.NullInt64
 		var from, to, rel sql.NullTime
@@ -318,8 +310,8 @@ func (s Shared) ReleaseLegalHold(ctx context.Context, id int64, at time.Time, by
 // when there are none).
 func (s Shared) PurgeCandidates(ctx context.Context, before time.Time, afterID int64, limit int) ([]archive.Stored, error) {
 	var out []archive.Stored
-	err := each(ctx, s.r, s.d.Rebind(`SELECT id, group_id, username, sender, sent_at FROM messages
-		WHERE id > ? AND purged_at IS NULL AND sent_at < ? ORDER BY id LIMIT ?`), func(sc scanner) error {
+	err := Each(ctx, s.r, s.d.Rebind(`SELECT id, group_id, username, sender, sent_at FROM messages
+		WHERE id > ? AND purged_at IS NULL AND sent_at < ? ORDER BY id LIMIT ?`), func(sc Scanner) error {
 		var m archive.Stored
 		var group sql.NullInt64
 		if err := sc.Scan(&m.ID, &group, &m.User, &m.Sender, &m.SentAt); err != nil {

@@ -81,7 +81,7 @@ func (s Shared) AuditEvents(ctx context.Context, f audit.Filter) ([]audit.Event,
 
 // WalkAudit calls fn on every event in chain order.
 func (s Shared) WalkAudit(ctx context.Context, fn func(*audit.Event) error) error {
-	return each(ctx, s.r, `SELECT `+auditCols+` FROM audit_events ORDER BY seq`, func(sc scanner) error {
+	return Each(ctx, s.r, `SELECT `+auditCols+` FROM audit_events ORDER BY seq`, func(sc Scanner) error {
 		e, err := scanEvent(sc)
 		if err != nil {
 			return err
@@ -93,7 +93,7 @@ func (s Shared) WalkAudit(ctx context.Context, fn func(*audit.Event) error) erro
 // auditCols are the columns scanEvent reads, in its order.
 const auditCols = `seq, at, actor, action, object, summary, addr, prev_hash, hash`
 
-func scanEvent(sc scanner) (audit.Event, error) {
+func scanEvent(sc Scanner) (audit.Event, error) {
 	var e audit.Event
 	err := sc.Scan(&e.Seq, &e.At, &e.Actor, &e.Action, &e.Object, &e.Summary, &e.Addr, &e.PrevHash, &e.Hash)
 	e.At = e.At.UTC()

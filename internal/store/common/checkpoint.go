@@ -12,7 +12,7 @@ import (
 // ChainHeads reads the last link of every chain.
 func (s Shared) ChainHeads(ctx context.Context) (map[string]checkpoint.Head, error) {
 	out := map[string]checkpoint.Head{}
-	err := each(ctx, s.r, `SELECT name, seq, hash FROM chain_heads ORDER BY name`, func(sc scanner) error {
+	err := Each(ctx, s.r, `SELECT name, seq, hash FROM chain_heads ORDER BY name`, func(sc Scanner) error {
 		var n string
 		var h checkpoint.Head
 		if err := sc.Scan(&n, &h.Seq, &h.Hash); err != nil {
@@ -53,7 +53,7 @@ func (s Shared) AddCheckpoint(ctx context.Context, c *checkpoint.Checkpoint) err
 // Checkpoints lists checkpoints, newest first.
 func (s Shared) Checkpoints(ctx context.Context, limit int) ([]checkpoint.Checkpoint, error) {
 	out := []checkpoint.Checkpoint{}
-	err := each(ctx, s.r, s.d.Rebind(`SELECT id, body, key_id, signature FROM checkpoints ORDER BY id DESC LIMIT ?`), func(sc scanner) error {
+	err := Each(ctx, s.r, s.d.Rebind(`SELECT id, body, key_id, signature FROM checkpoints ORDER BY id DESC LIMIT ?`), func(sc Scanner) error {
 		var c checkpoint.Checkpoint
 		if err := sc.Scan(&c.ID, &c.Body, &c.KeyID, &c.Signature); err != nil {
 			return err

@@ -131,8 +131,8 @@ func (s Shared) unrecorded(ctx context.Context, fs []review.Finding) ([]review.F
 		if len(in) == 0 {
 			continue
 		}
-		err := each(ctx, s.w, s.d.Rebind(`SELECT s.archive_id, s.source_id FROM alert_sources s JOIN alerts a ON a.id = s.alert_id
-			WHERE a.key = ? AND s.archive_id IN (`+strings.Join(in, ", ")+`)`), func(sc scanner) error {
+		err := Each(ctx, s.w, s.d.Rebind(`SELECT s.archive_id, s.source_id FROM alert_sources s JOIN alerts a ON a.id = s.alert_id
+			WHERE a.key = ? AND s.archive_id IN (`+strings.Join(in, ", ")+`)`), func(sc Scanner) error {
 			var m msg
 			if err := sc.Scan(&m.archive, &m.source); err != nil {
 				return err
@@ -234,8 +234,8 @@ func (s Shared) alertWithSource(ctx context.Context, key string, src review.Sour
 // grouped query instead of paging every alert of the group.
 func (s Shared) AlertFigures(ctx context.Context, groupID int64, from, to time.Time) (map[string]map[string]int, error) {
 	out := map[string]map[string]int{}
-	err := each(ctx, s.r, s.d.Rebind(`SELECT category, CASE WHEN disposition <> '' THEN disposition ELSE status END, count(*)
-		FROM alerts WHERE group_id = ? AND first_seen >= ? AND first_seen < ? GROUP BY 1, 2`), func(sc scanner) error {
+	err := Each(ctx, s.r, s.d.Rebind(`SELECT category, CASE WHEN disposition <> '' THEN disposition ELSE status END, count(*)
+		FROM alerts WHERE group_id = ? AND first_seen >= ? AND first_seen < ? GROUP BY 1, 2`), func(sc Scanner) error {
 		var cat, key string
 		var n int
 		if err := sc.Scan(&cat, &key, &n); err != nil {

@@ -10,10 +10,11 @@ import (
 	"charter/internal/store/sqlutil"
 )
 
-type scanner interface{ Scan(dest ...any) error }
+// Scanner is a row: *sql.Row or *sql.Rows.
+type Scanner interface{ Scan(dest ...any) error }
 
-// each runs a query and calls fn on every row.
-func each(ctx context.Context, q sqlutil.Querier, query string, fn func(scanner) error, args ...any) error {
+// Each runs a query and calls fn on every row.
+func Each(ctx context.Context, q sqlutil.Querier, query string, fn func(Scanner) error, args ...any) error {
 	rows, err := q.QueryContext(ctx, query, args...)
 	if err != nil {
 		return err
@@ -30,9 +31,9 @@ func each(ctx context.Context, q sqlutil.Querier, query string, fn func(scanner)
 // list runs a query (written with ? placeholders) on the reader and scans
 // every row. An empty result is an empty slice, not nil: it goes out as
 // JSON [] rather than null.
-func list[T any](ctx context.Context, s Shared, scan func(scanner) (T, error), query string, args ...any) ([]T, error) {
+func list[T any](ctx context.Context, s Shared, scan func(Scanner) (T, error), query string, args ...any) ([]T, error) {
 	out := []T{}
-	err := each(ctx, s.r, s.d.Rebind(query), func(sc scanner) error {
+	err := Each(ctx, s.r, s.d.Rebind(query), func(sc Scanner) error {
 		v, err := scan(sc)
 		if err != nil {
 			return err

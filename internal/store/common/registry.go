@@ -28,7 +28,7 @@ func (s Shared) RegistrySnapshot(ctx context.Context) (*registry.SnapshotRows, e
 	if snap.Version, err = s.RegistryVersion(ctx); err != nil {
 		return nil, err
 	}
-	err = each(ctx, s.r, `SELECT platform, room_id, group_id FROM group_bindings`, func(sc scanner) error {
+	err = Each(ctx, s.r, `SELECT platform, room_id, group_id FROM group_bindings`, func(sc Scanner) error {
 		var b registry.SnapshotBinding
 		if err := sc.Scan(&b.Platform, &b.RoomID, &b.GroupID); err != nil {
 			return err
@@ -39,8 +39,8 @@ func (s Shared) RegistrySnapshot(ctx context.Context) (*registry.SnapshotRows, e
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, s.r, `SELECT g.id, g.name, g.status, g.level, COALESCE(o.name, ''), r.username
-		FROM work_groups g JOIN users r ON r.id = g.responsible_id LEFT JOIN org_units o ON o.id = g.org_unit_id`, func(sc scanner) error {
+	err = Each(ctx, s.r, `SELECT g.id, g.name, g.status, g.level, COALESCE(o.name, ''), r.username
+		FROM work_groups g JOIN users r ON r.id = g.responsible_id LEFT JOIN org_units o ON o.id = g.org_unit_id`, func(sc Scanner) error {
 		var g registry.SnapshotGroup
 		if err := sc.Scan(&g.ID, &g.Name, &g.Status, &g.Level, &g.OrgUnit, &g.Responsible); err != nil {
 			return err
@@ -51,7 +51,7 @@ func (s Shared) RegistrySnapshot(ctx context.Context) (*registry.SnapshotRows, e
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, s.r, `SELECT u.name, COALESCE(p.name, '') FROM org_units u LEFT JOIN org_units p ON p.id = u.parent_id`, func(sc scanner) error {
+	err = Each(ctx, s.r, `SELECT u.name, COALESCE(p.name, '') FROM org_units u LEFT JOIN org_units p ON p.id = u.parent_id`, func(sc Scanner) error {
 		var u registry.SnapshotUnit
 		if err := sc.Scan(&u.Name, &u.Parent); err != nil {
 			return err
@@ -62,7 +62,7 @@ func (s Shared) RegistrySnapshot(ctx context.Context) (*registry.SnapshotRows, e
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, s.r, `SELECT h.platform, h.handle, u.username, u.real_name, u.verified FROM user_handles h JOIN users u ON u.id = h.user_id`, func(sc scanner) error {
+	err = Each(ctx, s.r, `SELECT h.platform, h.handle, u.username, u.real_name, u.verified FROM user_handles h JOIN users u ON u.id = h.user_id`, func(sc Scanner) error {
 		var h registry.SnapshotHandle
 		if err := sc.Scan(&h.Platform, &h.Handle, &h.Username, &h.RealName, &h.Verified); err != nil {
 			return err
@@ -73,8 +73,8 @@ func (s Shared) RegistrySnapshot(ctx context.Context) (*registry.SnapshotRows, e
 	if err != nil {
 		return nil, err
 	}
-	err = each(ctx, s.r, `SELECT m.group_id, COALESCE(u.username, ''), m.external_name, m.organization, m.platform, m.handle, m.left_at IS NOT NULL
-		FROM group_members m LEFT JOIN users u ON u.id = m.user_id ORDER BY m.id`, func(sc scanner) error {
+	err = Each(ctx, s.r, `SELECT m.group_id, COALESCE(u.username, ''), m.external_name, m.organization, m.platform, m.handle, m.left_at IS NOT NULL
+		FROM group_members m LEFT JOIN users u ON u.id = m.user_id ORDER BY m.id`, func(sc Scanner) error {
 		var m registry.SnapshotMember
 		if err := sc.Scan(&m.GroupID, &m.Username, &m.External, &m.Organization, &m.Platform, &m.Handle, &m.Left); err != nil {
 			return err
@@ -110,7 +110,7 @@ func (s Shared) DeleteApprovalChain(ctx context.Context, orgUnit string, level r
 }
 
 func (s Shared) ApprovalChains(ctx context.Context) ([]registry.ApprovalChain, error) {
-	return list(ctx, s, func(sc scanner) (registry.ApprovalChain, error) {
+	return list(ctx, s, func(sc Scanner) (registry.ApprovalChain, error) {
 		var c registry.ApprovalChain
 		var steps string
 		if err := sc.Scan(&c.OrgUnit, &c.Level, &steps, &c.UpdatedAt); err != nil {
@@ -180,7 +180,7 @@ func (s Shared) Applications(ctx context.Context, f registry.ApplicationFilter) 
 	return list(ctx, s, scanApplication, applicationSelect+w.Where()+" ORDER BY a.id", w.Args...)
 }
 
-func scanApplication(sc scanner) (registry.Application, error) {
+func scanApplication(sc Scanner) (registry.Application, error) {
 	var a registry.Application
 	var planned, expires, since sql.NullTime
 	var members, steps string
@@ -200,7 +200,7 @@ func (s Shared) AddDecision(ctx context.Context, x *registry.Decision) error {
 }
 
 func (s Shared) Decisions(ctx context.Context, applicationID int64) ([]registry.Decision, error) {
-	return list(ctx, s, func(sc scanner) (registry.Decision, error) {
+	return list(ctx, s, func(sc Scanner) (registry.Decision, error) {
 		var x registry.Decision
 		err := sc.Scan(&x.ID, &x.ApplicationID, &x.Round, &x.Step, &x.Decider, &x.Decision, &x.Comment, &x.At)
 		x.At = x.At.UTC()
@@ -249,7 +249,7 @@ func (s Shared) Groups(ctx context.Context, f registry.GroupFilter) ([]registry.
 	return list(ctx, s, scanGroup, groupSelect+w.Where()+" ORDER BY g.id", w.Args...)
 }
 
-func scanGroup(sc scanner) (registry.Group, error) {
+func scanGroup(sc Scanner) (registry.Group, error) {
 	var g registry.Group
 	err := sc.Scan(&g.ID, &g.ApplicationID, &g.Name, &g.Purpose, &g.Platform, &g.Level, &g.OrgUnit, &g.Responsible,
 		&g.Status, &g.EstablishedAt, &g.ExpiresAt, &g.DissolvedReason, &g.CreatedAt, &g.UpdatedAt)
@@ -279,7 +279,7 @@ func (s Shared) Members(ctx context.Context, groupID int64, withPast bool) ([]re
 	if !withPast {
 		q += ` AND m.left_at IS NULL`
 	}
-	return list(ctx, s, func(sc scanner) (registry.Member, error) {
+	return list(ctx, s, func(sc Scanner) (registry.Member, error) {
 		var m registry.Member
 		var left sql.NullTime
 		err := sc.Scan(&m.ID, &m.GroupID, &m.Username, &m.DisplayName, &m.RealName, &m.Verified, &m.External, &m.Organization, &m.Justification,
@@ -296,7 +296,7 @@ func (s Shared) AddBinding(ctx context.Context, b *registry.Binding) error {
 }
 
 func (s Shared) Bindings(ctx context.Context, groupID int64) ([]registry.Binding, error) {
-	return list(ctx, s, func(sc scanner) (registry.Binding, error) {
+	return list(ctx, s, func(sc Scanner) (registry.Binding, error) {
 		var b registry.Binding
 		err := sc.Scan(&b.ID, &b.GroupID, &b.Platform, &b.RoomID, &b.BoundAt, &b.BoundBy)
 		b.BoundAt = b.BoundAt.UTC()
@@ -311,7 +311,7 @@ func (s Shared) AddHandle(ctx context.Context, h *registry.Handle) error {
 }
 
 func (s Shared) Handles(ctx context.Context, username string) ([]registry.Handle, error) {
-	return list(ctx, s, func(sc scanner) (registry.Handle, error) {
+	return list(ctx, s, func(sc Scanner) (registry.Handle, error) {
 		var h registry.Handle
 		err := sc.Scan(&h.Username, &h.Platform, &h.Handle, &h.CreatedAt)
 		h.CreatedAt = h.CreatedAt.UTC()
@@ -328,7 +328,7 @@ func (s Shared) AddTemplate(ctx context.Context, t *registry.Template) error {
 
 const templateSelect = `SELECT version, text_zh, text_en, published_at, published_by FROM statement_templates`
 
-func scanTemplate(sc scanner) (registry.Template, error) {
+func scanTemplate(sc Scanner) (registry.Template, error) {
 	var t registry.Template
 	err := sc.Scan(&t.Version, &t.TextZh, &t.TextEn, &t.PublishedAt, &t.PublishedBy)
 	t.PublishedAt = t.PublishedAt.UTC()
@@ -374,7 +374,7 @@ func (s Shared) CloseCampaign(ctx context.Context, id int64, at time.Time) error
 
 const campaignSelect = `SELECT id, kind, level, title, deadline, default_decision, created_by, created_at, closed_at FROM campaigns`
 
-func scanCampaign(sc scanner) (registry.Campaign, error) {
+func scanCampaign(sc Scanner) (registry.Campaign, error) {
 	var c registry.Campaign
 	var closed sql.NullTime
 	err := sc.Scan(&c.ID, &c.Kind, &c.Level, &c.Title, &c.Deadline, &c.DefaultDecision, &c.CreatedBy, &c.CreatedAt, &closed)
@@ -404,7 +404,7 @@ func (s Shared) UpdateRecert(ctx context.Context, r *registry.Recert) error {
 }
 
 func (s Shared) Recerts(ctx context.Context, campaignID int64) ([]registry.Recert, error) {
-	return list(ctx, s, func(sc scanner) (registry.Recert, error) {
+	return list(ctx, s, func(sc Scanner) (registry.Recert, error) {
 		var r registry.Recert
 		var at sql.NullTime
 		err := sc.Scan(&r.CampaignID, &r.GroupID, &r.GroupName, &r.Responsible, &r.Decision, &r.MembersOK, &r.Comment,
@@ -424,7 +424,7 @@ func (s Shared) AddDeclaration(ctx context.Context, x *registry.DeclaredGroup) e
 }
 
 func (s Shared) Declarations(ctx context.Context, campaignID int64) ([]registry.DeclaredGroup, error) {
-	return list(ctx, s, func(sc scanner) (registry.DeclaredGroup, error) {
+	return list(ctx, s, func(sc Scanner) (registry.DeclaredGroup, error) {
 		var x registry.DeclaredGroup
 		err := sc.Scan(&x.ID, &x.CampaignID, &x.Username, &x.GroupID, &x.Name, &x.Platform, &x.ApplicationID, &x.DeclaredAt)
 		x.DeclaredAt = x.DeclaredAt.UTC()
@@ -454,7 +454,7 @@ func (s Shared) Notifications(ctx context.Context, username string, unreadOnly b
 	if unreadOnly {
 		q += ` AND n.read_at IS NULL`
 	}
-	return list(ctx, s, func(sc scanner) (registry.Notification, error) {
+	return list(ctx, s, func(sc Scanner) (registry.Notification, error) {
 		var n registry.Notification
 		var read sql.NullTime
 		err := sc.Scan(&n.ID, &n.Username, &n.Kind, &n.Object, &n.Message, &n.CreatedAt, &read)

@@ -11,7 +11,7 @@ import (
 )
 
 func (s Shared) Schedules(ctx context.Context) ([]report.Schedule, error) {
-	return list(ctx, s, func(sc scanner) (report.Schedule, error) {
+	return list(ctx, s, func(sc Scanner) (report.Schedule, error) {
 		var x report.Schedule
 		err := sc.Scan(&x.Level, &x.Cadence, &x.DueDays, &x.UpdatedAt, &x.UpdatedBy)
 		x.UpdatedAt = x.UpdatedAt.UTC()
@@ -32,7 +32,7 @@ func (s Shared) ChecklistItems(ctx context.Context, activeOnly bool) ([]report.C
 	if activeOnly {
 		q += ` WHERE active`
 	}
-	return list(ctx, s, func(sc scanner) (report.ChecklistItem, error) {
+	return list(ctx, s, func(sc Scanner) (report.ChecklistItem, error) {
 		var it report.ChecklistItem
 		err := sc.Scan(&it.ID, &it.TextZh, &it.TextEn, &it.Position, &it.Active, &it.CreatedAt, &it.CreatedBy)
 		it.CreatedAt = it.CreatedAt.UTC()
@@ -122,7 +122,7 @@ func (s Shared) Reports(ctx context.Context, f report.Filter) ([]report.Report, 
 	return list(ctx, s, scanReport, reportSelect+w.Where()+" ORDER BY r.due_at, r.id", w.Args...)
 }
 
-func scanReport(sc scanner) (report.Report, error) {
+func scanReport(sc Scanner) (report.Report, error) {
 	var r report.Report
 	var figures, checklist string
 	var filed sql.NullTime

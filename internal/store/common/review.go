@@ -59,7 +59,7 @@ func (s Shared) alerts(ctx context.Context, q string, args ...any) ([]review.Ale
 	return out, s.fillSources(ctx, out)
 }
 
-func scanAlert(sc scanner) (review.Alert, error) {
+func scanAlert(sc Scanner) (review.Alert, error) {
 	var a review.Alert
 	var detail string
 	var group, caseID sql.NullInt64
@@ -95,10 +95,10 @@ func (s Shared) fillSources(ctx context.Context, as []review.Alert) error {
 		ids[i] = as[i].ID
 	}
 	in, args := s.inIDs("alert_id", ids)
-	return each(ctx, s.r, s.d.Rebind(`SELECT alert_id, source_id FROM (
+	return Each(ctx, s.r, s.d.Rebind(`SELECT alert_id, source_id FROM (
 			SELECT alert_id, source_id, id, row_number() OVER (PARTITION BY alert_id ORDER BY id DESC) AS n
 			FROM alert_sources WHERE `+in+`) s
-		WHERE n <= ? ORDER BY alert_id, id`), func(sc scanner) error {
+		WHERE n <= ? ORDER BY alert_id, id`), func(sc Scanner) error {
 		var id int64
 		var src string
 		if err := sc.Scan(&id, &src); err != nil {
@@ -120,7 +120,7 @@ func (s Shared) UpdateAlertReview(ctx context.Context, a *review.Alert) error {
 
 // AlertSources lists up to limit of an alert's newest sources, oldest first.
 func (s Shared) AlertSources(ctx context.Context, alertID int64, limit int) ([]review.Source, error) {
-	return list(ctx, s, func(sc scanner) (review.Source, error) {
+	return list(ctx, s, func(sc Scanner) (review.Source, error) {
 		var x review.Source
 		err := sc.Scan(&x.AlertID, &x.Platform, &x.RoomID, &x.SourceID, &x.ArchiveID, &x.SentAt)
 		x.SentAt = x.SentAt.UTC()
@@ -163,7 +163,7 @@ func (s Shared) Cases(ctx context.Context, f review.CaseFilter) ([]review.Case, 
 	return list(ctx, s, scanCase, caseSelect+w.Where()+" ORDER BY id DESC LIMIT ?", append(w.Args, f.Limit)...)
 }
 
-func scanCase(sc scanner) (review.Case, error) {
+func scanCase(sc Scanner) (review.Case, error) {
 	var c review.Case
 	var closed sql.NullTime
 	err := sc.Scan(&c.ID, &c.Title, &c.Status, &c.Assignee, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &closed, &c.Resolution)
@@ -178,7 +178,7 @@ func (s Shared) AddNote(ctx context.Context, n *review.Note) error {
 }
 
 func (s Shared) Notes(ctx context.Context, caseID int64) ([]review.Note, error) {
-	return list(ctx, s, func(sc scanner) (review.Note, error) {
+	return list(ctx, s, func(sc Scanner) (review.Note, error) {
 		var n review.Note
 		err := sc.Scan(&n.ID, &n.CaseID, &n.Author, &n.Body, &n.CreatedAt)
 		n.CreatedAt = n.CreatedAt.UTC()

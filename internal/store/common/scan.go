@@ -35,7 +35,7 @@ func (s Shared) ClaimScans(ctx context.Context, now, leaseUntil time.Time, limit
 func (s Shared) ScanMessages(ctx context.Context, f pipeline.ScanFilter) ([]archive.Stored, error) {
 	where, args := ScanMessagesQuery(f, s.d.Rebind)
 	var out []archive.Stored
-	err := each(ctx, s.r, `SELECT `+MessageCols+` FROM messages m`+RecallJoin+where, func(sc scanner) error {
+	err := Each(ctx, s.r, `SELECT `+MessageCols+` FROM messages m`+RecallJoin+where, func(sc Scanner) error {
 		m, err := ScanMessage(sc)
 		out = append(out, m)
 		return err
@@ -54,7 +54,7 @@ func (s Shared) claimScans(ctx context.Context, now, leaseUntil time.Time, limit
 		lease time.Time
 	}
 	var rows []row
-	err := each(ctx, s.w, s.d.Rebind(`SELECT id, first_id, last_id, queued_at, lease_until FROM scan_queue WHERE lease_until < ? ORDER BY id LIMIT ?`), func(sc scanner) error {
+	err := Each(ctx, s.w, s.d.Rebind(`SELECT id, first_id, last_id, queued_at, lease_until FROM scan_queue WHERE lease_until < ? ORDER BY id LIMIT ?`), func(sc Scanner) error {
 		var r row
 		if err := sc.Scan(&r.ID, &r.FirstID, &r.LastID, &r.QueuedAt, &r.lease); err != nil {
 			return err
@@ -123,8 +123,8 @@ func (s Shared) ClearScanFailure(ctx context.Context, messageID int64) error {
 // DueScanFailures lists failures whose retry is due, oldest retry first.
 func (s Shared) DueScanFailures(ctx context.Context, now time.Time, limit int) ([]pipeline.Failure, error) {
 	var out []pipeline.Failure
-	err := each(ctx, s.r, s.d.Rebind(`SELECT message_id, attempts, reason, rules, failed_at, next_at, alert_id FROM scan_failures
-		WHERE next_at <= ? ORDER BY next_at, message_id LIMIT ?`), func(sc scanner) error {
+	err := Each(ctx, s.r, s.d.Rebind(`SELECT message_id, attempts, reason, rules, failed_at, next_at, alert_id FROM scan_failures
+		WHERE next_at <= ? ORDER BY next_at, message_id LIMIT ?`), func(sc Scanner) error {
 		var f pipeline.Failure
 		var alert sql.NullInt64
 		if err := sc.Scan(&f.MessageID, &f.Attempts, &f.Reason, &f.Rules, &f.FailedAt, &f.NextAt, &alert); err != nil {

@@ -21,20 +21,13 @@ func (d *DB) insertMessages(ctx context.Context, ms []*archive.Stored, seq int64
 		byPlatform[m.Platform] = append(byPlatform[m.Platform], m.SourceID)
 	}
 	for p, ids := range byPlatform {
-		rows, err := d.tx.QueryContext(ctx, `SELECT source_id FROM messages WHERE platform = $1 AND source_id = ANY($2)`, p, ids)
-		if err != nil {
-			return 0, "", err
-		}
-		for rows.Next() {
+		err := common.Each(ctx, d.tx, `SELECT source_id FROM messages WHERE platform = $1 AND source_id = ANY($2)`, func(sc common.Scanner) error {
 			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return 0, "", err
-			}
+			err := sc.Scan(&id)
 			seen[[2]string{p, id}] = true
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+			return err
+		}, p, ids)
+		if err != nil {
 			return 0, "", err
 		}
 	}
