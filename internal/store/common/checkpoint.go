@@ -7,13 +7,12 @@ import (
 	"fmt"
 
 	"charter/internal/checkpoint"
-	"charter/internal/store/sqlutil"
 )
 
 // ChainHeads reads the last link of every chain.
-func ChainHeads(ctx context.Context, q sqlutil.Querier) (map[string]checkpoint.Head, error) {
+func (s Shared) ChainHeads(ctx context.Context) (map[string]checkpoint.Head, error) {
 	out := map[string]checkpoint.Head{}
-	err := each(ctx, q, `SELECT name, seq, hash FROM chain_heads ORDER BY name`, func(sc scanner) error {
+	err := Each(ctx, s.r, `SELECT name, seq, hash FROM chain_heads ORDER BY name`, func(sc Scanner) error {
 		var n string
 		var h checkpoint.Head
 		if err := sc.Scan(&n, &h.Seq, &h.Hash); err != nil {
@@ -32,13 +31,13 @@ var chainTables = map[string]string{
 }
 
 // ChainHashAt reads the hash of one link of a chain.
-func ChainHashAt(ctx context.Context, q sqlutil.Querier, d Dialect, chain string, seq int64) (string, bool, error) {
+func (s Shared) ChainHashAt(ctx context.Context, chain string, seq int64) (string, bool, error) {
 	query, ok := chainTables[chain]
 	if !ok {
 		return "", false, fmt.Errorf("unknown chain %q", chain)
 	}
 	var h string
-	err := q.QueryRowContext(ctx, d.Rebind(query), seq).Scan(&h)
+	err := s.r.QueryRowContext(ctx, s.d.Rebind(query), seq).Scan(&h)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
@@ -46,15 +45,15 @@ func ChainHashAt(ctx context.Context, q sqlutil.Querier, d Dialect, chain string
 }
 
 // AddCheckpoint stores a signed checkpoint.
-func AddCheckpoint(ctx context.Context, q sqlutil.Querier, d Dialect, c *checkpoint.Checkpoint) error {
-	return q.QueryRowContext(ctx, d.Rebind(`INSERT INTO checkpoints (at, reason, body, key_id, signature) VALUES (?, ?, ?, ?, ?) RETURNING id`),
+func (s Shared) AddCheckpoint(ctx context.Context, c *checkpoint.Checkpoint) error {
+	return s.w.QueryRowContext(ctx, s.d.Rebind(`INSERT INTO checkpoints (at, reason, body, key_id, signature) VALUES (?, ?, ?, ?, ?) RETURNING id`),
 		c.At.UTC(), c.Reason, c.Body, c.KeyID, c.Signature).Scan(&c.ID)
 }
 
 // Checkpoints lists checkpoints, newest first.
-func Checkpoints(ctx context.Context, q sqlutil.Querier, d Dialect, limit int) ([]checkpoint.Checkpoint, error) {
+func (s Shared) Checkpoints(ctx context.Context, limit int) ([]checkpoint.Checkpoint, error) {
 	out := []checkpoint.Checkpoint{}
-	err := each(ctx, q, d.Rebind(`SELECT id, body, key_id, signature FROM checkpoints ORDER BY id DESC LIMIT ?`), func(sc scanner) error {
+	err := Each(ctx, s.r, s.d.Rebind(`SELECT id, body, key_id, signature FROM checkpoints ORDER BY id DESC LIMIT ?`), func(sc Scanner) error {
 		var c checkpoint.Checkpoint
 		if err := sc.Scan(&c.ID, &c.Body, &c.KeyID, &c.Signature); err != nil {
 			return err
@@ -69,9 +68,9 @@ func Checkpoints(ctx context.Context, q sqlutil.Querier, d Dialect, limit int) (
 }
 
 // CheckpointFor is the newest checkpoint made for reason.
-func CheckpointFor(ctx context.Context, q sqlutil.Querier, d Dialect, reason string) (*checkpoint.Checkpoint, error) {
+func (s Shared) CheckpointFor(ctx context.Context, reason string) (*checkpoint.Checkpoint, error) {
 	var c checkpoint.Checkpoint
-	err := q.QueryRowContext(ctx, d.Rebind(`SELECT id, body, key_id, signature FROM checkpoints WHERE reason = ? ORDER BY id DESC LIMIT 1`), reason).
+	err := s.r.QueryRowContext(ctx, s.d.Rebind(`SELECT id, body, key_id, signature FROM checkpoints WHERE reason = ? ORDER BY id DESC LIMIT 1`), reason).
 		Scan(&c.ID, &c.Body, &c.KeyID, &c.Signature)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil

@@ -1,7 +1,10 @@
-// Package common holds storage code that is the same on both engines: the
-// queries are written once with ? placeholders, and an engine passes its
-// Rebind (the identity on SQLite, ? to $N on PostgreSQL). An engine file keeps
-// only what truly differs.
+// Package common holds storage code that is the same on both engines, as
+// methods of Shared, which each engine's DB embeds: the queries are written
+// once with ? placeholders and rebound by the engine's Dialect (the identity
+// on SQLite, ? to $N on PostgreSQL), and the row scanners and row loops are
+// written once too. An engine package keeps only what truly differs: opening
+// and transactions, driver error codes, how messages are written and searched
+// through its full-text index, and tombstones.
 package common
 
 import (
@@ -30,6 +33,28 @@ func Rebind(q string) string {
 	}
 	return b.String()
 }
+
+// Dialect is the little SQL that differs between the engines in the code
+// written here.
+type Dialect struct {
+	Rebind   func(string) string
+	Least    string // min(a, b) on SQLite, LEAST(a, b) on PostgreSQL
+	Greatest string
+	// ForUpdate: reads in a transaction lock the rows they will change
+	// (see Shared.forUpdate).
+	ForUpdate bool
+	// Arrays: a list of ids goes as one array argument (see Shared.inIDs).
+	Arrays bool
+	// SumFen sums amount_fen without overflow (see fen).
+	SumFen string
+}
+
+var (
+	SQLite = Dialect{Rebind: Identity, Least: "min", Greatest: "max",
+		SumFen: `total(amount_fen)`}
+	Postgres = Dialect{Rebind: Rebind, Least: "LEAST", Greatest: "GREATEST", ForUpdate: true, Arrays: true,
+		SumFen: `LEAST(COALESCE(sum(amount_fen), 0), 9223372036854775807)::bigint`}
+)
 
 // Identity is SQLite's Rebind.
 func Identity(q string) string { return q }

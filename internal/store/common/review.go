@@ -5,234 +5,212 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strings"
 	"time"
 
+	"charter/internal/detect"
+	"charter/internal/errs"
 	"charter/internal/review"
 	"charter/internal/store/sqlutil"
 )
 
-// Dialect is the little SQL that differs between the engines in the code
-// written here.
-type Dialect struct {
-	Rebind   func(string) string
-	Least    string // min(a, b) on SQLite, LEAST(a, b) on PostgreSQL
-	Greatest string
+const alertSelect = `SELECT id, key, rule, category, severity, status, group_id, platform, room_id, excerpt, detail, count,
+	first_seen, last_seen, created_at, updated_at, assignee, claimed_at, resolved_at, resolved_by, disposition, note, case_id FROM alerts`
+
+// Alert reads one alert; inside a transaction it locks the row, so two
+// reviewers claiming at once are served one after the other.
+func (s Shared) Alert(ctx context.Context, id int64) (*review.Alert, error) {
+	as, err := s.alerts(ctx, alertSelect+` WHERE id = ?`+s.forUpdate(""), id)
+	return first(as, err, "alert %d not found", id)
 }
 
-var (
-	SQLite   = Dialect{Rebind: Identity, Least: "min", Greatest: "max"}
-	Postgres = Dialect{Rebind: Rebind, Least: "LEAST", Greatest: "GREATEST"}
-)
-
-// sourcesPerInsert bounds a multi-row insert (4 values a row).
-const sourcesPerInsert = 200
-
-// RecordFindings records findings in the caller's transaction, one key at a
-// time (fs sorted by key, so concurrent recorders lock alerts in the same
-// order): the messages this key already counted — in any alert, resolved
-// or not, so a message scanned again never counts twice — are dropped, the
-// rest are added as sources of the key's unresolved alert (made if there is
-// none) in multi-row inserts, and the alert's count moves once by how many
-// were new. It returns the alerts it made (Count and SourceIDs as recorded)
-// and how many findings moved an alert without making it.
-func RecordFindings(ctx context.Context, q sqlutil.Querier, d Dialect, fs []review.Finding) (created []review.Alert, updated int, err error) {
-	for start := 0; start < len(fs); {
-		end := start + 1
-		for end < len(fs) && fs[end].Alert.Key == fs[start].Alert.Key {
-			end++
-		}
-		a, isNew, n, err := recordKey(ctx, q, d, fs[start:end])
-		if err != nil {
-			return nil, 0, err
-		}
-		if isNew {
-			// The first finding made the alert; the others moved it.
-			created = append(created, a)
-			n--
-		}
-		updated += n
-		start = end
+func (s Shared) Alerts(ctx context.Context, f review.AlertFilter) ([]review.Alert, error) {
+	var w Filter
+	if f.Status != "" {
+		w.Add("status = ?", f.Status)
 	}
-	return created, updated, nil
+	if f.Category != "" {
+		w.Add("category = ?", f.Category)
+	}
+	if f.Severity != "" {
+		w.Add("severity = ?", f.Severity)
+	}
+	if f.Rule != "" {
+		w.Add("rule = ?", f.Rule)
+	}
+	if f.GroupID > 0 {
+		w.Add("group_id = ?", f.GroupID)
+	}
+	if f.Before > 0 {
+		w.Add("id < ?", f.Before)
+	}
+	return s.alerts(ctx, alertSelect+w.Where()+" ORDER BY id DESC LIMIT ?", append(w.Args, f.Limit)...)
 }
 
-func recordKey(ctx context.Context, q sqlutil.Querier, d Dialect, fs []review.Finding) (review.Alert, bool, int, error) {
-	fresh, err := unrecorded(ctx, q, d, fs)
-	if err != nil || len(fresh) == 0 {
-		return review.Alert{}, false, 0, err
-	}
-	last := fresh[len(fresh)-1].Alert
-	first, lastSeen := last.FirstSeen, last.LastSeen
-	for _, f := range fresh {
-		if f.Alert.FirstSeen.Before(first) {
-			first = f.Alert.FirstSeen
-		}
-		if f.Alert.LastSeen.After(lastSeen) {
-			lastSeen = f.Alert.LastSeen
-		}
-	}
-	detail, err := json.Marshal(last.Detail)
+func (s Shared) CaseAlerts(ctx context.Context, caseID int64) ([]review.Alert, error) {
+	return s.alerts(ctx, alertSelect+` WHERE case_id = ? ORDER BY id`, caseID)
+}
+
+// alerts runs an alert query and fills each alert's newest source ids.
+func (s Shared) alerts(ctx context.Context, q string, args ...any) ([]review.Alert, error) {
+	out, err := list(ctx, s, scanAlert, q, args...)
 	if err != nil {
-		return review.Alert{}, false, 0, err
+		return nil, err
 	}
-	id, isNew, err := unresolvedAlert(ctx, q, d, &last, string(detail), first, lastSeen)
-	if err != nil {
-		return review.Alert{}, false, 0, err
-	}
-	n, err := insertSources(ctx, q, d, id, fresh)
-	if err != nil || n == 0 {
-		return review.Alert{}, false, 0, err
-	}
-	if _, err := q.ExecContext(ctx, d.Rebind(`UPDATE alerts SET count = count + ?, excerpt = ?, detail = ?, updated_at = ?,
-		first_seen = `+d.Least+`(first_seen, ?), last_seen = `+d.Greatest+`(last_seen, ?) WHERE id = ?`),
-		n, last.Excerpt, string(detail), last.UpdatedAt, first, lastSeen, id); err != nil {
-		return review.Alert{}, false, 0, err
-	}
-	a := last
-	a.ID, a.Count, a.FirstSeen, a.LastSeen = id, int64(n), first, lastSeen
-	for _, f := range fresh[:min(len(fresh), review.MaxListedSources)] {
-		a.SourceIDs = append(a.SourceIDs, f.Source.SourceID)
-	}
-	return a, isNew, n, nil
+	return out, s.fillSources(ctx, out)
 }
 
-// unrecorded drops the findings whose message this key already counted, and
-// repeats within fs.
-func unrecorded(ctx context.Context, q sqlutil.Querier, d Dialect, fs []review.Finding) ([]review.Finding, error) {
-	type msg struct {
-		archive int64
-		source  string
+func scanAlert(sc Scanner) (review.Alert, error) {
+	var a review.Alert
+	var detail string
+	var group, caseID sql.NullInt64
+	var claimed, resolved sql.NullTime
+	if err := sc.Scan(&a.ID, &a.Key, &a.Rule, &a.Category, &a.Severity, &a.Status, &group, &a.Platform, &a.RoomID,
+		&a.Excerpt, &detail, &a.Count, &a.FirstSeen, &a.LastSeen, &a.CreatedAt, &a.UpdatedAt, &a.Assignee,
+		&claimed, &resolved, &a.ResolvedBy, &a.Disposition, &a.Note, &caseID); err != nil {
+		return a, err
 	}
-	done := map[msg]bool{}
-	for start := 0; start < len(fs); start += 500 {
-		part := fs[start:min(len(fs), start+500)]
-		args := []any{part[0].Alert.Key}
-		var in []string
-		for _, f := range part {
-			if f.Source.ArchiveID != 0 {
-				in = append(in, "?")
-				args = append(args, f.Source.ArchiveID)
-			}
-		}
-		if len(in) == 0 {
-			continue
-		}
-		err := each(ctx, q, d.Rebind(`SELECT s.archive_id, s.source_id FROM alert_sources s JOIN alerts a ON a.id = s.alert_id
-			WHERE a.key = ? AND s.archive_id IN (`+strings.Join(in, ", ")+`)`), func(sc scanner) error {
-			var m msg
-			if err := sc.Scan(&m.archive, &m.source); err != nil {
-				return err
-			}
-			done[m] = true
-			return nil
-		}, args...)
-		if err != nil {
-			return nil, err
-		}
+	if err := json.Unmarshal([]byte(detail), &a.Detail); err != nil {
+		return a, err
 	}
-	out := make([]review.Finding, 0, len(fs))
-	for _, f := range fs {
-		m := msg{f.Source.ArchiveID, f.Source.SourceID}
-		if f.Source.ArchiveID != 0 && done[m] {
-			continue
-		}
-		if f.Source.ArchiveID != 0 {
-			done[m] = true
-		}
-		out = append(out, f)
+	if a.Detail == nil {
+		a.Detail = map[string]any{}
 	}
-	return out, nil
+	a.GroupID, a.CaseID = sqlutil.Int64Ptr(group), sqlutil.Int64Ptr(caseID)
+	a.ClaimedAt, a.ResolvedAt = sqlutil.TimePtr(claimed), sqlutil.TimePtr(resolved)
+	sqlutil.UTC(&a.FirstSeen, &a.LastSeen, &a.CreatedAt, &a.UpdatedAt)
+	return a, nil
 }
 
-// unresolvedAlert returns the key's unresolved alert, making it (with count
-// 0, raised by the caller) when there is none. Two recorders racing on
-// PostgreSQL meet at the partial unique index: the loser reads the winner's.
-func unresolvedAlert(ctx context.Context, q sqlutil.Querier, d Dialect, a *review.Alert, detail string, first, last time.Time) (int64, bool, error) {
-	find := func() (int64, error) {
+// fillSources lists, for each alert, up to review.MaxListedSources of its
+// newest source ids, oldest first, in one query.
+func (s Shared) fillSources(ctx context.Context, as []review.Alert) error {
+	if len(as) == 0 {
+		return nil
+	}
+	idx := map[int64]int{}
+	ids := make([]int64, len(as))
+	for i := range as {
+		idx[as[i].ID] = i
+		as[i].SourceIDs = []string{}
+		ids[i] = as[i].ID
+	}
+	in, args := s.inIDs("alert_id", ids)
+	return Each(ctx, s.r, s.d.Rebind(`SELECT alert_id, source_id FROM (
+			SELECT alert_id, source_id, id, row_number() OVER (PARTITION BY alert_id ORDER BY id DESC) AS n
+			FROM alert_sources WHERE `+in+`) s
+		WHERE n <= ? ORDER BY alert_id, id`), func(sc Scanner) error {
 		var id int64
-		err := q.QueryRowContext(ctx, d.Rebind(`SELECT id FROM alerts WHERE key = ? AND status <> 'resolved'`), a.Key).Scan(&id)
-		if errors.Is(err, sql.ErrNoRows) {
-			return 0, nil
-		}
-		return id, err
-	}
-	if id, err := find(); err != nil || id != 0 {
-		return id, false, err
-	}
-	var id int64
-	err := q.QueryRowContext(ctx, d.Rebind(`INSERT INTO alerts (key, rule, category, severity, status, group_id, platform, room_id,
-			excerpt, detail, count, first_seen, last_seen, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0, ?, ?, ?, ?)
-		ON CONFLICT (key) WHERE status <> 'resolved' DO NOTHING RETURNING id`),
-		a.Key, a.Rule, a.Category, a.Severity, a.Status, a.GroupID, a.Platform, a.RoomID,
-		a.Excerpt, detail, first, last, a.CreatedAt, a.UpdatedAt).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		id, err = find()
-		return id, false, err
-	}
-	return id, err == nil, err
-}
-
-// insertSources adds the findings' messages to an alert and returns how
-// many were not there yet.
-func insertSources(ctx context.Context, q sqlutil.Querier, d Dialect, alertID int64, fs []review.Finding) (int, error) {
-	total := 0
-	for start := 0; start < len(fs); start += sourcesPerInsert {
-		part := fs[start:min(len(fs), start+sourcesPerInsert)]
-		var b strings.Builder
-		b.WriteString(`INSERT INTO alert_sources (alert_id, source_id, archive_id, sent_at) VALUES `)
-		args := make([]any, 0, 4*len(part))
-		for i, f := range part {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?)")
-			args = append(args, alertID, f.Source.SourceID, f.Source.ArchiveID, f.Source.SentAt)
-		}
-		b.WriteString(` ON CONFLICT (alert_id, source_id) DO NOTHING`)
-		res, err := q.ExecContext(ctx, d.Rebind(b.String()), args...)
-		if err != nil {
-			return total, err
-		}
-		n, err := res.RowsAffected()
-		if err != nil {
-			return total, err
-		}
-		total += int(n)
-	}
-	return total, nil
-}
-
-// AlertWithSource returns the newest alert with key that counts the
-// message src (0: none).
-func AlertWithSource(ctx context.Context, q sqlutil.Querier, d Dialect, key string, src review.Source) (int64, error) {
-	var id int64
-	err := q.QueryRowContext(ctx, d.Rebind(`SELECT a.id FROM alert_sources s JOIN alerts a ON a.id = s.alert_id
-		WHERE a.key = ? AND s.source_id = ? AND s.archive_id = ? ORDER BY a.id DESC LIMIT 1`), key, src.SourceID, src.ArchiveID).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return id, err
-}
-
-// AlertFigures counts a group's alerts first seen in [from, to) by category
-// and disposition (status while unresolved), for periodic reports: one
-// grouped query instead of paging every alert of the group.
-func AlertFigures(ctx context.Context, q sqlutil.Querier, d Dialect, groupID int64, from, to time.Time) (map[string]map[string]int, error) {
-	out := map[string]map[string]int{}
-	err := each(ctx, q, d.Rebind(`SELECT category, CASE WHEN disposition <> '' THEN disposition ELSE status END, count(*)
-		FROM alerts WHERE group_id = ? AND first_seen >= ? AND first_seen < ? GROUP BY 1, 2`), func(sc scanner) error {
-		var cat, key string
-		var n int
-		if err := sc.Scan(&cat, &key, &n); err != nil {
+		var src string
+		if err := sc.Scan(&id, &src); err != nil {
 			return err
 		}
-		if out[cat] == nil {
-			out[cat] = map[string]int{}
-		}
-		out[cat][key] = n
+		a := &as[idx[id]]
+		a.SourceIDs = append(a.SourceIDs, src)
 		return nil
-	}, groupID, from.UTC(), to.UTC())
-	return out, err
+	}, append(args, review.MaxListedSources)...)
+}
+
+func (s Shared) UpdateAlertReview(ctx context.Context, a *review.Alert) error {
+	_, err := s.exec(ctx, `UPDATE alerts SET status = ?, assignee = ?, claimed_at = ?, resolved_at = ?, resolved_by = ?,
+		disposition = ?, note = ?, case_id = ?, updated_at = ? WHERE id = ?`,
+		a.Status, a.Assignee, sqlutil.NullTime(a.ClaimedAt), sqlutil.NullTime(a.ResolvedAt), a.ResolvedBy,
+		a.Disposition, a.Note, a.CaseID, a.UpdatedAt, a.ID)
+	return err
+}
+
+// AlertSources lists up to limit of an alert's newest sources, oldest first.
+func (s Shared) AlertSources(ctx context.Context, alertID int64, limit int) ([]review.Source, error) {
+	return list(ctx, s, func(sc Scanner) (review.Source, error) {
+		var x review.Source
+		err := sc.Scan(&x.AlertID, &x.Platform, &x.RoomID, &x.SourceID, &x.ArchiveID, &x.SentAt)
+		x.SentAt = x.SentAt.UTC()
+		return x, err
+	}, `SELECT s.alert_id, a.platform, a.room_id, s.source_id, s.archive_id, s.sent_at
+		FROM (SELECT * FROM alert_sources WHERE alert_id = ? ORDER BY id DESC LIMIT ?) s JOIN alerts a ON a.id = s.alert_id
+		ORDER BY s.id`, alertID, limit)
+}
+
+func (s Shared) CreateCase(ctx context.Context, c *review.Case) error {
+	return s.insert(ctx, &c.ID, `INSERT INTO cases (title, status, assignee, created_by, created_at, updated_at, closed_at, resolution)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, c.Title, c.Status, c.Assignee, c.CreatedBy, c.CreatedAt, c.UpdatedAt, sqlutil.NullTime(c.ClosedAt), c.Resolution)
+}
+
+func (s Shared) UpdateCase(ctx context.Context, c *review.Case) error {
+	_, err := s.exec(ctx, `UPDATE cases SET status = ?, assignee = ?, updated_at = ?, closed_at = ?, resolution = ? WHERE id = ?`,
+		c.Status, c.Assignee, c.UpdatedAt, sqlutil.NullTime(c.ClosedAt), c.Resolution, c.ID)
+	return err
+}
+
+const caseSelect = `SELECT id, title, status, assignee, created_by, created_at, updated_at, closed_at, resolution FROM cases`
+
+// Case reads one case, locking it inside a transaction.
+func (s Shared) Case(ctx context.Context, id int64) (*review.Case, error) {
+	cs, err := list(ctx, s, scanCase, caseSelect+` WHERE id = ?`+s.forUpdate(""), id)
+	return first(cs, err, "case %d not found", id)
+}
+
+func (s Shared) Cases(ctx context.Context, f review.CaseFilter) ([]review.Case, error) {
+	var w Filter
+	if f.Status != "" {
+		w.Add("status = ?", f.Status)
+	}
+	if f.Assignee != "" {
+		w.Add("assignee = ?", f.Assignee)
+	}
+	if f.Before > 0 {
+		w.Add("id < ?", f.Before)
+	}
+	return list(ctx, s, scanCase, caseSelect+w.Where()+" ORDER BY id DESC LIMIT ?", append(w.Args, f.Limit)...)
+}
+
+func scanCase(sc Scanner) (review.Case, error) {
+	var c review.Case
+	var closed sql.NullTime
+	err := sc.Scan(&c.ID, &c.Title, &c.Status, &c.Assignee, &c.CreatedBy, &c.CreatedAt, &c.UpdatedAt, &closed, &c.Resolution)
+	c.ClosedAt = sqlutil.TimePtr(closed)
+	sqlutil.UTC(&c.CreatedAt, &c.UpdatedAt)
+	return c, err
+}
+
+func (s Shared) AddNote(ctx context.Context, n *review.Note) error {
+	return s.insert(ctx, &n.ID, `INSERT INTO case_notes (case_id, author, body, created_at) VALUES (?, ?, ?, ?)`,
+		n.CaseID, n.Author, n.Body, n.CreatedAt)
+}
+
+func (s Shared) Notes(ctx context.Context, caseID int64) ([]review.Note, error) {
+	return list(ctx, s, func(sc Scanner) (review.Note, error) {
+		var n review.Note
+		err := sc.Scan(&n.ID, &n.CaseID, &n.Author, &n.Body, &n.CreatedAt)
+		n.CreatedAt = n.CreatedAt.UTC()
+		return n, err
+	}, `SELECT id, case_id, author, body, created_at FROM case_notes WHERE case_id = ? ORDER BY id`, caseID)
+}
+
+func (s Shared) DetectionConfig(ctx context.Context) (detect.Config, int64, error) {
+	var cfg detect.Config
+	var v int64
+	var raw string
+	err := s.row(ctx, `SELECT version, config FROM detection_config WHERE id = 1`).Scan(&v, &raw)
+	if errors.Is(err, sql.ErrNoRows) {
+		return cfg, 0, nil
+	}
+	if err != nil {
+		return cfg, 0, err
+	}
+	return cfg, v, json.Unmarshal([]byte(raw), &cfg)
+}
+
+func (s Shared) SaveDetectionConfig(ctx context.Context, cfg detect.Config, prev int64, at time.Time, by string) error {
+	raw, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	n, err := s.affected(ctx, `INSERT INTO detection_config (id, version, config, updated_at, updated_by) VALUES (1, ?, ?, ?, ?)
+		ON CONFLICT (id) DO UPDATE SET version = excluded.version, config = excluded.config,
+			updated_at = excluded.updated_at, updated_by = excluded.updated_by
+		WHERE detection_config.version = ?`, prev+1, string(raw), at, by, prev)
+	if err == nil && n == 0 {
+		return errs.E(errs.Conflict, "the detection policy was changed meanwhile; reload and try again")
+	}
+	return err
 }

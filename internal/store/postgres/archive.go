@@ -2,193 +2,88 @@ package postgres
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
 	"charter/internal/archive"
-	"charter/internal/capture"
-	"charter/internal/errs"
-	"charter/internal/store/sqlutil"
+	"charter/internal/store/common"
 )
 
-// AppendMessages archives ms in the caller's transaction. Duplicates are
-// found with one query per platform in the chunk; the chain head row stays
-// locked until commit, which serializes appends across servers.
-func (d *DB) AppendMessages(ctx context.Context, ms []*archive.Stored) error {
-	return d.Tx(ctx, func(d *DB) error {
-		seq, hash, err := d.chainHead(ctx, "archive")
-		if err != nil {
+// insertMessages writes ms after the archive chain link (seq, hash) for
+// common.Shared.AppendMessages, inside its transaction. Duplicates are found
+// with one query per platform in the chunk; the chain head row stays locked
+// until commit, which serializes appends across servers.
+func (d *DB) insertMessages(ctx context.Context, ms []*archive.Stored, seq int64, hash string) (int64, string, error) {
+	seen := map[[2]string]bool{}
+	byPlatform := map[string][]string{}
+	for _, m := range ms {
+		byPlatform[m.Platform] = append(byPlatform[m.Platform], m.SourceID)
+	}
+	for p, ids := range byPlatform {
+		err := common.Each(ctx, d.tx, `SELECT source_id FROM messages WHERE platform = $1 AND source_id = ANY($2)`, func(sc common.Scanner) error {
+			var id string
+			err := sc.Scan(&id)
+			seen[[2]string{p, id}] = true
 			return err
+		}, p, ids)
+		if err != nil {
+			return 0, "", err
 		}
-		seen := map[[2]string]bool{}
-		byPlatform := map[string][]string{}
-		for _, m := range ms {
-			byPlatform[m.Platform] = append(byPlatform[m.Platform], m.SourceID)
+	}
+	// Rows go in multi-row INSERTs, a round trip per 500 messages
+	// instead of one per message. The duplicates were found above, and
+	// the locked chain head keeps any other writer out until commit.
+	const cols = 22
+	var rows []any
+	var buf []byte
+	flush := func() error {
+		if len(rows) == 0 {
+			return nil
 		}
-		for p, ids := range byPlatform {
-			rows, err := d.tx.QueryContext(ctx, `SELECT source_id FROM messages WHERE platform = $1 AND source_id = ANY($2)`, p, ids)
-			if err != nil {
-				return err
+		var q strings.Builder
+		q.WriteString(`INSERT INTO messages (` + common.MessageInsertCols + `, tok) VALUES `)
+		for r := 0; r < len(rows)/cols; r++ {
+			if r > 0 {
+				q.WriteByte(',')
 			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
-				seen[[2]string{p, id}] = true
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-		}
-		// Rows go in multi-row INSERTs, a round trip per 500 messages
-		// instead of one per message. The duplicates were found above, and
-		// the locked chain head keeps any other writer out until commit.
-		const cols = 22
-		var rows []any
-		var buf []byte
-		flush := func() error {
-			if len(rows) == 0 {
-				return nil
-			}
-			var q strings.Builder
-			q.WriteString(`INSERT INTO messages (id, platform, source_id, room_id, sender, sent_at, kind, text, attachments,
-			amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, body_hash, content_hash, prev_hash, hash, tok) VALUES `)
-			for r := 0; r < len(rows)/cols; r++ {
-				if r > 0 {
+			q.WriteByte('(')
+			for c := 1; c <= cols; c++ {
+				if c > 1 {
 					q.WriteByte(',')
 				}
-				q.WriteByte('(')
-				for c := 1; c <= cols; c++ {
-					if c > 1 {
-						q.WriteByte(',')
-					}
-					fmt.Fprintf(&q, "$%d", r*cols+c)
-					if c == cols {
-						q.WriteString("::tsvector")
-					}
-				}
-				q.WriteByte(')')
-			}
-			_, err := d.tx.ExecContext(ctx, q.String(), rows...)
-			rows = rows[:0]
-			return err
-		}
-		for _, m := range ms {
-			k := [2]string{m.Platform, m.SourceID}
-			if seen[k] {
-				m.Duplicate = true
-				continue
-			}
-			seen[k] = true
-			archive.Seal(m, seq, hash)
-			var amount, count, typ any
-			if t := m.Transfer; t != nil {
-				amount, count, typ = t.AmountFen, t.Count, t.Type
-			}
-			raw := []byte(m.Raw)
-			if raw == nil {
-				raw = []byte{}
-			}
-			var tok any
-			if buf = archive.AppendTSVector(buf[:0], m.Text); len(buf) > 0 {
-				tok = string(buf)
-			}
-			rows = append(rows, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
-				archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, nullID(m.GroupID), m.User, m.CapturedAt,
-				m.BodyHash, m.ContentHash, m.PrevHash, m.Hash, tok)
-			if len(rows) >= 500*cols {
-				if err := flush(); err != nil {
-					return err
+				fmt.Fprintf(&q, "$%d", r*cols+c)
+				if c == cols {
+					q.WriteString("::tsvector")
 				}
 			}
-			seq, hash = m.ID, m.Hash
+			q.WriteByte(')')
 		}
-		if err := flush(); err != nil {
-			return err
-		}
-		// Recalls refer to the rows just written.
-		for _, m := range ms {
-			if !m.Duplicate && m.Kind == capture.KindRevoke && m.Recalls != "" {
-				if _, err := d.tx.ExecContext(ctx, `INSERT INTO message_recalls (platform, source_id, revoke_id, recalled_at)
-					VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`, m.Platform, m.Recalls, m.ID, m.SentAt); err != nil {
-					return err
-				}
-			}
-		}
-		return d.setChainHead(ctx, "archive", seq, hash)
-	})
-}
-
-func nullID(id int64) sql.NullInt64 { return sql.NullInt64{Int64: id, Valid: id != 0} }
-
-// ArchiveHead returns the last link of the archive chain.
-func (d *DB) ArchiveHead(ctx context.Context) (int64, string, error) {
-	return d.chainHead(ctx, "archive")
-}
-
-const messageCols = `m.id, m.platform, m.source_id, m.room_id, m.sender, m.sent_at, m.kind, m.text, m.attachments,
-	m.amount_fen, m.transfer_count, m.transfer_type, m.recalls, m.raw, m.group_id, m.username, m.captured_at,
-	m.body_hash, m.content_hash, m.prev_hash, m.hash, m.purged_at, r.recalled_at`
-
-const recallJoin = ` LEFT JOIN message_recalls r ON r.platform = m.platform AND r.source_id = m.source_id`
-
-func scanMessage(rows *sql.Rows) (archive.Stored, error) {
-	var m archive.Stored
-	var kind, atts string
-	var amount, count, group sql.NullInt64
-	var typ sql.NullString
-	var purged, recalled sql.NullTime
-	var raw []byte
-	err := rows.Scan(&m.ID, &m.Platform, &m.SourceID, &m.RoomID, &m.Sender, &m.SentAt, &kind, &m.Text, &atts,
-		&amount, &count, &typ, &m.Recalls, &raw, &group, &m.User, &m.CapturedAt,
-		&m.BodyHash, &m.ContentHash, &m.PrevHash, &m.Hash, &purged, &recalled)
-	if err != nil {
-		return m, err
-	}
-	m.Kind = capture.Kind(kind)
-	m.SentAt, m.CapturedAt = m.SentAt.UTC(), m.CapturedAt.UTC()
-	if atts != "" {
-		if err := json.Unmarshal([]byte(atts), &m.Attachments); err != nil {
-			return m, err
-		}
-	}
-	if typ.Valid {
-		m.Transfer = &capture.Transfer{AmountFen: amount.Int64, Count: int(count.Int64), Type: typ.String}
-	}
-	if len(raw) > 0 {
-		m.Raw = raw
-	}
-	m.GroupID = group.Int64
-	m.PurgedAt = sqlutil.TimePtr(purged)
-	m.RecalledAt = sqlutil.TimePtr(recalled)
-	m.Recalled = recalled.Valid
-	return m, nil
-}
-
-// WalkArchive calls fn on every message in chain order.
-func (d *DB) WalkArchive(ctx context.Context, fn func(*archive.Stored) error) error {
-	rows, err := d.r().QueryContext(ctx, `SELECT `+messageCols+` FROM messages m`+recallJoin+` ORDER BY m.id`)
-	if err != nil {
+		_, err := d.tx.ExecContext(ctx, q.String(), rows...)
+		rows = rows[:0]
 		return err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return err
+	for _, m := range ms {
+		k := [2]string{m.Platform, m.SourceID}
+		if seen[k] {
+			m.Duplicate = true
+			continue
 		}
-		if err := fn(&m); err != nil {
-			return err
+		seen[k] = true
+		archive.Seal(m, seq, hash)
+		var tok any
+		if buf = archive.AppendTSVector(buf[:0], m.Text); len(buf) > 0 {
+			tok = string(buf)
 		}
+		rows = append(common.MessageValues(rows, m), tok)
+		if len(rows) >= 500*cols {
+			if err := flush(); err != nil {
+				return 0, "", err
+			}
+		}
+		seq, hash = m.ID, m.Hash
 	}
-	return rows.Err()
+	return seq, hash, flush()
 }
 
 // SearchMessages finds messages newest first. A search with terms looks at
@@ -203,7 +98,7 @@ func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Sto
 	}
 	hi := q.Before - 1
 	if q.Before <= 0 {
-		if err := d.r().QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&hi); err != nil {
+		if err := d.w().QueryRowContext(ctx, `SELECT coalesce(max(id), 0) FROM messages`).Scan(&hi); err != nil {
 			return nil, err
 		}
 	}
@@ -219,231 +114,24 @@ func (d *DB) SearchMessages(ctx context.Context, q archive.Query) ([]archive.Sto
 // searchWindow searches ids in (lo, hi]; hi 0 means every id before
 // q.Before, through the GIN index first.
 func (d *DB) searchWindow(ctx context.Context, q archive.Query, lo, hi int64) ([]archive.Stored, error) {
-	var where []string
-	var args []any
-	add := func(cond string, v ...any) {
-		for _, x := range v {
-			args = append(args, x)
-			cond = strings.Replace(cond, "?", fmt.Sprintf("$%d", len(args)), 1)
-		}
-		where = append(where, cond)
-	}
-	sqlText := ``
-	from := `messages m`
+	x := common.MessageSearch{From: `messages m`, Order: `m.id`}
 	switch {
 	case len(q.Terms) > 0 && hi > 0:
-		add(`m.tok @@ ?::tsquery`, archive.TSQuery(q.Terms))
-		add(`m.id > ? AND m.id <= ?`, lo, hi)
+		x.Add(`m.tok @@ ?::tsquery`, archive.TSQuery(q.Terms))
+		x.Add(`m.id > ? AND m.id <= ?`, lo, hi)
 	case len(q.Terms) > 0:
-		args = append(args, archive.TSQuery(q.Terms))
-		hits := `SELECT id FROM messages WHERE tok @@ $1::tsquery`
+		hits := `SELECT id FROM messages WHERE tok @@ ?::tsquery`
+		x.Args = append(x.Args, archive.TSQuery(q.Terms))
 		if q.Before > 0 {
-			args = append(args, q.Before)
-			hits += ` AND id < $2`
+			hits += ` AND id < ?`
+			x.Args = append(x.Args, q.Before)
 		}
-		sqlText = `WITH hits AS MATERIALIZED (` + hits + `) `
-		from = `hits h JOIN messages m ON m.id = h.id`
+		x.With = `WITH hits AS MATERIALIZED (` + hits + `) `
+		x.From = `hits h JOIN messages m ON m.id = h.id`
 	case q.Before > 0:
-		add(`m.id < ?`, q.Before)
+		x.Add(`m.id < ?`, q.Before)
 	}
-	// Only registered work groups are searched: a room bound to no group
-	// may be personal, and Charter does not read it.
-	if q.GroupID != 0 {
-		add(`m.group_id = ?`, q.GroupID)
-	} else {
-		add(`m.group_id IS NOT NULL`)
-	}
-	if q.Sender != "" {
-		add(`(m.sender = ? OR m.username = ?)`, q.Sender, q.Sender)
-	}
-	if !q.From.IsZero() {
-		add(`m.sent_at >= ?`, q.From.UTC())
-	}
-	if !q.To.IsZero() {
-		add(`m.sent_at < ?`, q.To.UTC())
-	}
-	if q.Kind != "" {
-		add(`m.kind = ?`, q.Kind)
-	}
-	sqlText += `SELECT ` + messageCols + ` FROM ` + from + recallJoin
-	if len(where) > 0 {
-		sqlText += ` WHERE ` + strings.Join(where, ` AND `)
-	}
-	args = append(args, q.Limit)
-	sqlText += fmt.Sprintf(` ORDER BY m.id DESC LIMIT $%d`, len(args))
-	rows, err := d.r().QueryContext(ctx, sqlText, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []archive.Stored{}
-	for rows.Next() {
-		m, err := scanMessage(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, m)
-	}
-	return out, rows.Err()
-}
-
-// AddQuarantine keeps a rejected record, unless the same bytes already wait
-// in the quarantine: then q takes that item's ID and Repeat is set.
-func (d *DB) AddQuarantine(ctx context.Context, q *archive.QuarantineItem) error {
-	raw := q.Raw
-	if raw == nil {
-		raw = []byte{}
-	}
-	err := d.r().QueryRowContext(ctx, `SELECT id FROM quarantine WHERE format = $1 AND raw_hash = $2 AND coalesce(group_id, 0) = $3
-		AND reprocessed_at IS NULL ORDER BY id LIMIT 1`, q.Format, q.RawHash, q.GroupID).Scan(&q.ID)
-	if err == nil {
-		q.Repeat = true
-		return nil
-	} else if !errors.Is(err, sql.ErrNoRows) {
-		return err
-	}
-	return d.w().QueryRowContext(ctx, `INSERT INTO quarantine (format, line, error, raw, group_id, source, received_at, raw_hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id`, q.Format, q.Line, q.Error, raw, nullID(q.GroupID), q.Source, q.ReceivedAt.UTC(), q.RawHash).Scan(&q.ID)
-}
-
-const quarantineCols = `id, format, line, error, raw, group_id, source, received_at, reprocessed_at, message_id`
-
-func scanQuarantine(sc interface{ Scan(...any) error }) (archive.QuarantineItem, error) {
-	var q archive.QuarantineItem
-	var group, msg sql.NullInt64
-	var re sql.NullTime
-	err := sc.Scan(&q.ID, &q.Format, &q.Line, &q.Error, &q.Raw, &group, &q.Source, &q.ReceivedAt, &re, &msg)
-	q.GroupID, q.MessageID = group.Int64, msg.Int64
-	q.ReceivedAt = q.ReceivedAt.UTC()
-	q.ReprocessedAt = sqlutil.TimePtr(re)
-	return q, err
-}
-
-// QuarantineItems lists quarantined records, newest first.
-func (d *DB) QuarantineItems(ctx context.Context, f archive.QuarantineFilter) ([]archive.QuarantineItem, error) {
-	q := `SELECT ` + quarantineCols + ` FROM quarantine WHERE id < $1`
-	before := f.Before
-	if before <= 0 {
-		before = 1 << 62
-	}
-	if f.Open {
-		q += ` AND reprocessed_at IS NULL`
-	}
-	rows, err := d.r().QueryContext(ctx, q+` ORDER BY id DESC LIMIT $2`, before, f.Limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []archive.QuarantineItem{}
-	for rows.Next() {
-		it, err := scanQuarantine(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, it)
-	}
-	return out, rows.Err()
-}
-
-// QuarantineItem returns one quarantined record.
-func (d *DB) QuarantineItem(ctx context.Context, id int64) (*archive.QuarantineItem, error) {
-	it, err := scanQuarantine(d.r().QueryRowContext(ctx, `SELECT `+quarantineCols+` FROM quarantine WHERE id = $1`, id))
-	if err != nil {
-		return nil, sqlutil.NotFound(err, "quarantine item %d", id)
-	}
-	return &it, nil
-}
-
-// ResolveQuarantine marks a record reprocessed.
-func (d *DB) ResolveQuarantine(ctx context.Context, id int64, at time.Time, messageID int64) error {
-	res, err := d.w().ExecContext(ctx, `UPDATE quarantine SET reprocessed_at = $1, message_id = $2 WHERE id = $3 AND reprocessed_at IS NULL`,
-		at.UTC(), nullID(messageID), id)
-	if err != nil {
-		return err
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return errs.E(errs.Conflict, "quarantine item %d was already reprocessed", id)
-	}
-	return nil
-}
-
-// PullCursor returns the saved seq of a pull, 0 when it never ran.
-func (d *DB) PullCursor(ctx context.Context, corp, source string) (int64, error) {
-	var seq int64
-	err := d.r().QueryRowContext(ctx, `SELECT seq FROM pull_cursors WHERE corp = $1 AND source = $2`, corp, source).Scan(&seq)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return seq, err
-}
-
-// SavePullCursor records the seq of a pull.
-func (d *DB) SavePullCursor(ctx context.Context, corp, source string, seq int64, at time.Time) error {
-	_, err := d.w().ExecContext(ctx, `INSERT INTO pull_cursors (corp, source, seq, updated_at) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (corp, source) DO UPDATE SET seq = excluded.seq, updated_at = excluded.updated_at`, corp, source, seq, at.UTC())
-	return err
-}
-
-// CreateLegalHold stores a hold and sets its ID.
-func (d *DB) CreateLegalHold(ctx context.Context, h *archive.LegalHold) error {
-	return d.w().QueryRowContext(ctx, `INSERT INTO legal_holds (group_id, username, from_at, to_at, reason, placed_by, placed_at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`, nullID(h.GroupID), h.User, sqlutil.NullTime(h.From), sqlutil.NullTime(h.To),
-		h.Reason, h.PlacedBy, h.PlacedAt.UTC()).Scan(&h.ID)
-}
-
-// LegalHolds lists holds, newest first.
-func (d *DB) LegalHolds(ctx context.Context, activeOnly bool) ([]archive.LegalHold, error) {
-	q := `SELECT id, group_id, username, from_at, to_at, reason, placed_by, placed_at, released_by, released_at FROM legal_holds`
-	if activeOnly {
-		q += ` WHERE released_at IS NULL`
-	}
-	rows, err := d.r().QueryContext(ctx, q+` ORDER BY id DESC`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []archive.LegalHold{}
-	for rows.Next() {
-		var h archive.LegalHold
-		var group sql.NullInt64
-		var from, to, rel sql.NullTime
-		if err := rows.Scan(&h.ID, &group, &h.User, &from, &to, &h.Reason, &h.PlacedBy, &h.PlacedAt, &h.ReleasedBy, &rel); err != nil {
-			return nil, err
-		}
-		h.GroupID = group.Int64
-		h.From, h.To, h.ReleasedAt = sqlutil.TimePtr(from), sqlutil.TimePtr(to), sqlutil.TimePtr(rel)
-		h.PlacedAt = h.PlacedAt.UTC()
-		out = append(out, h)
-	}
-	return out, rows.Err()
-}
-
-// ReleaseLegalHold ends a hold.
-func (d *DB) ReleaseLegalHold(ctx context.Context, id int64, at time.Time, by string) error {
-	_, err := d.w().ExecContext(ctx, `UPDATE legal_holds SET released_at = $1, released_by = $2 WHERE id = $3`, at.UTC(), by, id)
-	return err
-}
-
-// PurgeCandidates lists live messages sent before a time, in id order.
-func (d *DB) PurgeCandidates(ctx context.Context, before time.Time, afterID int64, limit int) ([]archive.Stored, error) {
-	rows, err := d.r().QueryContext(ctx, `SELECT id, group_id, username, sender, sent_at FROM messages
-		WHERE id > $1 AND purged_at IS NULL AND sent_at < $2 ORDER BY id LIMIT $3`, afterID, before.UTC(), limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []archive.Stored
-	for rows.Next() {
-		var m archive.Stored
-		var group sql.NullInt64
-		if err := rows.Scan(&m.ID, &group, &m.User, &m.Sender, &m.SentAt); err != nil {
-			return nil, err
-		}
-		m.GroupID = group.Int64
-		m.SentAt = m.SentAt.UTC()
-		out = append(out, m)
-	}
-	return out, rows.Err()
+	return common.Search(ctx, d.Shared, q, x)
 }
 
 // Tombstone drops the body of messages and their index entries; the
@@ -453,29 +141,4 @@ func (d *DB) Tombstone(ctx context.Context, ids []int64, at time.Time) error {
 		transfer_count = NULL, transfer_type = NULL, recalls = '', raw = ''::bytea, username = '', tok = NULL, purged_at = $1
 		WHERE id = ANY($2) AND purged_at IS NULL`, at.UTC(), ids)
 	return err
-}
-
-// SenderTransferTotal sums what a sender moved in transfers and red envelopes.
-func (d *DB) SenderTransferTotal(ctx context.Context, platform, sender string, from, to time.Time) (int64, error) {
-	var n sql.NullInt64
-	err := d.r().QueryRowContext(ctx, `SELECT LEAST(COALESCE(sum(amount_fen), 0), 9223372036854775807)::bigint FROM messages WHERE sender = $1 AND platform = $2
-		AND kind IN ('transfer', 'red_envelope') AND COALESCE(transfer_type, '') NOT IN ('transfer_receipt', 'transfer_refund')
-		AND sent_at >= $3 AND sent_at < $4`, sender, platform, from.UTC(), to.UTC()).Scan(&n)
-	return n.Int64, err
-}
-
-func (d *DB) GroupMessageStats(ctx context.Context, groupID int64, from, to time.Time) (int, int, error) {
-	var n, senders int
-	err := d.r().QueryRowContext(ctx, `SELECT count(*), count(DISTINCT NULLIF(sender, '')) FROM messages
-		WHERE group_id = $1 AND sent_at >= $2 AND sent_at < $3`, groupID, from.UTC(), to.UTC()).Scan(&n, &senders)
-	return n, senders, err
-}
-
-func (d *DB) GroupTransferStats(ctx context.Context, groupID int64, from, to time.Time) (int, int64, error) {
-	var n int
-	var total sql.NullInt64
-	err := d.r().QueryRowContext(ctx, `SELECT count(*), LEAST(COALESCE(sum(amount_fen), 0), 9223372036854775807)::bigint FROM messages
-		WHERE group_id = $1 AND kind IN ('transfer', 'red_envelope') AND COALESCE(transfer_type, '') NOT IN ('transfer_receipt', 'transfer_refund')
-		AND sent_at >= $2 AND sent_at < $3`, groupID, from.UTC(), to.UTC()).Scan(&n, &total)
-	return n, total.Int64, err
 }

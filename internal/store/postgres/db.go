@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
 
-	"charter/internal/errs"
 	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
@@ -83,13 +82,15 @@ func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 	}
 	defer tx.Rollback()
 	t := &DB{pool: d.pool, tx: tx}
-	t.Shared = common.NewShared(tx, tx, common.Postgres, t.lend())
+	t.Shared = common.NewSharedTx(tx, common.Postgres, t.lend())
 	if err := fn(t); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
+// w is the transaction when in one, else the pool (PostgreSQL needs no
+// separate readers).
 func (d *DB) w() sqlutil.Querier {
 	if d.tx != nil {
 		return d.tx
@@ -97,43 +98,10 @@ func (d *DB) w() sqlutil.Querier {
 	return d.pool
 }
 
-// r is the same pool: PostgreSQL needs no separate readers.
-func (d *DB) r() sqlutil.Querier { return d.w() }
-
-// Exec runs a statement; for tests and maintenance.
-func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
-	_, err := d.w().ExecContext(ctx, query, args...)
-	return err
-}
-
-func conflict(err error, format string, args ...any) error {
+// isUnique reports whether err is a unique_violation (SQLSTATE 23505).
+func isUnique(err error) bool {
 	var pe *pgconn.PgError
-	if errors.As(err, &pe) && pe.Code == "23505" {
-		return errs.E(errs.Conflict, format, args...)
-	}
-	return err
-}
-
-// chainHead locks the head row of a chain until the transaction ends, so
-// appends to one chain are serialized across connections and servers.
-func (d *DB) chainHead(ctx context.Context, name string) (int64, string, error) {
-	var seq int64
-	var hash string
-	q := `SELECT seq, hash FROM chain_heads WHERE name = $1`
-	if d.tx != nil {
-		q += ` FOR UPDATE`
-	}
-	err := d.r().QueryRowContext(ctx, q, name).Scan(&seq, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", nil
-	}
-	return seq, hash, err
-}
-
-func (d *DB) setChainHead(ctx context.Context, name string, seq int64, hash string) error {
-	_, err := d.w().ExecContext(ctx, `INSERT INTO chain_heads (name, seq, hash) VALUES ($1, $2, $3)
-		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, name, seq, hash)
-	return err
+	return errors.As(err, &pe) && pe.Code == "23505"
 }
 
 // IsFull reports whether err is PostgreSQL out of disk (SQLSTATE 53100).

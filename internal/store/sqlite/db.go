@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 
-	"charter/internal/errs"
 	"charter/internal/store/common"
 	"charter/internal/store/sqlutil"
 )
@@ -63,6 +62,19 @@ func OpenDriver(ctx context.Context, driver, path, synchronous string) (*DB, err
 	return d, nil
 }
 
+// isUnique reports whether err is a uniqueness (or primary key) violation.
+func isUnique(err error) bool {
+	code, ok := errorCode(err)
+	return ok && (code == codeConstraintUnique || code == codeConstraintPrimaryKey)
+}
+
+// IsFull reports whether err is SQLite finding the disk (or its size
+// limit) full.
+func IsFull(err error) bool {
+	code, ok := errorCode(err)
+	return ok && code&0xff == codeFull
+}
+
 // Close closes both pools.
 func (d *DB) Close() error {
 	return errors.Join(d.read.Close(), d.write.Close())
@@ -105,62 +117,9 @@ func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 	}
 	defer tx.Rollback()
 	t := &DB{write: d.write, read: d.read, tx: tx}
-	t.Shared = common.NewShared(tx, tx, common.SQLite, t.lend())
+	t.Shared = common.NewSharedTx(tx, common.SQLite, t.lend())
 	if err := fn(t); err != nil {
 		return err
 	}
 	return tx.Commit()
-}
-
-// w is where writes go; r is where reads go (the transaction when in one,
-// so a transaction reads its own writes).
-func (d *DB) w() sqlutil.Querier {
-	if d.tx != nil {
-		return d.tx
-	}
-	return d.write
-}
-
-func (d *DB) r() sqlutil.Querier {
-	if d.tx != nil {
-		return d.tx
-	}
-	return d.read
-}
-
-// Exec runs a statement on the writer; for tests and maintenance.
-func (d *DB) Exec(ctx context.Context, query string, args ...any) error {
-	_, err := d.w().ExecContext(ctx, query, args...)
-	return err
-}
-
-// conflict turns a uniqueness violation into an errs.Conflict with msg.
-func conflict(err error, format string, args ...any) error {
-	if code, ok := errorCode(err); ok && (code == codeConstraintUnique || code == codeConstraintPrimaryKey) {
-		return errs.E(errs.Conflict, format, args...)
-	}
-	return err
-}
-
-func (d *DB) chainHead(ctx context.Context, name string) (int64, string, error) {
-	var seq int64
-	var hash string
-	err := d.r().QueryRowContext(ctx, `SELECT seq, hash FROM chain_heads WHERE name = ?`, name).Scan(&seq, &hash)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, "", nil
-	}
-	return seq, hash, err
-}
-
-func (d *DB) setChainHead(ctx context.Context, name string, seq int64, hash string) error {
-	_, err := d.w().ExecContext(ctx, `INSERT INTO chain_heads (name, seq, hash) VALUES (?, ?, ?)
-		ON CONFLICT (name) DO UPDATE SET seq = excluded.seq, hash = excluded.hash`, name, seq, hash)
-	return err
-}
-
-// IsFull reports whether err is SQLite finding the disk (or its size
-// limit) full.
-func IsFull(err error) bool {
-	code, ok := errorCode(err)
-	return ok && code&0xff == codeFull
 }

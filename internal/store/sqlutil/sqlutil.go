@@ -1,6 +1,6 @@
 // Package sqlutil holds the helpers both storage engines share: the query
 // interface that a pool and a transaction both satisfy, the migration runner,
-// and error translation. Queries themselves stay in each engine.
+// and error translation. The queries are in store/common, written once.
 package sqlutil
 
 import (
