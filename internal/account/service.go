@@ -91,6 +91,10 @@ func Allow(p *Principal, what string, rs ...Role) error {
 	return errs.E(errs.Forbidden, "your role may not %s", what)
 }
 
+// ReadsAudit says whether p may read the audit trail (audit.Reader): admins
+// and auditors, and the operator at the command line (nil).
+func (p *Principal) ReadsAudit() bool { return Allow(p, "", Admin, Auditor) == nil }
+
 // directoryReaders read the user directory: admins run it, auditors check
 // it, security officers answer for who is in which group.
 var directoryReaders = []Role{Admin, Auditor, SecurityOfficer}

@@ -37,6 +37,7 @@ type Server struct {
 	Archive  *archive.Service
 	Registry *registry.Service
 	Reports  *report.Service
+	Audit    *audit.Service // the trail, read by GET /api/v1/audit
 	Log      *slog.Logger
 	Metrics  *metrics.Registry
 	Now      func() time.Time

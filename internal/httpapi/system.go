@@ -87,7 +87,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Limit = n
 	}
-	es, err := s.DB.AuditEvents(r.Context(), f)
+	es, err := s.Audit.Events(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}

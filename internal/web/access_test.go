@@ -64,6 +64,7 @@ func newHarness(t *testing.T) *harness {
 	s.Review = &review.Service{Store: db, Tx: store.TxFor[review.TxStore](db), Now: time.Now}
 	s.Archive = archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
 	s.Reports = report.NewService(db, store.TxFor[report.TxStore](db), time.Now, s.Registry, nil)
+	s.Audit = &audit.Service{Store: db}
 	if err := s.Registry.EnsureDefaultTemplate(audit.WithActor(context.Background(), audit.Actor{Name: "test"})); err != nil {
 		t.Fatal(err)
 	}

@@ -40,6 +40,7 @@ type Server struct {
 	Review   *review.Service
 	Archive  *archive.Service // message search
 	Reports  *report.Service  // periodic reports, roster and registration forms
+	Audit    *audit.Service   // the audit trail page
 
 	msgs  i18n.Catalog
 	pages map[i18n.Lang]map[string]*templateSet
