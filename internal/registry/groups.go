@@ -35,6 +35,13 @@ func (s *Service) ShowGroup(ctx context.Context, p *account.Principal, id int64)
 	return g, nil
 }
 
+// Group returns a group to whoever may read it (as ShowGroup, without its
+// members and bindings): a group p may not read is NotFound, as to its reader
+// it does not exist. Other domains ask it before showing what they keep of a group.
+func (s *Service) Group(ctx context.Context, p *account.Principal, id int64) (*Group, error) {
+	return s.readableGroup(ctx, p, id)
+}
+
 func (s *Service) readableGroup(ctx context.Context, p *account.Principal, id int64) (*Group, error) {
 	g, err := s.Store.Group(ctx, id)
 	if err != nil {

@@ -115,6 +115,25 @@ func (s *Service) Show(ctx context.Context, p *account.Principal, id int64) (*Re
 	return withOverdue(r, s.now()), nil
 }
 
+// DailyMessages counts a group's archived messages on each day that starts
+// at days[i] and ends a calendar day later in its zone. Counts only, no
+// content: every reader of the group (registry.Service.Group decides) sees
+// them, and nothing is audited.
+func (s *Service) DailyMessages(ctx context.Context, p *account.Principal, groupID int64, days []time.Time) ([]int, error) {
+	if _, err := s.Registry.Group(ctx, p, groupID); err != nil {
+		return nil, err
+	}
+	out := make([]int, len(days))
+	for i, day := range days {
+		n, _, err := s.Figures.MessageStats(ctx, groupID, day, day.AddDate(0, 0, 1))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
+}
+
 // filedReason names the checkpoint made when report id was filed.
 func filedReason(id int64) string { return "report.file:" + strconv.FormatInt(id, 10) }
 

@@ -63,7 +63,7 @@ func newHarness(t *testing.T) *harness {
 	s.Registry = registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
 	s.Review = &review.Service{Store: db, Tx: store.TxFor[review.TxStore](db), Now: time.Now}
 	s.Archive = archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
-	s.Reports = report.NewService(db, store.TxFor[report.TxStore](db), time.Now, s.Registry, nil)
+	s.Reports = report.NewService(db, store.TxFor[report.TxStore](db), time.Now, s.Registry, report.Sources{Messages: db.GroupMessageStats})
 	s.Audit = &audit.Service{Store: db}
 	if err := s.Registry.EnsureDefaultTemplate(audit.WithActor(context.Background(), audit.Actor{Name: "test"})); err != nil {
 		t.Fatal(err)

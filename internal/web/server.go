@@ -39,7 +39,7 @@ type Server struct {
 	Registry *registry.Service
 	Review   *review.Service
 	Archive  *archive.Service // message search
-	Reports  *report.Service  // periodic reports, roster and registration forms
+	Reports  *report.Service  // periodic reports, roster, registration forms, a group's messages per day
 	Audit    *audit.Service   // the audit trail page
 
 	msgs  i18n.Catalog
