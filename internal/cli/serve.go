@@ -52,10 +52,10 @@ func serve(ctx context.Context, e *Env, args []string) error {
 
 	a.reports.Getenv = e.Getenv
 	trail := &audit.Service{Store: a.db}
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports, Audit: trail, Log: log, Metrics: a.metrics, Now: e.Now,
+	api := &httpapi.Server{Cfg: &cfg, Storage: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports, Audit: trail, Log: log, Metrics: a.metrics, Now: e.Now,
 		Review: a.review, Policies: a.policies, Pipeline: a.pipeline, Checkpoints: a.checkpoints}
 	go reloadPolicies(ctx, a, log)
-	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, cfg.Location)
+	console, err := web.New(&cfg, a.accounts, log, e.Now, cfg.Location)
 	if err != nil {
 		return err
 	}

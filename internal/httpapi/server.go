@@ -29,10 +29,17 @@ import (
 // SessionCookie is the name of the sign-in cookie.
 const SessionCookie = "charter_session"
 
+// Storage is what GET /healthz asks of the database: that it answers, and
+// which engine it is. Everything else is read and written through the services.
+type Storage interface {
+	SchemaVersion(ctx context.Context) (int, error)
+	Engine() string
+}
+
 // Server serves the API.
 type Server struct {
 	Cfg      *config.Config
-	DB       store.DB
+	Storage  Storage
 	Accounts *account.Service
 	Archive  *archive.Service
 	Registry *registry.Service

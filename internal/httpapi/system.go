@@ -12,25 +12,25 @@ import (
 )
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.DB.SchemaVersion(r.Context()); err != nil {
+	if _, err := s.Storage.SchemaVersion(r.Context()); err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 		return nil
 	}
 	// A disk that refused a write in the last five minutes: 503, no
 	// request can be trusted to be kept.
 	if at := s.storageFull.Load(); at != 0 && s.Now().Unix()-at < 300 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "degraded", "reason": "storage full: the database has no room to write", "engine": s.DB.Engine()})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "degraded", "reason": "storage full: the database has no room to write", "engine": s.Storage.Engine()})
 		return nil
 	}
 	// Degraded still answers 200: the API serves, but alerts are late.
 	// Monitors read the status.
 	if s.Pipeline != nil {
 		if ok, why := s.Pipeline.Health(); !ok {
-			writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": why, "engine": s.DB.Engine()})
+			writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": why, "engine": s.Storage.Engine()})
 			return nil
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "engine": s.DB.Engine()})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "engine": s.Storage.Engine()})
 	return nil
 }
 
