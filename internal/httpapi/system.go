@@ -50,12 +50,12 @@ func (s *Server) listCheckpoints(w http.ResponseWriter, r *http.Request) error {
 
 // metricsAccess: the counts (alerts per category among them) are for
 // operators — an admin, an auditor or a read token — unless the operator
-// chose --metrics-public for a scraper on a private network.
-func (s *Server) metricsAccess() access {
-	if s.Cfg != nil && s.Cfg.MetricsPublic {
-		return public()
-	}
-	return roles(account.Admin, account.Auditor)
+// chose --metrics-public for a scraper on a private network (Server.routes
+// opens the route then).
+func metricsAccess() access {
+	a := roles(account.Admin, account.Auditor)
+	a.metrics = true
+	return a
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
