@@ -74,6 +74,56 @@ func (p *Principal) Roles() []Role {
 	return out
 }
 
+// Allow is a service's own check of the caller's role, the same one the
+// route tables make before a handler runs, so that a handler wired to the
+// wrong route still cannot read what its caller may not. nil, the operator at
+// the command line, may do everything; anyone else needs one of rs. what
+// completes "your role may not ...".
+func Allow(p *Principal, what string, rs ...Role) error {
+	if p == nil {
+		return nil
+	}
+	for _, r := range rs {
+		if p.Has(r) {
+			return nil
+		}
+	}
+	return errs.E(errs.Forbidden, "your role may not %s", what)
+}
+
+// ReadsAudit says whether p may read the audit trail (audit.Reader): admins
+// and auditors, and the operator at the command line (nil).
+func (p *Principal) ReadsAudit() bool { return Allow(p, "", Admin, Auditor) == nil }
+
+// directoryReaders read the user directory: admins run it, auditors check
+// it, security officers answer for who is in which group.
+var directoryReaders = []Role{Admin, Auditor, SecurityOfficer}
+
+// OrgUnits lists the organization tree to every person and to read and
+// admin tokens; an ingest token only delivers messages.
+func (s *Service) OrgUnits(ctx context.Context, p *Principal) ([]OrgUnit, error) {
+	if err := Allow(p, "read the org units", Member, Auditor, Admin); err != nil {
+		return nil, err
+	}
+	return s.Store.OrgUnits(ctx)
+}
+
+// Users lists the directory to its readers (directoryReaders).
+func (s *Service) Users(ctx context.Context, p *Principal, f UserFilter) ([]User, error) {
+	if err := Allow(p, "list the users", directoryReaders...); err != nil {
+		return nil, err
+	}
+	return s.Store.Users(ctx, f)
+}
+
+// User returns one user of the directory to its readers (directoryReaders).
+func (s *Service) User(ctx context.Context, p *Principal, username string) (*User, error) {
+	if err := Allow(p, "read users", directoryReaders...); err != nil {
+		return nil, err
+	}
+	return s.Store.User(ctx, username)
+}
+
 // CreateOrgUnit adds a unit under parent (by name; empty for a root).
 func (s *Service) CreateOrgUnit(ctx context.Context, name, parent string) (*OrgUnit, error) {
 	name, parent = strings.TrimSpace(name), strings.TrimSpace(parent)

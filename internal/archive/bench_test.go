@@ -97,7 +97,7 @@ func BenchmarkIngestHTTP(b *testing.B) {
 	cfg := config.Default()
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
 	arch := archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
-	api := &httpapi.Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
+	api := &httpapi.Server{Cfg: &cfg, Storage: db, Accounts: accounts, Archive: arch, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Metrics: metrics.New(), Now: time.Now}
 	srv := httptest.NewServer(api.Handler())
 	defer srv.Close()
 	secret, _, err := accounts.CreateToken(ctx, "bench", account.ScopeIngest)

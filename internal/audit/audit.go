@@ -10,6 +10,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"charter/internal/errs"
 )
 
 // Event is one audited action.
@@ -40,6 +42,27 @@ type Store interface {
 	AuditEvents(ctx context.Context, f Filter) ([]Event, error)
 	WalkAudit(ctx context.Context, fn func(*Event) error) error
 	AuditHead(ctx context.Context) (seq int64, hash string, err error)
+}
+
+// Reader is who asks to read the trail. Every domain writes its events
+// here, so this package sits beneath account and cannot name its roles: the
+// caller answers for itself (*account.Principal does).
+type Reader interface{ ReadsAudit() bool }
+
+// Service reads the trail for a caller.
+type Service struct {
+	Store interface {
+		AuditEvents(ctx context.Context, f Filter) ([]Event, error)
+	}
+}
+
+// Events pages through the trail newest first for a reader who may read
+// it; a nil reader is the operator at the command line.
+func (s *Service) Events(ctx context.Context, r Reader, f Filter) ([]Event, error) {
+	if r != nil && !r.ReadsAudit() {
+		return nil, errs.E(errs.Forbidden, "your role may not read the audit trail")
+	}
+	return s.Store.AuditEvents(ctx, f)
 }
 
 // Actor is who acts in a request; it travels in the context.

@@ -57,7 +57,7 @@ func newBenchApp(b *testing.B, bound int) *benchApp {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { a.Close() })
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports,
+	api := &httpapi.Server{Cfg: &cfg, Storage: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports,
 		Log: log, Metrics: a.metrics, Now: time.Now, Review: a.review, Policies: a.policies}
 	srv := httptest.NewServer(api.Handler())
 	b.Cleanup(srv.Close)

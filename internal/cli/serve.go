@@ -51,14 +51,15 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 
 	a.reports.Getenv = e.Getenv
-	api := &httpapi.Server{Cfg: &cfg, DB: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports, Log: log, Metrics: a.metrics, Now: e.Now,
+	trail := &audit.Service{Store: a.db}
+	api := &httpapi.Server{Cfg: &cfg, Storage: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports, Audit: trail, Log: log, Metrics: a.metrics, Now: e.Now,
 		Review: a.review, Policies: a.policies, Pipeline: a.pipeline, Checkpoints: a.checkpoints}
 	go reloadPolicies(ctx, a, log)
-	console, err := web.New(&cfg, a.db, a.accounts, log, e.Now, cfg.Location)
+	console, err := web.New(&cfg, a.accounts, log, e.Now, cfg.Location)
 	if err != nil {
 		return err
 	}
-	console.Registry, console.Review, console.Archive, console.Reports = a.registry, a.review, a.archive, a.reports
+	console.Registry, console.Review, console.Archive, console.Reports, console.Audit = a.registry, a.review, a.archive, a.reports, trail
 	if n, err := strconv.Atoi(e.Getenv("CHARTER_TEST_KILL_BEFORE_SCAN")); err == nil && n > 0 {
 		a.pipeline.BeforeScan = killBeforeScan(n)
 	}

@@ -32,11 +32,12 @@ func (a access) Admits(p *account.Principal) bool {
 // RoleList is the roles a admits, for documentation and tests.
 func (a access) RoleList() []account.Role { return append([]account.Role(nil), a.roles...) }
 
-// AccessOf returns the access of the API route "METHOD /path" in the route
-// table, so a console page can say "as the API's POST /api/v1/users" instead of
-// repeating its roles. ok is false when the table has no such route.
+// AccessOf returns the access of the API route "METHOD /path" as the route
+// table declares it, so a console page can say "as the API's POST
+// /api/v1/users" instead of repeating its roles. ok is false when the table
+// has no such route.
 func AccessOf(route string) (a Access, ok bool) {
-	for _, rt := range (&Server{}).routes() {
+	for _, rt := range routeTable {
 		if rt.method+" "+rt.path == route {
 			return rt.allow, true
 		}

@@ -74,7 +74,7 @@ func newHarness(t testing.TB, engine string) *harness {
 	log, m := slog.New(slog.NewTextHandler(io.Discard, nil)), metrics.New()
 	pipe := pipeline.New(db, store.TxFor[pipeline.TxStore](db), &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: log, Now: time.Now},
 		registry.NewDirectory(db), m, log, time.Now, time.UTC)
-	api := &Server{Cfg: &cfg, DB: db, Accounts: accounts, Archive: arch, Registry: reg, Reports: reports, Log: log, Metrics: m, Now: time.Now,
+	api := &Server{Cfg: &cfg, Storage: db, Accounts: accounts, Archive: arch, Registry: reg, Reports: reports, Audit: &audit.Service{Store: db}, Log: log, Metrics: m, Now: time.Now,
 		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies, Pipeline: pipe,
 		Checkpoints: &checkpoint.Service{Store: db, Tx: store.TxFor[checkpoint.Store](db), Key: ed25519.NewKeyFromSeed(make([]byte, 32)), Now: time.Now}}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}

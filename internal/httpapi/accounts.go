@@ -65,7 +65,7 @@ func (s *Server) me(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listOrgUnits(w http.ResponseWriter, r *http.Request) error {
-	us, err := s.DB.OrgUnits(r.Context())
+	us, err := s.Accounts.OrgUnits(r.Context(), principal(r))
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
 		b := v == "true"
 		f.Active = &b
 	}
-	us, err := s.DB.Users(r.Context(), f)
+	us, err := s.Accounts.Users(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}
@@ -136,7 +136,7 @@ func (s *Server) importUsers(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.DB.User(r.Context(), r.PathValue("username"))
+	u, err := s.Accounts.User(r.Context(), principal(r), r.PathValue("username"))
 	if err != nil {
 		return err
 	}

@@ -107,7 +107,7 @@ func (s *Server) decideApplication(w http.ResponseWriter, r *http.Request) error
 }
 
 func (s *Server) listApprovalChains(w http.ResponseWriter, r *http.Request) error {
-	cs, err := s.DB.ApprovalChains(r.Context())
+	cs, err := s.Registry.ApprovalChains(r.Context(), principal(r))
 	if err != nil {
 		return err
 	}
@@ -284,13 +284,8 @@ func (s *Server) dissolveGroup(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
-// roster is the registration roster as CSV, rendered to a buffer first so a
-// failure still answers with a JSON error.
 func (s *Server) listHandles(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.DB.User(r.Context(), r.PathValue("username")); err != nil {
-		return err
-	}
-	hs, err := s.DB.Handles(r.Context(), r.PathValue("username"))
+	hs, err := s.Registry.Handles(r.Context(), principal(r), r.PathValue("username"))
 	if err != nil {
 		return err
 	}
@@ -315,7 +310,7 @@ func (s *Server) addHandle(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listTemplates(w http.ResponseWriter, r *http.Request) error {
-	ts, err := s.DB.Templates(r.Context())
+	ts, err := s.Registry.Templates(r.Context(), principal(r))
 	if err != nil {
 		return err
 	}
@@ -340,7 +335,7 @@ func (s *Server) publishTemplate(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) listCampaigns(w http.ResponseWriter, r *http.Request) error {
-	cs, err := s.DB.Campaigns(r.Context())
+	cs, err := s.Registry.Campaigns(r.Context(), principal(r))
 	if err != nil {
 		return err
 	}

@@ -189,8 +189,8 @@ func (s *Server) deactivateChecklistItem(w http.ResponseWriter, r *http.Request)
 }
 
 // roster serves the registration roster of all groups in one format.
-func (s *Server) roster(format string) handler {
-	return func(w http.ResponseWriter, r *http.Request) error {
+func roster(format string) handler {
+	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
 		doc, err := s.Reports.ExportRoster(r.Context(), format)
 		if err != nil {
 			return err
@@ -200,8 +200,8 @@ func (s *Server) roster(format string) handler {
 }
 
 // registrationForm serves one person's registration form in one format.
-func (s *Server) registrationForm(format string) handler {
-	return func(w http.ResponseWriter, r *http.Request) error {
+func registrationForm(format string) handler {
+	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
 		doc, err := s.Reports.ExportForm(r.Context(), principal(r), r.PathValue("username"), format)
 		if err != nil {
 			return err

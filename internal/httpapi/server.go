@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -29,14 +30,22 @@ import (
 // SessionCookie is the name of the sign-in cookie.
 const SessionCookie = "charter_session"
 
+// Storage is what GET /healthz asks of the database: that it answers, and
+// which engine it is. Everything else is read and written through the services.
+type Storage interface {
+	SchemaVersion(ctx context.Context) (int, error)
+	Engine() string
+}
+
 // Server serves the API.
 type Server struct {
 	Cfg      *config.Config
-	DB       store.DB
+	Storage  Storage
 	Accounts *account.Service
 	Archive  *archive.Service
 	Registry *registry.Service
 	Reports  *report.Service
+	Audit    *audit.Service // the trail, read by GET /api/v1/audit
 	Log      *slog.Logger
 	Metrics  *metrics.Registry
 	Now      func() time.Time
@@ -49,6 +58,18 @@ type Server struct {
 	Checkpoints *checkpoint.Service
 
 	storageFull atomic.Int64 // unix time of the last write refused for a full disk
+}
+
+// routes is the table as this server serves it: /metrics is public when
+// the operator chose --metrics-public.
+func (s *Server) routes() []route {
+	rs := slices.Clone(routeTable)
+	for i := range rs {
+		if rs[i].allow.metrics && s.Cfg != nil && s.Cfg.MetricsPublic {
+			rs[i].allow = public()
+		}
+	}
+	return rs
 }
 
 // Handler returns the API with every route of the table registered, wrapped
@@ -66,6 +87,9 @@ func (s *Server) Handler() http.Handler {
 type access struct {
 	public bool
 	roles  []account.Role
+	// metrics: public instead when the operator chose --metrics-public
+	// (see metricsAccess); routes applies it.
+	metrics bool
 }
 
 func public() access                  { return access{public: true} }
@@ -79,7 +103,9 @@ func (a access) admits(p *account.Principal) bool {
 	return false
 }
 
-type handler func(w http.ResponseWriter, r *http.Request) error
+// handler serves a route for a server; the table holds method expressions
+// ((*Server).healthz), so it needs no server to be read.
+type handler func(s *Server, w http.ResponseWriter, r *http.Request) error
 
 type route struct {
 	method, path string
@@ -92,11 +118,11 @@ type route struct {
 // browser's cookie rides along on any link from any site, so a cookie
 // caller must POST, which cross-origin protection guards.
 func tokenGet(h handler) handler {
-	return func(w http.ResponseWriter, r *http.Request) error {
+	return func(s *Server, w http.ResponseWriter, r *http.Request) error {
 		if r.Header.Get("Authorization") == "" {
 			return errs.E(errs.Forbidden, "with a session cookie this read is a POST (%s), so that a link from another site cannot make it", r.URL.Path)
 		}
-		return h(w, r)
+		return h(s, w, r)
 	}
 }
 
@@ -131,7 +157,7 @@ func (s *Server) wrap(rt route) http.Handler {
 		if p != nil {
 			ctx = audit.WithActor(context.WithValue(ctx, principalKey{}, p), audit.Actor{Name: p.Name(), Addr: addr})
 		}
-		if err := rt.handle(w, r.WithContext(ctx)); err != nil {
+		if err := rt.handle(s, w, r.WithContext(ctx)); err != nil {
 			if store.Full(err) {
 				s.storageFull.Store(s.Now().Unix())
 				s.Log.Error("storage full", "method", r.Method, "path", r.URL.Path, "err", err)

@@ -12,25 +12,25 @@ import (
 )
 
 func (s *Server) healthz(w http.ResponseWriter, r *http.Request) error {
-	if _, err := s.DB.SchemaVersion(r.Context()); err != nil {
+	if _, err := s.Storage.SchemaVersion(r.Context()); err != nil {
 		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "database unavailable"})
 		return nil
 	}
 	// A disk that refused a write in the last five minutes: 503, no
 	// request can be trusted to be kept.
 	if at := s.storageFull.Load(); at != 0 && s.Now().Unix()-at < 300 {
-		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "degraded", "reason": "storage full: the database has no room to write", "engine": s.DB.Engine()})
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "degraded", "reason": "storage full: the database has no room to write", "engine": s.Storage.Engine()})
 		return nil
 	}
 	// Degraded still answers 200: the API serves, but alerts are late.
 	// Monitors read the status.
 	if s.Pipeline != nil {
 		if ok, why := s.Pipeline.Health(); !ok {
-			writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": why, "engine": s.DB.Engine()})
+			writeJSON(w, http.StatusOK, map[string]string{"status": "degraded", "reason": why, "engine": s.Storage.Engine()})
 			return nil
 		}
 	}
-	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "engine": s.DB.Engine()})
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok", "engine": s.Storage.Engine()})
 	return nil
 }
 
@@ -50,12 +50,12 @@ func (s *Server) listCheckpoints(w http.ResponseWriter, r *http.Request) error {
 
 // metricsAccess: the counts (alerts per category among them) are for
 // operators — an admin, an auditor or a read token — unless the operator
-// chose --metrics-public for a scraper on a private network.
-func (s *Server) metricsAccess() access {
-	if s.Cfg != nil && s.Cfg.MetricsPublic {
-		return public()
-	}
-	return roles(account.Admin, account.Auditor)
+// chose --metrics-public for a scraper on a private network (Server.routes
+// opens the route then).
+func metricsAccess() access {
+	a := roles(account.Admin, account.Auditor)
+	a.metrics = true
+	return a
 }
 
 func (s *Server) metrics(w http.ResponseWriter, r *http.Request) error {
@@ -87,7 +87,7 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request) error {
 		}
 		f.Limit = n
 	}
-	es, err := s.DB.AuditEvents(r.Context(), f)
+	es, err := s.Audit.Events(r.Context(), principal(r), f)
 	if err != nil {
 		return err
 	}

@@ -543,6 +543,15 @@ func (s *Service) ListApplications(ctx context.Context, p *account.Principal, f 
 	return out, nil
 }
 
+// ApprovalChains lists the configured chains to those who set them
+// (security officers and admins) and to auditors.
+func (s *Service) ApprovalChains(ctx context.Context, p *account.Principal) ([]ApprovalChain, error) {
+	if err := account.Allow(p, "read the approval chains", account.SecurityOfficer, account.Admin, account.Auditor); err != nil {
+		return nil, err
+	}
+	return s.Store.ApprovalChains(ctx)
+}
+
 // SetApprovalChain configures the chain for an org unit and level.
 func (s *Service) SetApprovalChain(ctx context.Context, c ApprovalChain) (*ApprovalChain, error) {
 	if !validLevel(c.Level) {

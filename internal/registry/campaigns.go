@@ -305,6 +305,15 @@ func (s *Service) Declare(ctx context.Context, p *account.Principal, campaignID 
 	return out, err
 }
 
+// Campaigns lists the campaigns, newest first, to every person (each may
+// have a part in one) and to auditors.
+func (s *Service) Campaigns(ctx context.Context, p *account.Principal) ([]Campaign, error) {
+	if err := account.Allow(p, "read the campaigns", account.Member, account.Auditor); err != nil {
+		return nil, err
+	}
+	return s.Store.Campaigns(ctx)
+}
+
 // Results is a campaign with every answer so far.
 type Results struct {
 	Campaign     *Campaign       `json:"campaign"`

@@ -35,6 +35,13 @@ func (s *Service) ShowGroup(ctx context.Context, p *account.Principal, id int64)
 	return g, nil
 }
 
+// Group returns a group to whoever may read it (as ShowGroup, without its
+// members and bindings): a group p may not read is NotFound, as to its reader
+// it does not exist. Other domains ask it before showing what they keep of a group.
+func (s *Service) Group(ctx context.Context, p *account.Principal, id int64) (*Group, error) {
+	return s.readableGroup(ctx, p, id)
+}
+
 func (s *Service) readableGroup(ctx context.Context, p *account.Principal, id int64) (*Group, error) {
 	g, err := s.Store.Group(ctx, id)
 	if err != nil {
@@ -451,6 +458,19 @@ func (s *Service) dissolve(ctx context.Context, tx TxStore, g *Group, reason str
 	return tx.AppendAudit(ctx, event(ctx, now, "group.dissolve", groupObject(g.ID), map[string]any{"from": from, "reason": reason}))
 }
 
+// Handles lists a user's platform handles to those who read the user
+// directory (admins, auditors, security officers); an unknown user is
+// NotFound, not an empty list.
+func (s *Service) Handles(ctx context.Context, p *account.Principal, username string) ([]Handle, error) {
+	if err := account.Allow(p, "read users' handles", account.Admin, account.Auditor, account.SecurityOfficer); err != nil {
+		return nil, err
+	}
+	if _, err := s.Store.User(ctx, username); err != nil {
+		return nil, err
+	}
+	return s.Store.Handles(ctx, username)
+}
+
 // AddHandle records a user's handle on a platform, so captured messages
 // resolve to the person. A handle belongs to one user.
 func (s *Service) AddHandle(ctx context.Context, username string, platform Platform, handle string) (*Handle, error) {
@@ -482,6 +502,16 @@ var defaultStatementZh string
 
 //go:embed statement_en.txt
 var defaultStatementEn string
+
+// Templates lists the statement versions, newest first, to every person
+// (each may be asked to sign one) and to auditors; not to machine tokens
+// that only deliver or administer.
+func (s *Service) Templates(ctx context.Context, p *account.Principal) ([]Template, error) {
+	if err := account.Allow(p, "read the statement templates", account.Member, account.Auditor); err != nil {
+		return nil, err
+	}
+	return s.Store.Templates(ctx)
+}
 
 // EnsureDefaultTemplate publishes the shipped statement as version 1 when
 // there is no template yet.

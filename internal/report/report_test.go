@@ -514,3 +514,35 @@ func TestGenerateIsolatesGroups(t *testing.T) {
 		}
 	})
 }
+
+// TestDailyMessages: every reader of the group gets its counts, one per
+// day asked; anyone else is told the group does not exist.
+func TestDailyMessages(t *testing.T) {
+	f := setup(t, storetest.Open(t, "sqlite"))
+	days := []time.Time{f.clock.t, f.clock.t.AddDate(0, 0, 1)}
+	stranger := &account.Principal{User: &account.User{Username: "wang", Active: true}}
+	ingest := &account.Principal{Token: &account.Token{Name: "feed", Scope: account.ScopeIngest}}
+	cases := []struct {
+		name string
+		p    *account.Principal
+		kind errs.Kind // "" for the counts
+	}{
+		{"responsible", f.zhang, ""},
+		{"member", f.li, ""},
+		{"security officer", f.so, ""},
+		{"operator", nil, ""},
+		{"not in the group", stranger, errs.NotFound},
+		{"ingest token", ingest, errs.NotFound},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			ns, err := f.svc.DailyMessages(context.Background(), c.p, f.group.ID, days)
+			switch {
+			case c.kind == "" && (err != nil || len(ns) != 2 || ns[0] != 120):
+				t.Fatalf("got %v %v, want two days of 120", ns, err)
+			case c.kind != "" && !errs.Is(err, c.kind):
+				t.Fatalf("got %v %v, want %s", ns, err, c.kind)
+			}
+		})
+	}
+}

@@ -18,14 +18,24 @@ import (
 	"charter/internal/registry"
 )
 
-// TxStore is the storage a report transaction sees: reports, the registry
-// and accounts they describe, and the audit trail, committed together.
+// TxStore is the storage a report transaction sees: reports, what they read
+// of the registry and accounts they describe, and the audit trail,
+// committed together.
 type TxStore interface {
 	Store
-	registry.Store
-	account.Store
+	RegistryStore
 	checkpoint.Store
 	AppendAudit(ctx context.Context, e *audit.Event) error
+}
+
+// RegistryStore is the little reports read of the registry's and accounts'
+// storage: the groups a report covers, their members and responsible
+// people, and the notices it sends them.
+type RegistryStore interface {
+	Groups(ctx context.Context, f registry.GroupFilter) ([]registry.Group, error)
+	Members(ctx context.Context, groupID int64, withPast bool) ([]registry.Member, error)
+	Notify(ctx context.Context, n *registry.Notification) (bool, error)
+	User(ctx context.Context, username string) (*account.User, error)
 }
 
 // Service is the report domain. Methods that act for someone take the
@@ -113,6 +123,25 @@ func (s *Service) Show(ctx context.Context, p *account.Principal, id int64) (*Re
 		}
 	}
 	return withOverdue(r, s.now()), nil
+}
+
+// DailyMessages counts a group's archived messages on each day that starts
+// at days[i] and ends a calendar day later in its zone. Counts only, no
+// content: every reader of the group (registry.Service.Group decides) sees
+// them, and nothing is audited.
+func (s *Service) DailyMessages(ctx context.Context, p *account.Principal, groupID int64, days []time.Time) ([]int, error) {
+	if _, err := s.Registry.Group(ctx, p, groupID); err != nil {
+		return nil, err
+	}
+	out := make([]int, len(days))
+	for i, day := range days {
+		n, _, err := s.Figures.MessageStats(ctx, groupID, day, day.AddDate(0, 0, 1))
+		if err != nil {
+			return nil, err
+		}
+		out[i] = n
+	}
+	return out, nil
 }
 
 // filedReason names the checkpoint made when report id was filed.
@@ -282,7 +311,7 @@ func (s *Service) generate(ctx context.Context, p Period, sc Schedule) ([]Report
 
 // stats fills the figures of one group over [from, to): membership from the
 // registry, the rest from the wired Figures.
-func (s *Service) stats(ctx context.Context, st registry.Store, groupID int64, from, to time.Time) (Stats, error) {
+func (s *Service) stats(ctx context.Context, st RegistryStore, groupID int64, from, to time.Time) (Stats, error) {
 	var out Stats
 	ms, err := st.Members(ctx, groupID, true)
 	if err != nil {

@@ -33,6 +33,7 @@ type harness struct {
 	t       *testing.T
 	srv     *httptest.Server
 	web     *Server
+	db      store.DB          // the console's database, for arranging what a test needs
 	secrets map[string]string // username -> session secret
 	n       atomic.Int64
 	// lastGroup is the group the latest recertPath made, for its form.
@@ -56,18 +57,19 @@ func newHarness(t *testing.T) *harness {
 	db := storetest.Open(t, "sqlite")
 	cfg := config.Default()
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
-	s, err := New(&cfg, db, accounts, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now, time.UTC)
+	s, err := New(&cfg, accounts, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now, time.UTC)
 	if err != nil {
 		t.Fatal(err)
 	}
 	s.Registry = registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
 	s.Review = &review.Service{Store: db, Tx: store.TxFor[review.TxStore](db), Now: time.Now}
 	s.Archive = archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
-	s.Reports = report.NewService(db, store.TxFor[report.TxStore](db), time.Now, s.Registry, nil)
+	s.Reports = report.NewService(db, store.TxFor[report.TxStore](db), time.Now, s.Registry, report.Sources{Messages: db.GroupMessageStats})
+	s.Audit = &audit.Service{Store: db}
 	if err := s.Registry.EnsureDefaultTemplate(audit.WithActor(context.Background(), audit.Actor{Name: "test"})); err != nil {
 		t.Fatal(err)
 	}
-	h := &harness{t: t, web: s, secrets: map[string]string{}}
+	h := &harness{t: t, web: s, db: db, secrets: map[string]string{}}
 	h.srv = httptest.NewServer(s.Handler())
 	t.Cleanup(h.srv.Close)
 	ctx := context.Background()
@@ -189,7 +191,7 @@ func (h *harness) alert() int64 {
 	a := &review.Alert{Key: "registry.unregistered_room|" + room, Rule: "registry.unregistered_room", Category: detect.CatRegistry,
 		Severity: detect.SevMedium, Status: review.StatusOpen, Platform: "wecom", RoomID: room, Excerpt: "[未登记群聊]",
 		Detail: map[string]any{"room_id": room}, FirstSeen: now, LastSeen: now, CreatedAt: now, UpdatedAt: now}
-	if _, _, err := h.web.DB.RecordFinding(context.Background(), a, review.Source{Platform: "wecom", RoomID: room, SourceID: room + "-1", SentAt: now}); err != nil {
+	if _, _, err := h.db.RecordFinding(context.Background(), a, review.Source{Platform: "wecom", RoomID: room, SourceID: room + "-1", SentAt: now}); err != nil {
 		h.t.Fatal(err)
 	}
 	return a.ID
@@ -257,7 +259,7 @@ var applicationForm = formOf("name", "新群", "purpose", "协作", "platform", 
 
 // signForm signs the current statement, in Chinese, as the member.
 func signForm(h *harness) url.Values {
-	t, err := h.web.DB.CurrentTemplate(context.Background())
+	t, err := h.db.CurrentTemplate(context.Background())
 	if err != nil {
 		h.t.Fatal(err)
 	}

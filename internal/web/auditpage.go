@@ -63,7 +63,7 @@ func (s *Server) audit(w http.ResponseWriter, r *http.Request) error {
 	if len(f.Errors) > 0 || f.Error != "" {
 		code = http.StatusBadRequest
 	} else {
-		es, err := s.DB.AuditEvents(r.Context(), filter)
+		es, err := s.Audit.Events(r.Context(), stateOf(r).p, filter)
 		if err != nil {
 			return err
 		}

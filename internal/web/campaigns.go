@@ -22,7 +22,7 @@ func (s *Server) tasks(r *http.Request) ([]task, error) {
 	ctx, st := r.Context(), stateOf(r)
 	t := func(key string, args ...any) string { return s.msgs.T(st.lang, key, args...) }
 	var out []task
-	cs, err := s.DB.Campaigns(ctx)
+	cs, err := s.Registry.Campaigns(ctx, st.p)
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +198,7 @@ type templatesPage struct {
 func (*templatesPage) template() string { return "templates" }
 
 func (s *Server) templatesPage(r *http.Request, f *Form) (*templatesPage, error) {
-	ts, err := s.DB.Templates(r.Context())
+	ts, err := s.Registry.Templates(r.Context(), stateOf(r).p)
 	if err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func TestCSRF(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden {
 		t.Errorf("cross-site POST: %d, want 403", resp.StatusCode)
 	}
-	us, _ := h.web.DB.OrgUnits(context.Background())
+	us, _ := h.db.OrgUnits(context.Background())
 	if len(us) != 1 {
 		t.Fatalf("a refused form wrote: %+v", us)
 	}
@@ -181,7 +181,7 @@ func TestLanguageChoice(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/profile" {
 		t.Fatalf("POST /lang: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
-	u, _ := h.web.DB.User(context.Background(), "member")
+	u, _ := h.db.User(context.Background(), "member")
 	if u.Language != "en" {
 		t.Fatalf("language not stored: %q", u.Language)
 	}

@@ -66,7 +66,7 @@ func (s *Server) dashboard(w http.ResponseWriter, r *http.Request) error {
 	}
 	sort.SliceStable(p.Pending, func(i, j int) bool { return since(p.Pending[i]).Before(since(p.Pending[j])) })
 
-	cs, err := s.DB.Campaigns(ctx)
+	cs, err := s.Registry.Campaigns(ctx, st.p)
 	if err != nil {
 		return err
 	}

@@ -103,14 +103,17 @@ func (s *Server) groupPage(r *http.Request, id int64, sign, bind *Form) (*groupP
 func (s *Server) messagesPerDay(r *http.Request, id int64) (template.HTML, error) {
 	now := s.Now().In(s.Location)
 	today := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, s.Location)
+	days := make([]time.Time, activityDays)
+	for i := range days {
+		days[i] = today.AddDate(0, 0, i-activityDays+1)
+	}
+	ns, err := s.Reports.DailyMessages(r.Context(), stateOf(r).p, id, days)
+	if err != nil {
+		return "", err
+	}
 	pts := make([]chart.Point, activityDays)
-	for i := range pts {
-		day := today.AddDate(0, 0, i-activityDays+1)
-		n, _, err := s.DB.GroupMessageStats(r.Context(), id, day, day.AddDate(0, 0, 1))
-		if err != nil {
-			return "", err
-		}
-		pts[i] = chart.Point{Label: day.Format("01-02"), Value: float64(n)}
+	for i, day := range days {
+		pts[i] = chart.Point{Label: day.Format("01-02"), Value: float64(ns[i])}
 	}
 	return chart.Bar(pts, chart.Options{Title: s.msgs.T(stateOf(r).lang, "group.activity_messages"), Width: 960, Height: 220, Counts: true}), nil
 }

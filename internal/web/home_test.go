@@ -15,7 +15,7 @@ import (
 // the notice that an application waits for them, titled in the page's language.
 func TestHomeShowsNotices(t *testing.T) {
 	h := newHarness(t)
-	db := h.web.DB
+	db := h.db
 	h.web.Registry = registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
 	_, body := h.do("GET", "/", h.secrets["approver"], nil)
 	if !strings.Contains(body, "暂无") {

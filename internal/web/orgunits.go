@@ -43,7 +43,7 @@ func tree(units []account.OrgUnit) []*unitNode {
 }
 
 func (s *Server) orgUnitsPage(r *http.Request, f *Form) (*orgUnitsPage, error) {
-	units, err := s.DB.OrgUnits(r.Context())
+	units, err := s.Accounts.OrgUnits(r.Context(), stateOf(r).p)
 	if err != nil {
 		return nil, err
 	}

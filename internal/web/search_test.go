@@ -41,7 +41,7 @@ func TestSearchPage(t *testing.T) {
 	}
 	nd.WriteString(`{"platform":"wecom","source_id":"x1","room_id":"wr-fin","sender":"lisi","sent_at":"2026-11-20T08:00:00Z","kind":"text","text":"收到"}` + "\n")
 	// Only registered groups are searched: wr-fin belongs to one.
-	g := storetest.Group(t, h.web.DB, "财务工作群", "admin", registry.Internal, base)
+	g := storetest.Group(t, h.db, "财务工作群", "admin", registry.Internal, base)
 	h.web.Archive.Resolver = roomResolver{"wr-fin": g.ID}
 	if _, err := h.web.Archive.Ingest(as("admin"), strings.NewReader(nd.String()), archive.Batch{Format: "ndjson", Source: "test"}, nil); err != nil {
 		t.Fatal(err)
@@ -51,7 +51,7 @@ func TestSearchPage(t *testing.T) {
 	if resp.StatusCode != 200 || strings.Contains(body, "<mark>") || !strings.Contains(body, `value="机密"`) {
 		t.Fatalf("search by link: %d, marked hits %d", resp.StatusCode, strings.Count(body, "<mark>"))
 	}
-	if events, _ := h.web.DB.AuditEvents(as("admin"), audit.Filter{Action: "message.search", Limit: 10}); len(events) != 0 {
+	if events, _ := h.db.AuditEvents(as("admin"), audit.Filter{Action: "message.search", Limit: 10}); len(events) != 0 {
 		t.Fatalf("a search by link was made and audited: %+v", events)
 	}
 	resp, body = h.do("POST", "/search", h.secrets["reviewer"], url.Values{"q": {"机密"}})
@@ -82,7 +82,7 @@ func TestSearchPage(t *testing.T) {
 	if resp, body = h.do("POST", "/search", h.secrets["reviewer"], url.Values{"q": {"x"}, "from": {"22-11-2026"}}); resp.StatusCode != 400 || !strings.Contains(body, `id="e-from"`) {
 		t.Errorf("bad date: %d", resp.StatusCode)
 	}
-	events, err := h.web.DB.AuditEvents(as("admin"), audit.Filter{Action: "message.search", Limit: 10})
+	events, err := h.db.AuditEvents(as("admin"), audit.Filter{Action: "message.search", Limit: 10})
 	if err != nil || len(events) == 0 || events[0].Actor != "reviewer" {
 		t.Errorf("the search was not audited as the reviewer: %v %+v", err, events)
 	}

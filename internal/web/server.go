@@ -22,14 +22,12 @@ import (
 	"charter/internal/registry"
 	"charter/internal/report"
 	"charter/internal/review"
-	"charter/internal/store"
 	"charter/internal/web/i18n"
 )
 
 // Server serves the console.
 type Server struct {
 	Cfg      *config.Config
-	DB       store.DB
 	Accounts *account.Service
 	Log      *slog.Logger
 	Now      func() time.Time
@@ -39,18 +37,19 @@ type Server struct {
 	Registry *registry.Service
 	Review   *review.Service
 	Archive  *archive.Service // message search
-	Reports  *report.Service  // periodic reports, roster and registration forms
+	Reports  *report.Service  // periodic reports, roster, registration forms, a group's messages per day
+	Audit    *audit.Service   // the audit trail page
 
 	msgs  i18n.Catalog
 	pages map[i18n.Lang]map[string]*templateSet
 }
 
 // New loads the catalog and parses every template; it fails on a template error.
-func New(cfg *config.Config, db store.DB, accounts *account.Service, log *slog.Logger, now func() time.Time, loc *time.Location) (*Server, error) {
+func New(cfg *config.Config, accounts *account.Service, log *slog.Logger, now func() time.Time, loc *time.Location) (*Server, error) {
 	if loc == nil {
 		loc = time.Local
 	}
-	s := &Server{Cfg: cfg, DB: db, Accounts: accounts, Log: log, Now: now, Location: loc}
+	s := &Server{Cfg: cfg, Accounts: accounts, Log: log, Now: now, Location: loc}
 	var err error
 	if s.msgs, err = i18n.Load(); err != nil {
 		return nil, err

@@ -25,7 +25,7 @@ type usersPage struct {
 func (*usersPage) template() string { return "users" }
 
 func (s *Server) users(w http.ResponseWriter, r *http.Request) error {
-	us, err := s.DB.Users(r.Context(), account.UserFilter{})
+	us, err := s.Accounts.Users(r.Context(), stateOf(r).p, account.UserFilter{})
 	if err != nil {
 		return err
 	}
@@ -55,7 +55,7 @@ type userPage struct {
 func (*userPage) template() string { return "user" }
 
 func (s *Server) userPage(r *http.Request, u *account.User, f *Form) (*userPage, error) {
-	units, err := s.DB.OrgUnits(r.Context())
+	units, err := s.Accounts.OrgUnits(r.Context(), stateOf(r).p)
 	if err != nil {
 		return nil, err
 	}
@@ -142,7 +142,7 @@ func userValues(u *account.User) url.Values {
 }
 
 func (s *Server) user(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.DB.User(r.Context(), r.PathValue("username"))
+	u, err := s.Accounts.User(r.Context(), stateOf(r).p, r.PathValue("username"))
 	if err != nil {
 		return err
 	}
@@ -155,7 +155,7 @@ func (s *Server) user(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) updateUser(w http.ResponseWriter, r *http.Request) error {
-	u, err := s.DB.User(r.Context(), r.PathValue("username"))
+	u, err := s.Accounts.User(r.Context(), stateOf(r).p, r.PathValue("username"))
 	if err != nil {
 		return err
 	}

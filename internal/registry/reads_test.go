@@ -1,0 +1,86 @@
+package registry_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"charter/internal/account"
+	"charter/internal/errs"
+	"charter/internal/registry"
+	"charter/internal/store"
+	"charter/internal/store/storetest"
+)
+
+// callers are one principal per role and per token scope, and nil, the
+// operator at the command line.
+func callers() map[string]*account.Principal {
+	user := func(rs ...account.Role) *account.Principal {
+		u := &account.User{Username: "u", Active: true}
+		for _, r := range rs {
+			u.Roles = append(u.Roles, account.Grant{Role: r})
+		}
+		return &account.Principal{User: u}
+	}
+	token := func(s account.Scope) *account.Principal {
+		return &account.Principal{Token: &account.Token{Name: "t", Scope: s}}
+	}
+	return map[string]*account.Principal{
+		"operator":         nil,
+		"admin":            user(account.Admin),
+		"security_officer": user(account.SecurityOfficer),
+		"reviewer":         user(account.Reviewer),
+		"auditor":          user(account.Auditor),
+		"member":           user(),
+		"token-ingest":     token(account.ScopeIngest),
+		"token-read":       token(account.ScopeRead),
+		"token-admin":      token(account.ScopeAdmin),
+	}
+}
+
+// TestReadsCheckTheCaller: each read refuses, as Forbidden, a caller the
+// API's route table does not admit to it, and serves one it does.
+func TestReadsCheckTheCaller(t *testing.T) {
+	db := storetest.Open(t, "sqlite")
+	ctx := context.Background()
+	acc := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
+	reg := registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
+	if _, err := acc.CreateUser(ctx, account.NewUser{Username: "zhang.san", RealName: "张三"}); err != nil {
+		t.Fatal(err)
+	}
+	people := []string{"operator", "admin", "security_officer", "reviewer", "auditor", "member", "token-read"}
+	reads := []struct {
+		name   string
+		admits []string // as the API's route
+		read   func(p *account.Principal) error
+	}{
+		{"ApprovalChains", []string{"operator", "admin", "security_officer", "auditor", "token-read", "token-admin"},
+			func(p *account.Principal) error { _, err := reg.ApprovalChains(ctx, p); return err }},
+		{"Handles", []string{"operator", "admin", "security_officer", "auditor", "token-read", "token-admin"},
+			func(p *account.Principal) error { _, err := reg.Handles(ctx, p, "zhang.san"); return err }},
+		{"Templates", people, func(p *account.Principal) error { _, err := reg.Templates(ctx, p); return err }},
+		{"Campaigns", people, func(p *account.Principal) error { _, err := reg.Campaigns(ctx, p); return err }},
+	}
+	for _, rd := range reads {
+		for name, p := range callers() {
+			t.Run(rd.name+"/"+name, func(t *testing.T) {
+				admitted := false
+				for _, a := range rd.admits {
+					admitted = admitted || a == name
+				}
+				err := rd.read(p)
+				switch {
+				case admitted && err != nil:
+					t.Fatalf("refused: %v", err)
+				case !admitted && !errs.Is(err, errs.Forbidden):
+					t.Fatalf("got %v, want forbidden", err)
+				}
+			})
+		}
+	}
+	t.Run("Handles/unknown user", func(t *testing.T) {
+		if _, err := reg.Handles(ctx, nil, "nobody"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("got %v, want not found", err)
+		}
+	})
+}
