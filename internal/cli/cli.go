@@ -111,7 +111,7 @@ func usage(w io.Writer) {
 func flags(e *Env, name string, cfg *config.Config) *flag.FlagSet {
 	fs := flag.NewFlagSet("charter "+name, flag.ContinueOnError)
 	fs.SetOutput(e.Stderr)
-	cfg.Register(fs, e.Getenv)
+	cfg.Register(fs, e.Getenv, config.All)
 	return fs
 }
 
