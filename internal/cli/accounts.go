@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 
 	"charter/internal/account"
+	"charter/internal/app"
 	"charter/internal/errs"
 	"charter/internal/registry"
 )
@@ -54,12 +55,12 @@ func userHandle(ctx context.Context, e *Env, args []string) error {
 	return withApp(ctx, e, "user handle", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&platform, "platform", "", "wecom, wechat, dingtalk, feishu, matrix or other (required)")
 		fs.StringVar(&handle, "handle", "", "the user's ID on that platform (required)")
-	}, func(a *app, fs *flag.FlagSet) error {
+	}, func(a *app.App, fs *flag.FlagSet) error {
 		name, err := oneArg(fs, "USERNAME")
 		if err != nil {
 			return err
 		}
-		if _, err := a.registry.AddHandle(cliContext(ctx), name, registry.Platform(platform), handle); err != nil {
+		if _, err := a.Registry.AddHandle(cliContext(ctx), name, registry.Platform(platform), handle); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "user %s is %s on %s\n", name, handle, platform)
@@ -68,19 +69,19 @@ func userHandle(ctx context.Context, e *Env, args []string) error {
 }
 
 func userHandles(ctx context.Context, e *Env, args []string) error {
-	return withApp(ctx, e, "user handles", args, nil, func(a *app, fs *flag.FlagSet) error {
+	return withApp(ctx, e, "user handles", args, nil, func(a *app.App, fs *flag.FlagSet) error {
 		name, err := oneArg(fs, "USERNAME")
 		if err != nil {
 			return err
 		}
-		hs, err := a.db.Handles(ctx, name)
+		hs, err := a.DB.Handles(ctx, name)
 		if err != nil {
 			return err
 		}
 		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 		fmt.Fprintln(tw, "PLATFORM\tHANDLE\tADDED")
 		for _, h := range hs {
-			fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Platform, h.Handle, stamp(h.CreatedAt, a.cfg.Location))
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Platform, h.Handle, stamp(h.CreatedAt, a.Config.Location))
 		}
 		return tw.Flush()
 	})
@@ -98,13 +99,13 @@ func userCreate(ctx context.Context, e *Env, args []string) error {
 		fs.BoolVar(&in.Verified, "verified", false, "identity verified")
 		fs.StringVar(&roles, "roles", "", `roles, e.g. "approver:Finance;reviewer"`)
 		fs.StringVar(&passwordEnv, "password-env", "CHARTER_USER_PASSWORD", "environment variable holding the password (empty: no sign-in until set)")
-	}, func(a *app, fs *flag.FlagSet) error {
+	}, func(a *app.App, fs *flag.FlagSet) error {
 		var err error
 		if in.Roles, err = account.ParseGrants(roles); err != nil {
 			return err
 		}
 		in.Password = e.Getenv(passwordEnv)
-		u, err := a.accounts.CreateUser(cliContext(ctx), in)
+		u, err := a.Accounts.CreateUser(cliContext(ctx), in)
 		if err != nil {
 			return err
 		}
@@ -114,8 +115,8 @@ func userCreate(ctx context.Context, e *Env, args []string) error {
 }
 
 func userList(ctx context.Context, e *Env, args []string) error {
-	return withApp(ctx, e, "user list", args, nil, func(a *app, fs *flag.FlagSet) error {
-		us, err := a.db.Users(ctx, account.UserFilter{})
+	return withApp(ctx, e, "user list", args, nil, func(a *app.App, fs *flag.FlagSet) error {
+		us, err := a.DB.Users(ctx, account.UserFilter{})
 		if err != nil {
 			return err
 		}
@@ -148,12 +149,12 @@ func oneArg(fs *flag.FlagSet, what string) (string, error) {
 }
 
 func userShow(ctx context.Context, e *Env, args []string) error {
-	return withApp(ctx, e, "user show", args, nil, func(a *app, fs *flag.FlagSet) error {
+	return withApp(ctx, e, "user show", args, nil, func(a *app.App, fs *flag.FlagSet) error {
 		name, err := oneArg(fs, "USERNAME")
 		if err != nil {
 			return err
 		}
-		u, err := a.db.User(ctx, name)
+		u, err := a.DB.User(ctx, name)
 		if err != nil {
 			return err
 		}
@@ -173,7 +174,7 @@ func userUpdate(ctx context.Context, e *Env, args []string) error {
 		fs.StringVar(&roles, "roles", "", `new roles, e.g. "approver:Finance;reviewer" ("-" for none)`)
 		fs.StringVar(&verified, "verified", "", "true or false")
 		fs.StringVar(&passwordEnv, "password-env", "", "environment variable holding a new password")
-	}, func(a *app, fs *flag.FlagSet) error {
+	}, func(a *app.App, fs *flag.FlagSet) error {
 		name, err := oneArg(fs, "USERNAME")
 		if err != nil {
 			return err
@@ -209,7 +210,7 @@ func userUpdate(ctx context.Context, e *Env, args []string) error {
 			}
 			p.Password = &pw
 		}
-		if _, err := a.accounts.UpdateUser(cliContext(ctx), name, p); err != nil {
+		if _, err := a.Accounts.UpdateUser(cliContext(ctx), name, p); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "updated user %s\n", name)
@@ -218,12 +219,12 @@ func userUpdate(ctx context.Context, e *Env, args []string) error {
 }
 
 func userDeactivate(ctx context.Context, e *Env, args []string) error {
-	return withApp(ctx, e, "user deactivate", args, nil, func(a *app, fs *flag.FlagSet) error {
+	return withApp(ctx, e, "user deactivate", args, nil, func(a *app.App, fs *flag.FlagSet) error {
 		name, err := oneArg(fs, "USERNAME")
 		if err != nil {
 			return err
 		}
-		if _, err := a.accounts.Deactivate(cliContext(ctx), name); err != nil {
+		if _, err := a.Accounts.Deactivate(cliContext(ctx), name); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "deactivated user %s (kept for history)\n", name)
@@ -232,7 +233,7 @@ func userDeactivate(ctx context.Context, e *Env, args []string) error {
 }
 
 func userImport(ctx context.Context, e *Env, args []string) error {
-	return withApp(ctx, e, "user import", args, nil, func(a *app, fs *flag.FlagSet) error {
+	return withApp(ctx, e, "user import", args, nil, func(a *app.App, fs *flag.FlagSet) error {
 		path, err := oneArg(fs, "CSV file")
 		if err != nil {
 			return err
@@ -242,7 +243,7 @@ func userImport(ctx context.Context, e *Env, args []string) error {
 			return err
 		}
 		defer f.Close()
-		res, err := a.accounts.ImportCSV(cliContext(ctx), f)
+		res, err := a.Accounts.ImportCSV(cliContext(ctx), f)
 		if err != nil {
 			return err
 		}
@@ -263,12 +264,12 @@ func orgUnitCmd(ctx context.Context, e *Env, args []string) error {
 			var parent string
 			return withApp(ctx, e, "org-unit create", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&parent, "parent", "", "parent unit name (empty for a root)")
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				name, err := oneArg(fs, "NAME")
 				if err != nil {
 					return err
 				}
-				if _, err := a.accounts.CreateOrgUnit(cliContext(ctx), name, parent); err != nil {
+				if _, err := a.Accounts.CreateOrgUnit(cliContext(ctx), name, parent); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.Stdout, "created org unit %s\n", name)
@@ -276,8 +277,8 @@ func orgUnitCmd(ctx context.Context, e *Env, args []string) error {
 			})
 		},
 		"list": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "org-unit list", args, nil, func(a *app, fs *flag.FlagSet) error {
-				us, err := a.db.OrgUnits(ctx)
+			return withApp(ctx, e, "org-unit list", args, nil, func(a *app.App, fs *flag.FlagSet) error {
+				us, err := a.DB.OrgUnits(ctx)
 				if err != nil {
 					return err
 				}
@@ -299,8 +300,8 @@ func tokenCmd(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "token create", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&name, "name", "", "what the token is for (required)")
 				fs.StringVar(&scope, "scope", "", "ingest, read or admin (required)")
-			}, func(a *app, fs *flag.FlagSet) error {
-				secret, t, err := a.accounts.CreateToken(cliContext(ctx), name, account.Scope(scope))
+			}, func(a *app.App, fs *flag.FlagSet) error {
+				secret, t, err := a.Accounts.CreateToken(cliContext(ctx), name, account.Scope(scope))
 				if err != nil {
 					return err
 				}
@@ -310,22 +311,22 @@ func tokenCmd(ctx context.Context, e *Env, args []string) error {
 			})
 		},
 		"list": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "token list", args, nil, func(a *app, fs *flag.FlagSet) error {
-				ts, err := a.accounts.Tokens(ctx)
+			return withApp(ctx, e, "token list", args, nil, func(a *app.App, fs *flag.FlagSet) error {
+				ts, err := a.Accounts.Tokens(ctx)
 				if err != nil {
 					return err
 				}
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tSCOPE\tPREFIX\tCREATED BY\tCREATED\tLAST USED\tREVOKED\tSUSPENDED")
 				for _, t := range ts {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", t.ID, t.Name, t.Scope, t.Prefix, t.CreatedBy, stamp(t.CreatedAt, a.cfg.Location),
-						when(t.LastUsedAt, a.cfg.Location), when(t.RevokedAt, a.cfg.Location), t.Suspended)
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%v\n", t.ID, t.Name, t.Scope, t.Prefix, t.CreatedBy, stamp(t.CreatedAt, a.Config.Location),
+						when(t.LastUsedAt, a.Config.Location), when(t.RevokedAt, a.Config.Location), t.Suspended)
 				}
 				return tw.Flush()
 			})
 		},
 		"revoke": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "token revoke", args, nil, func(a *app, fs *flag.FlagSet) error {
+			return withApp(ctx, e, "token revoke", args, nil, func(a *app.App, fs *flag.FlagSet) error {
 				arg, err := oneArg(fs, "token ID")
 				if err != nil {
 					return err
@@ -334,7 +335,7 @@ func tokenCmd(ctx context.Context, e *Env, args []string) error {
 				if err != nil {
 					return fmt.Errorf("%w: %q is not a token ID", ErrUsage, arg)
 				}
-				if err := a.accounts.RevokeToken(cliContext(ctx), id); err != nil {
+				if err := a.Accounts.RevokeToken(cliContext(ctx), id); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.Stdout, "revoked token %d\n", id)

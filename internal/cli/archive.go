@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"charter/internal/app"
 	"charter/internal/archive"
 	"charter/internal/errs"
 )
@@ -20,8 +21,8 @@ func archiveCmd(ctx context.Context, e *Env, args []string) error {
 
 // archivePurge applies the retention policies now; the server does it daily.
 func archivePurge(ctx context.Context, e *Env, args []string) error {
-	return withApp(ctx, e, "archive purge", args, nil, func(a *app, _ *flag.FlagSet) error {
-		res, err := a.archive.Purge(cliContext(ctx))
+	return withApp(ctx, e, "archive purge", args, nil, func(a *app.App, _ *flag.FlagSet) error {
+		res, err := a.Archive.Purge(cliContext(ctx))
 		if err != nil {
 			return err
 		}
@@ -42,7 +43,7 @@ func archiveExport(ctx context.Context, e *Env, args []string) error {
 		fs.StringVar(&from, "from", "", "sent at or after (RFC 3339 or YYYY-MM-DD)")
 		fs.StringVar(&to, "to", "", "sent before (RFC 3339 or YYYY-MM-DD)")
 		fs.StringVar(&out, "out", "", "directory to create for the export (required)")
-	}, func(a *app, _ *flag.FlagSet) error {
+	}, func(a *app.App, _ *flag.FlagSet) error {
 		if out == "" {
 			return errs.Field("out", "required")
 		}
@@ -57,7 +58,7 @@ func archiveExport(ctx context.Context, e *Env, args []string) error {
 		if err := os.MkdirAll(out, 0o750); err != nil {
 			return err
 		}
-		man, err := a.archive.Export(cliContext(ctx), query, func(name string) (io.WriteCloser, error) {
+		man, err := a.Archive.Export(cliContext(ctx), query, func(name string) (io.WriteCloser, error) {
 			// O_EXCL: an export never overwrites an earlier one.
 			return os.OpenFile(filepath.Join(out, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
 		})

@@ -5,24 +5,21 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 
+	"charter/internal/app"
 	"charter/internal/checkpoint"
-	"charter/internal/config"
-	"charter/internal/store"
 )
 
 // checkpointCmd signs, lists and exports the checkpoints of the hash chains.
 func checkpointCmd(ctx context.Context, e *Env, args []string) error {
 	return subcommand(ctx, e, "checkpoint", args, verbs{
 		"create": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "checkpoint create", args, nil, func(a *app, _ *flag.FlagSet) error {
-				c, err := a.checkpoints.Make(cliContext(ctx), "manual")
+			return withApp(ctx, e, "checkpoint create", args, nil, func(a *app.App, _ *flag.FlagSet) error {
+				c, err := a.Checkpoints.Make(cliContext(ctx), "manual")
 				if err != nil {
 					return err
 				}
@@ -31,8 +28,8 @@ func checkpointCmd(ctx context.Context, e *Env, args []string) error {
 			})
 		},
 		"list": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "checkpoint list", args, nil, func(a *app, _ *flag.FlagSet) error {
-				cs, err := a.checkpoints.List(ctx, 100)
+			return withApp(ctx, e, "checkpoint list", args, nil, func(a *app.App, _ *flag.FlagSet) error {
+				cs, err := a.Checkpoints.List(ctx, 100)
 				if err != nil {
 					return err
 				}
@@ -46,8 +43,8 @@ func checkpointCmd(ctx context.Context, e *Env, args []string) error {
 			var out string
 			return withApp(ctx, e, "checkpoint export", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&out, "out", "", "file to write (default: standard output); keep it away from the database")
-			}, func(a *app, _ *flag.FlagSet) error {
-				cs, err := a.checkpoints.List(ctx, 1_000_000)
+			}, func(a *app.App, _ *flag.FlagSet) error {
+				cs, err := a.Checkpoints.List(ctx, 1_000_000)
 				if err != nil {
 					return err
 				}
@@ -66,7 +63,7 @@ func checkpointCmd(ctx context.Context, e *Env, args []string) error {
 						return err
 					}
 				}
-				fmt.Fprintf(e.Stderr, "exported %d checkpoints, signed by key %s\n", len(cs), checkpoint.KeyID(a.checkpoints.Public()))
+				fmt.Fprintf(e.Stderr, "exported %d checkpoints, signed by key %s\n", len(cs), checkpoint.KeyID(a.Checkpoints.Public()))
 				return nil
 			})
 		},
@@ -106,21 +103,6 @@ func readCheckpoints(path string) ([]checkpoint.Checkpoint, error) {
 		return nil, fmt.Errorf("%s holds no checkpoint", path)
 	}
 	return out, nil
-}
-
-// loadCheckpointKey loads the signing key, creating it only for a database
-// that holds no checkpoint yet: a key that went missing is never replaced
-// in silence, or a changed database could be signed anew and pass.
-func loadCheckpointKey(ctx context.Context, cfg *config.Config, db store.DB) (ed25519.PrivateKey, error) {
-	cps, err := db.Checkpoints(ctx, 1)
-	if err != nil {
-		return nil, err
-	}
-	key, err := checkpoint.LoadKey(cfg.CheckpointSeed, cfg.CheckpointKey, len(cps) == 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("the checkpoint key %s is missing, but the database holds checkpoints signed by key %s: restore the key file (or CHARTER_CHECKPOINT_KEY); a new key would let a changed database pass for an untouched one", cfg.CheckpointKey, cps[0].KeyID)
-	}
-	return key, err
 }
 
 // checkKeys refuses checkpoints in the database signed by a key other than

@@ -9,22 +9,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"sort"
 	"time"
 
-	"charter/internal/account"
-	"charter/internal/archive"
+	"charter/internal/app"
 	"charter/internal/audit"
-	"charter/internal/checkpoint"
 	"charter/internal/config"
 	"charter/internal/errs"
-	"charter/internal/metrics"
-	"charter/internal/pipeline"
-	"charter/internal/registry"
-	"charter/internal/report"
-	"charter/internal/review"
-	"charter/internal/store"
 )
 
 // Env is how the command meets the world; tests pass their own.
@@ -126,127 +117,13 @@ func parse(fs *flag.FlagSet, cfg *config.Config, args []string) error {
 	return cfg.Validate()
 }
 
-func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
-	var lv slog.Level
-	_ = lv.UnmarshalText([]byte(cfg.LogLevel))
-	opts := &slog.HandlerOptions{Level: lv}
-	if cfg.LogFormat == "json" {
-		return slog.New(slog.NewJSONHandler(w, opts))
-	}
-	return slog.New(slog.NewTextHandler(w, opts))
-}
-
-// app is Charter assembled: the database and the domain services on it.
-type app struct {
-	cfg      *config.Config
-	db       store.DB
-	accounts *account.Service
-	archive  *archive.Service
-	registry *registry.Service
-	metrics  *metrics.Registry
-	policies *review.Policies
-	review   *review.Service
-	// directory is the registry held in memory for capture and detection.
-	directory *registry.Directory
-	// pipeline scans every archived chunk, and catches up on what a crash
-	// or a failure left unscanned.
-	pipeline *pipeline.Pipeline
-	// checkpoints signs the chain heads with the key kept outside the database.
-	checkpoints *checkpoint.Service
-	reports     *report.Service
-	now         func() time.Time
-}
-
-// open opens and migrates the database and wires the services.
-func open(ctx context.Context, cfg *config.Config, now func() time.Time, log *slog.Logger) (*app, error) {
-	db, err := store.Open(ctx, cfg)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := db.Migrate(ctx); err != nil {
-		db.Close()
-		return nil, err
-	}
-	policy := registry.DefaultPolicy()
-	policy.RemindAfter, policy.SignatureDays, policy.RecertDefault = cfg.ApprovalRemindAfter, int(cfg.SignatureDays), cfg.RecertDefault
-	if policy.RecertMonths, err = registry.ParseRecertMonths(cfg.RecertMonths); err != nil {
-		db.Close()
-		return nil, err
-	}
-	key, err := loadCheckpointKey(ctx, cfg, db)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	reviewTx := store.TxFor[review.TxStore](db)
-	policies, err := review.NewPolicies(ctx, db, reviewTx, now)
-	if err != nil {
-		db.Close()
-		return nil, err
-	}
-	m := metrics.New()
-	dir := registry.NewDirectory(db)
-	a := &app{
-		cfg:       cfg,
-		db:        db,
-		accounts:  account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL),
-		archive:   newArchive(cfg, db, now, dir),
-		registry:  registry.NewService(db, store.TxFor[registry.TxStore](db), now, policy),
-		metrics:   m,
-		policies:  policies,
-		review:    &review.Service{Store: db, Tx: reviewTx, Now: now, Archive: archiveContext{db}},
-		directory: dir,
-		now:       now,
-	}
-	// The domains meet in the pipeline: the archive resolves rooms and
-	// senders through the registry's directory and hands every committed
-	// chunk to detection, which records alerts and notices with context
-	// from both. Review reads message context from the archive, and reports
-	// take their figures from the archive and review (adapters in wiring.go).
-	scanner := &review.Scanner{Policies: policies, Store: db, Tx: reviewTx, Metrics: m, Log: log, Now: now}
-	a.accounts.Throttle.AddrLimit = int(cfg.LoginAddressLimit)
-	a.pipeline = pipeline.New(db, store.TxFor[pipeline.TxStore](db), scanner, dir, m, log, now, cfg.Location)
-	a.pipeline.Lease, a.pipeline.Retries, a.pipeline.LagAlarm = cfg.ScanLease, int(cfg.ScanRetries), cfg.ScanLagAlarm
-	a.archive.Observe(a.pipeline.Archived)
-	a.checkpoints = &checkpoint.Service{Store: db, Tx: store.TxFor[checkpoint.Store](db), Key: key, Now: now}
-	a.archive.Checkpoints = a.checkpoints
-	a.reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.registry,
-		report.Sources{Messages: db.GroupMessageStats, Transfers: db.GroupTransferStats, Alerts: db.AlertFigures})
-	a.reports.Zone = cfg.Location
-	a.reports.Checkpoints = a.checkpoints
-	// Every group signs some statement: ship the default as version 1.
-	if err := a.registry.EnsureDefaultTemplate(cliContext(ctx)); err != nil {
-		db.Close()
-		return nil, err
-	}
-	return a, nil
-}
-
-func (a *app) Close() error { return a.db.Close() }
-
-// newArchive makes the archive service with the configured retention,
-// resolving through the registry's directory; open adds its observer.
-func newArchive(cfg *config.Config, db store.DB, now func() time.Time, dir *registry.Directory) *archive.Service {
-	svc := archive.NewService(db, store.TxFor[archive.TxStore](db), now)
-	svc.Resolver, svc.Groups = pipeline.Resolver{Directory: dir}, pipeline.Resolver{Directory: dir}
-	svc.ScanLease = cfg.ScanLease
-	days := func(n int64) time.Duration { return time.Duration(n) * 24 * time.Hour }
-	svc.Retention = archive.Retention{
-		Sensitive:    days(cfg.RetentionSensitiveDays),
-		Internal:     days(cfg.RetentionInternalDays),
-		Public:       days(cfg.RetentionPublicDays),
-		Unregistered: days(cfg.RetentionUnregisteredDays),
-	}
-	return svc
-}
-
 // cliContext marks CLI actions in the audit trail.
 func cliContext(ctx context.Context) context.Context {
 	return audit.WithActor(ctx, audit.Actor{Name: "cli", Addr: "local"})
 }
 
 // withApp parses flags, opens the app and runs fn with it.
-func withApp(ctx context.Context, e *Env, name string, args []string, setup func(fs *flag.FlagSet), fn func(a *app, fs *flag.FlagSet) error) error {
+func withApp(ctx context.Context, e *Env, name string, args []string, setup func(fs *flag.FlagSet), fn func(a *app.App, fs *flag.FlagSet) error) error {
 	cfg := config.Default()
 	fs := flags(e, name, &cfg)
 	if setup != nil {
@@ -255,7 +132,7 @@ func withApp(ctx context.Context, e *Env, name string, args []string, setup func
 	if err := parse(fs, &cfg, args); err != nil {
 		return err
 	}
-	a, err := open(ctx, &cfg, e.Now, newLogger(&cfg, e.Stderr))
+	a, err := app.Open(ctx, &cfg, e.Now, app.NewLogger(&cfg, e.Stderr))
 	if err != nil {
 		return err
 	}

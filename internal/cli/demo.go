@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/app"
 	"charter/internal/audit"
 	"charter/internal/detect"
 	"charter/internal/errs"
@@ -35,7 +36,7 @@ func demo(ctx context.Context, e *Env, args []string) error {
 	clock := &demoClock{t: start.Add(8 * time.Hour)}
 	onClock := *e
 	onClock.Now = clock.now
-	return withApp(ctx, &onClock, "demo", args, nil, func(a *app, fs *flag.FlagSet) error {
+	return withApp(ctx, &onClock, "demo", args, nil, func(a *app.App, fs *flag.FlagSet) error {
 		d := &demoLoader{a: a, e: e, out: e.Stdout, rng: rand.New(rand.NewPCG(2026, 11)), clock: clock, start: start, now: now}
 		return d.load(cliContext(ctx))
 	})
@@ -71,7 +72,7 @@ type demoClock struct{ t time.Time }
 func (c *demoClock) now() time.Time { return c.t }
 
 type demoLoader struct {
-	a     *app
+	a     *app.App
 	e     *Env
 	ctx   context.Context
 	out   interface{ Write([]byte) (int, error) }
@@ -102,7 +103,7 @@ type demoGroup struct {
 
 func (d *demoLoader) load(ctx context.Context) error {
 	a := d.a
-	if _, err := a.db.User(ctx, demoMarker); err == nil {
+	if _, err := a.DB.User(ctx, demoMarker); err == nil {
 		return fmt.Errorf("this database already holds the demo organization (user %s exists); "+
 			"the demo loads once, into an empty database: use a new --data directory or database", demoMarker)
 	} else if !errs.Is(err, errs.NotFound) {
@@ -117,8 +118,8 @@ func (d *demoLoader) load(ctx context.Context) error {
 	d.ctx = ctx
 	// Every service of the app reads the demo's clock, so the month's
 	// events, messages and alerts carry the times they happened at.
-	d.reg = a.registry
-	accounts, policies := a.accounts, a.policies
+	d.reg = a.Registry
+	accounts, policies := a.Accounts, a.Policies
 	d.users = map[string]*account.Principal{}
 
 	for _, u := range demoUnits {
@@ -169,7 +170,7 @@ func (d *demoLoader) load(ctx context.Context) error {
 		return err
 	}
 
-	fmt.Fprintf(d.out, "Loaded the demonstration organization into %s.\n", a.db.Engine())
+	fmt.Fprintf(d.out, "Loaded the demonstration organization into %s.\n", a.DB.Engine())
 	fmt.Fprintf(d.out, "  org units: %d; users: %d; groups: %d (approved, active, needs signature, suspended, expired, dissolved)\n",
 		len(demoUnits), len(demoUsers)+1, len(d.groups))
 	fmt.Fprintf(d.out, "  applications also in draft, submitted and rejected; messages archived: %d; alerts: %d (%d resolved)\n",
@@ -373,11 +374,11 @@ func (d *demoLoader) setUp(ctx context.Context) ([]*demoGroup, error) {
 // find tasks on their home page.
 func (d *demoLoader) openCampaigns(ctx context.Context) error {
 	so := actor(ctx, "bao.mi")
-	if _, err := d.a.registry.StartCampaign(so, registry.NewCampaign{Kind: registry.Recertification, Level: registry.Internal,
+	if _, err := d.a.Registry.StartCampaign(so, registry.NewCampaign{Kind: registry.Recertification, Level: registry.Internal,
 		Title: "内部级工作群年度复核", Deadline: d.now.AddDate(0, 0, 10).Format(time.RFC3339), DefaultDecision: registry.Keep}); err != nil {
 		return fmt.Errorf("re-certification: %w", err)
 	}
-	if _, err := d.a.registry.StartCampaign(so, registry.NewCampaign{Kind: registry.Declaration,
+	if _, err := d.a.Registry.StartCampaign(so, registry.NewCampaign{Kind: registry.Declaration,
 		Title: "2026 年工作群申报", Deadline: d.now.AddDate(0, 0, 14).Format(time.RFC3339)}); err != nil {
 		return fmt.Errorf("declaration: %w", err)
 	}
@@ -385,7 +386,7 @@ func (d *demoLoader) openCampaigns(ctx context.Context) error {
 }
 
 func (d *demoLoader) alertCount(ctx context.Context) int {
-	as, err := d.a.review.Alerts(ctx, review.AlertFilter{Limit: 500})
+	as, err := d.a.Review.Alerts(ctx, review.AlertFilter{Limit: 500})
 	if err != nil {
 		return 0
 	}

@@ -85,7 +85,7 @@ func (d *demoLoader) play(ctx context.Context, n int) error {
 		if g.room == "" || g.id == 0 {
 			continue
 		}
-		grp, err := d.a.db.Group(ctx, g.id)
+		grp, err := d.a.DB.Group(ctx, g.id)
 		if err != nil {
 			return err
 		}
@@ -120,7 +120,7 @@ func (d *demoLoader) play(ctx context.Context, n int) error {
 	// Delivered in the evening, after the day's messages.
 	d.clock.t = day.Add(22 * time.Hour)
 	if nd.Len() > 0 {
-		res, err := d.a.archive.Ingest(ctx, &nd, archive.Batch{Format: "ndjson", Source: "demo"}, nil)
+		res, err := d.a.Archive.Ingest(ctx, &nd, archive.Batch{Format: "ndjson", Source: "demo"}, nil)
 		if err != nil {
 			return fmt.Errorf("deliver day %d: %w", n, err)
 		}
@@ -148,7 +148,7 @@ func (g *demoGroup) usernames() []string {
 // positive, the red envelope escalated into a case, one claimed.
 func (d *demoLoader) triage(ctx context.Context) (int, error) {
 	rv := actor(ctx, "shen.he")
-	as, err := d.a.review.Alerts(ctx, review.AlertFilter{Limit: 500})
+	as, err := d.a.Review.Alerts(ctx, review.AlertFilter{Limit: 500})
 	if err != nil {
 		return 0, err
 	}
@@ -168,19 +168,19 @@ func (d *demoLoader) triage(ctx context.Context) (int, error) {
 		default:
 			continue
 		}
-		if _, err := d.a.review.Claim(rv, a.ID); err != nil {
+		if _, err := d.a.Review.Claim(rv, a.ID); err != nil {
 			return done, fmt.Errorf("claim alert %d: %w", a.ID, err)
 		}
 		if res == nil {
 			continue
 		}
-		r, err := d.a.review.Resolve(rv, a.ID, *res)
+		r, err := d.a.Review.Resolve(rv, a.ID, *res)
 		if err != nil {
 			return done, fmt.Errorf("resolve alert %d: %w", a.ID, err)
 		}
 		done++
 		if r.CaseID != nil {
-			if _, err := d.a.review.AddNote(rv, *r.CaseID, "已调取群成员名单，正与社区核对选民名册。"); err != nil {
+			if _, err := d.a.Review.AddNote(rv, *r.CaseID, "已调取群成员名单，正与社区核对选民名册。"); err != nil {
 				return done, err
 			}
 		}

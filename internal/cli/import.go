@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/term"
 
+	"charter/internal/app"
 	"charter/internal/archive"
 	"charter/internal/capture"
 	"charter/internal/config"
@@ -60,14 +61,14 @@ func importCmd(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	format, path := pos[0], pos[1]
-	a, err := open(ctx, &cfg, e.Now, newLogger(&cfg, e.Stderr))
+	a, err := app.Open(ctx, &cfg, e.Now, app.NewLogger(&cfg, e.Stderr))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	ctx = cliContext(ctx)
 	b := archive.Batch{Format: format, GroupID: *group, Source: "cli:" + filepath.Base(path)}
-	if err := a.archive.CheckBatch(ctx, b); err != nil {
+	if err := a.Archive.CheckBatch(ctx, b); err != nil {
 		return err
 	}
 	var in io.Reader = e.Stdin // "-" reads standard input
@@ -85,7 +86,7 @@ func importCmd(ctx context.Context, e *Env, args []string) error {
 	}
 	cr := capture.NewCountingReader(in)
 	p := newProgress(e.Stderr, size, cr.N)
-	res, err := a.archive.Ingest(ctx, cr, b, p.update)
+	res, err := a.Archive.Ingest(ctx, cr, b, p.update)
 	p.done()
 	if res != nil {
 		fmt.Fprintf(e.Stdout, "%s: %d accepted, %d duplicates, %d rejected\n", filepath.Base(path), res.Accepted, res.Duplicates, len(res.Rejected))

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/app"
 	"charter/internal/audit"
 	"charter/internal/errs"
 	"charter/internal/registry"
@@ -31,11 +32,11 @@ func (m *multi) Set(v string) error { *m = append(*m, v); return nil }
 
 // actingAs returns the principal for --as (nil for the operator) and a
 // context that audits the action as theirs.
-func actingAs(ctx context.Context, a *app, username string) (context.Context, *account.Principal, error) {
+func actingAs(ctx context.Context, a *app.App, username string) (context.Context, *account.Principal, error) {
 	if username == "" {
 		return cliContext(ctx), nil, nil
 	}
-	u, err := a.db.User(ctx, username)
+	u, err := a.DB.User(ctx, username)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -104,7 +105,7 @@ func applicationCmd(ctx context.Context, e *Env, args []string) error {
 				fs.StringVar(&as, "as", "", "username of the applicant (required)")
 				fs.BoolVar(&in.Draft, "draft", false, "keep as a draft instead of submitting")
 				applicationFlags(fs, &in, &members, &externals)
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				if as == "" {
 					return errs.Field("as", "required: the applicant's username")
 				}
@@ -113,7 +114,7 @@ func applicationCmd(ctx context.Context, e *Env, args []string) error {
 					return err
 				}
 				in.Members = proposed(members, externals)
-				app, err := a.registry.Apply(ctx, p, in)
+				app, err := a.Registry.Apply(ctx, p, in)
 				if err != nil {
 					return err
 				}
@@ -127,7 +128,7 @@ func applicationCmd(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "application edit", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&as, "as", "", "username of the applicant")
 				applicationFlags(fs, &in, &members, &externals)
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				id, err := idArg(fs, "application ID")
 				if err != nil {
 					return err
@@ -137,7 +138,7 @@ func applicationCmd(ctx context.Context, e *Env, args []string) error {
 					return err
 				}
 				in.Members = proposed(members, externals)
-				app, err := a.registry.EditApplication(ctx, p, id, in)
+				app, err := a.Registry.EditApplication(ctx, p, id, in)
 				if err != nil {
 					return err
 				}
@@ -152,7 +153,7 @@ func applicationCmd(ctx context.Context, e *Env, args []string) error {
 				fs.StringVar(&as, "as", "", "username of the approver (required)")
 				fs.StringVar(&decision, "decision", "", "approve or reject")
 				fs.StringVar(&comment, "comment", "", "comment (required to reject)")
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				id, err := idArg(fs, "application ID")
 				if err != nil {
 					return err
@@ -164,7 +165,7 @@ func applicationCmd(ctx context.Context, e *Env, args []string) error {
 				if err != nil {
 					return err
 				}
-				app, err := a.registry.Decide(ctx, p, id, decision, comment)
+				app, err := a.Registry.Decide(ctx, p, id, decision, comment)
 				if err != nil {
 					return err
 				}
@@ -176,12 +177,12 @@ func applicationCmd(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "application list", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&as, "as", "", "list what this user may see (default: everything)")
 				fs.StringVar(&status, "status", "", "draft, submitted, approved, rejected or withdrawn")
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				ctx, p, err := actingAs(ctx, a, as)
 				if err != nil {
 					return err
 				}
-				as, err := a.registry.ListApplications(ctx, p, registry.ApplicationFilter{Status: status})
+				as, err := a.Registry.ListApplications(ctx, p, registry.ApplicationFilter{Status: status})
 				if err != nil {
 					return err
 				}
@@ -198,12 +199,12 @@ func applicationCmd(ctx context.Context, e *Env, args []string) error {
 			})
 		},
 		"show": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "application show", args, nil, func(a *app, fs *flag.FlagSet) error {
+			return withApp(ctx, e, "application show", args, nil, func(a *app.App, fs *flag.FlagSet) error {
 				id, err := idArg(fs, "application ID")
 				if err != nil {
 					return err
 				}
-				x, err := a.registry.ShowApplication(ctx, nil, id)
+				x, err := a.Registry.ShowApplication(ctx, nil, id)
 				if err != nil {
 					return err
 				}
@@ -218,7 +219,7 @@ func applicationVerb(name string, fn func(*registry.Service, context.Context, *a
 		var as string
 		return withApp(ctx, e, "application "+name, args, func(fs *flag.FlagSet) {
 			fs.StringVar(&as, "as", "", "username of the applicant")
-		}, func(a *app, fs *flag.FlagSet) error {
+		}, func(a *app.App, fs *flag.FlagSet) error {
 			id, err := idArg(fs, "application ID")
 			if err != nil {
 				return err
@@ -227,7 +228,7 @@ func applicationVerb(name string, fn func(*registry.Service, context.Context, *a
 			if err != nil {
 				return err
 			}
-			x, err := fn(a.registry, ctx, p, id)
+			x, err := fn(a.Registry, ctx, p, id)
 			if err != nil {
 				return err
 			}
@@ -237,7 +238,7 @@ func applicationVerb(name string, fn func(*registry.Service, context.Context, *a
 }
 
 // groupVerb runs fn on the group named by the one argument, acting --as.
-func groupVerb(name string, setup func(fs *flag.FlagSet), fn func(ctx context.Context, e *Env, a *app, p *account.Principal, id int64, fs *flag.FlagSet) error) func(context.Context, *Env, []string) error {
+func groupVerb(name string, setup func(fs *flag.FlagSet), fn func(ctx context.Context, e *Env, a *app.App, p *account.Principal, id int64, fs *flag.FlagSet) error) func(context.Context, *Env, []string) error {
 	return func(ctx context.Context, e *Env, args []string) error {
 		var as string
 		return withApp(ctx, e, "group "+name, args, func(fs *flag.FlagSet) {
@@ -245,7 +246,7 @@ func groupVerb(name string, setup func(fs *flag.FlagSet), fn func(ctx context.Co
 			if setup != nil {
 				setup(fs)
 			}
-		}, func(a *app, fs *flag.FlagSet) error {
+		}, func(a *app.App, fs *flag.FlagSet) error {
 			if fs.NArg() < 1 {
 				return fmt.Errorf("%w: give the group ID", ErrUsage)
 			}
@@ -271,21 +272,21 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "group list", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&status, "status", "", "only groups with this status")
 				fs.StringVar(&level, "level", "", "only groups of this level")
-			}, func(a *app, fs *flag.FlagSet) error {
-				gs, err := a.registry.ListGroups(ctx, nil, registry.GroupFilter{Status: status, Level: registry.Level(level)})
+			}, func(a *app.App, fs *flag.FlagSet) error {
+				gs, err := a.Registry.ListGroups(ctx, nil, registry.GroupFilter{Status: status, Level: registry.Level(level)})
 				if err != nil {
 					return err
 				}
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tNAME\tPLATFORM\tLEVEL\tRESPONSIBLE\tSTATUS\tEXPIRES")
 				for _, g := range gs {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, g.Name, g.Platform, g.Level, g.Responsible, g.Status, day(g.ExpiresAt, a.cfg.Location))
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", g.ID, g.Name, g.Platform, g.Level, g.Responsible, g.Status, day(g.ExpiresAt, a.Config.Location))
 				}
 				return tw.Flush()
 			})
 		},
-		"show": groupVerb("show", nil, func(ctx context.Context, e *Env, a *app, p *account.Principal, id int64, fs *flag.FlagSet) error {
-			g, err := a.registry.ShowGroup(ctx, p, id)
+		"show": groupVerb("show", nil, func(ctx context.Context, e *Env, a *app.App, p *account.Principal, id int64, fs *flag.FlagSet) error {
+			g, err := a.Registry.ShowGroup(ctx, p, id)
 			if err != nil {
 				return err
 			}
@@ -293,8 +294,8 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 		}),
 		"statement": groupVerb("statement", func(fs *flag.FlagSet) {
 			fs.StringVar(&lang, "lang", "zh-CN", "zh-CN or en")
-		}, func(ctx context.Context, e *Env, a *app, p *account.Principal, id int64, fs *flag.FlagSet) error {
-			st, err := a.registry.Statement(ctx, p, id, lang)
+		}, func(ctx context.Context, e *Env, a *app.App, p *account.Principal, id int64, fs *flag.FlagSet) error {
+			st, err := a.Registry.Statement(ctx, p, id, lang)
 			if err != nil {
 				return err
 			}
@@ -305,8 +306,8 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 		"sign": groupVerb("sign", func(fs *flag.FlagSet) {
 			fs.StringVar(&fullName, "full-name", "", "the signer's full name, as on record (required)")
 			fs.StringVar(&lang, "lang", "zh-CN", "language of the text read: zh-CN or en")
-		}, func(ctx context.Context, e *Env, a *app, p *account.Principal, id int64, fs *flag.FlagSet) error {
-			sig, err := a.registry.Sign(ctx, p, id, registry.SignInput{FullName: fullName, Language: lang, Addr: "cli"})
+		}, func(ctx context.Context, e *Env, a *app.App, p *account.Principal, id int64, fs *flag.FlagSet) error {
+			sig, err := a.Registry.Sign(ctx, p, id, registry.SignInput{FullName: fullName, Language: lang, Addr: "cli"})
 			if err != nil {
 				return err
 			}
@@ -315,22 +316,22 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 		"bind": groupVerb("bind", func(fs *flag.FlagSet) {
 			fs.StringVar(&platform, "platform", "", "platform of the room")
 			fs.StringVar(&room, "room", "", "the platform's room ID (e.g. a WeCom roomid)")
-		}, func(ctx context.Context, e *Env, a *app, p *account.Principal, id int64, fs *flag.FlagSet) error {
-			b, err := a.registry.Bind(ctx, p, id, registry.Platform(platform), room)
+		}, func(ctx context.Context, e *Env, a *app.App, p *account.Principal, id int64, fs *flag.FlagSet) error {
+			b, err := a.Registry.Bind(ctx, p, id, registry.Platform(platform), room)
 			if err != nil {
 				return err
 			}
 			return printJSON(e.Stdout, b)
 		}),
-		"members": groupVerb("members", nil, func(ctx context.Context, e *Env, a *app, p *account.Principal, id int64, fs *flag.FlagSet) error {
-			ms, err := a.registry.MemberTimeline(ctx, p, id)
+		"members": groupVerb("members", nil, func(ctx context.Context, e *Env, a *app.App, p *account.Principal, id int64, fs *flag.FlagSet) error {
+			ms, err := a.Registry.MemberTimeline(ctx, p, id)
 			if err != nil {
 				return err
 			}
 			tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "ID\tUSER\tEXTERNAL\tORGANIZATION\tVERIFIED\tJOINED\tLEFT")
 			for _, m := range ms {
-				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%t\t%s\t%s\n", m.ID, m.Username, m.External, m.Organization, m.Verified, stamp(m.JoinedAt, a.cfg.Location), when(m.LeftAt, a.cfg.Location))
+				fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%t\t%s\t%s\n", m.ID, m.Username, m.External, m.Organization, m.Verified, stamp(m.JoinedAt, a.Config.Location), when(m.LeftAt, a.Config.Location))
 			}
 			return tw.Flush()
 		}),
@@ -341,14 +342,14 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 			fs.StringVar(&nm.Justification, "justification", "", "why the external contact is in the group")
 			fs.StringVar((*string)(&nm.Platform), "platform", "", "platform of the external contact's handle")
 			fs.StringVar(&nm.Handle, "handle", "", "the external contact's handle (e.g. WeCom external userid)")
-		}, func(ctx context.Context, e *Env, a *app, p *account.Principal, id int64, fs *flag.FlagSet) error {
-			m, err := a.registry.AddMember(ctx, p, id, nm)
+		}, func(ctx context.Context, e *Env, a *app.App, p *account.Principal, id int64, fs *flag.FlagSet) error {
+			m, err := a.Registry.AddMember(ctx, p, id, nm)
 			if err != nil {
 				return err
 			}
 			return printJSON(e.Stdout, m)
 		}),
-		"member-remove": groupVerb("member-remove", nil, func(ctx context.Context, e *Env, a *app, p *account.Principal, id int64, fs *flag.FlagSet) error {
+		"member-remove": groupVerb("member-remove", nil, func(ctx context.Context, e *Env, a *app.App, p *account.Principal, id int64, fs *flag.FlagSet) error {
 			if fs.NArg() != 2 {
 				return fmt.Errorf("%w: give the group ID and the member ID", ErrUsage)
 			}
@@ -356,7 +357,7 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 			if err != nil {
 				return fmt.Errorf("%w: %q is not a member ID", ErrUsage, fs.Arg(1))
 			}
-			if err := a.registry.RemoveMember(ctx, p, id, mid); err != nil {
+			if err := a.Registry.RemoveMember(ctx, p, id, mid); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.Stdout, "member %d left group %d\n", mid, id)
@@ -364,8 +365,8 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 		}),
 		"dissolve": groupVerb("dissolve", func(fs *flag.FlagSet) {
 			fs.StringVar(&reason, "reason", "", "why the group is dissolved (required)")
-		}, func(ctx context.Context, e *Env, a *app, p *account.Principal, id int64, fs *flag.FlagSet) error {
-			if _, err := a.registry.Dissolve(ctx, p, id, reason); err != nil {
+		}, func(ctx context.Context, e *Env, a *app.App, p *account.Principal, id int64, fs *flag.FlagSet) error {
+			if _, err := a.Registry.Dissolve(ctx, p, id, reason); err != nil {
 				return err
 			}
 			fmt.Fprintf(e.Stdout, "dissolved group %d\n", id)
@@ -374,9 +375,9 @@ func groupCmd(ctx context.Context, e *Env, args []string) error {
 		"roster": func(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "group roster", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&out, "out", "", "write to this file instead of standard output")
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				// The same audited export as GET /api/v1/roster.csv.
-				doc, err := a.reports.ExportRoster(cliContext(ctx), "csv")
+				doc, err := a.Reports.ExportRoster(cliContext(ctx), "csv")
 				if err != nil {
 					return err
 				}
@@ -411,8 +412,8 @@ func approvalChainCmd(ctx context.Context, e *Env, args []string) error {
 	}
 	return subcommand(ctx, e, "approval-chain", args, verbs{
 		"list": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "approval-chain list", args, nil, func(a *app, fs *flag.FlagSet) error {
-				cs, err := a.db.ApprovalChains(ctx)
+			return withApp(ctx, e, "approval-chain list", args, nil, func(a *app.App, fs *flag.FlagSet) error {
+				cs, err := a.DB.ApprovalChains(ctx)
 				if err != nil {
 					return err
 				}
@@ -438,8 +439,8 @@ func approvalChainCmd(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "approval-chain set", args, func(fs *flag.FlagSet) {
 				unitLevel(fs)
 				fs.StringVar(&steps, "steps", "", `steps in order, e.g. "approver;security_officer:external"`)
-			}, func(a *app, fs *flag.FlagSet) error {
-				c, err := a.registry.SetApprovalChain(cliContext(ctx), registry.ApprovalChain{OrgUnit: unit, Level: registry.Level(level), Steps: parseSteps(steps)})
+			}, func(a *app.App, fs *flag.FlagSet) error {
+				c, err := a.Registry.SetApprovalChain(cliContext(ctx), registry.ApprovalChain{OrgUnit: unit, Level: registry.Level(level), Steps: parseSteps(steps)})
 				if err != nil {
 					return err
 				}
@@ -448,8 +449,8 @@ func approvalChainCmd(ctx context.Context, e *Env, args []string) error {
 			})
 		},
 		"delete": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "approval-chain delete", args, unitLevel, func(a *app, fs *flag.FlagSet) error {
-				if err := a.registry.DeleteApprovalChain(cliContext(ctx), unit, registry.Level(level)); err != nil {
+			return withApp(ctx, e, "approval-chain delete", args, unitLevel, func(a *app.App, fs *flag.FlagSet) error {
+				if err := a.Registry.DeleteApprovalChain(cliContext(ctx), unit, registry.Level(level)); err != nil {
 					return err
 				}
 				fmt.Fprintf(e.Stdout, "deleted the approval chain for %s at %s; the default applies\n", unit, level)
@@ -463,22 +464,22 @@ func templateCmd(ctx context.Context, e *Env, args []string) error {
 	var zhFile, enFile string
 	return subcommand(ctx, e, "template", args, verbs{
 		"list": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "template list", args, nil, func(a *app, fs *flag.FlagSet) error {
-				ts, err := a.db.Templates(ctx)
+			return withApp(ctx, e, "template list", args, nil, func(a *app.App, fs *flag.FlagSet) error {
+				ts, err := a.DB.Templates(ctx)
 				if err != nil {
 					return err
 				}
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "VERSION\tPUBLISHED\tBY")
 				for _, t := range ts {
-					fmt.Fprintf(tw, "%d\t%s\t%s\n", t.Version, stamp(t.PublishedAt, a.cfg.Location), t.PublishedBy)
+					fmt.Fprintf(tw, "%d\t%s\t%s\n", t.Version, stamp(t.PublishedAt, a.Config.Location), t.PublishedBy)
 				}
 				return tw.Flush()
 			})
 		},
 		"show": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "template show", args, nil, func(a *app, fs *flag.FlagSet) error {
-				t, err := a.db.CurrentTemplate(ctx)
+			return withApp(ctx, e, "template show", args, nil, func(a *app.App, fs *flag.FlagSet) error {
+				t, err := a.DB.CurrentTemplate(ctx)
 				if err != nil {
 					return err
 				}
@@ -489,7 +490,7 @@ func templateCmd(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "template publish", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&zhFile, "zh", "", "file with the zh-CN text (required)")
 				fs.StringVar(&enFile, "en", "", "file with the English text (required)")
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				zh, err := os.ReadFile(zhFile)
 				if err != nil {
 					return errs.Field("zh", "%v", err)
@@ -498,7 +499,7 @@ func templateCmd(ctx context.Context, e *Env, args []string) error {
 				if err != nil {
 					return errs.Field("en", "%v", err)
 				}
-				t, err := a.registry.PublishTemplate(cliContext(ctx), string(zh), string(en))
+				t, err := a.Registry.PublishTemplate(cliContext(ctx), string(zh), string(en))
 				if err != nil {
 					return err
 				}
@@ -517,15 +518,15 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 	var groups, unregistered multi
 	return subcommand(ctx, e, "campaign", args, verbs{
 		"list": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "campaign list", args, nil, func(a *app, fs *flag.FlagSet) error {
-				cs, err := a.db.Campaigns(ctx)
+			return withApp(ctx, e, "campaign list", args, nil, func(a *app.App, fs *flag.FlagSet) error {
+				cs, err := a.DB.Campaigns(ctx)
 				if err != nil {
 					return err
 				}
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tKIND\tLEVEL\tTITLE\tDEADLINE\tDEFAULT\tCLOSED")
 				for _, c := range cs {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Kind, c.Level, c.Title, stamp(c.Deadline, a.cfg.Location), c.DefaultDecision, when(c.ClosedAt, a.cfg.Location))
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", c.ID, c.Kind, c.Level, c.Title, stamp(c.Deadline, a.Config.Location), c.DefaultDecision, when(c.ClosedAt, a.Config.Location))
 				}
 				return tw.Flush()
 			})
@@ -537,8 +538,8 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 				fs.StringVar(&in.Title, "title", "", "title")
 				fs.StringVar(&in.Deadline, "deadline", "", "deadline, RFC 3339")
 				fs.StringVar(&in.DefaultDecision, "default", "", "recertification: keep or suspend on no answer")
-			}, func(a *app, fs *flag.FlagSet) error {
-				c, err := a.registry.StartCampaign(cliContext(ctx), in)
+			}, func(a *app.App, fs *flag.FlagSet) error {
+				c, err := a.Registry.StartCampaign(cliContext(ctx), in)
 				if err != nil {
 					return err
 				}
@@ -546,12 +547,12 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 			})
 		},
 		"results": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "campaign results", args, nil, func(a *app, fs *flag.FlagSet) error {
+			return withApp(ctx, e, "campaign results", args, nil, func(a *app.App, fs *flag.FlagSet) error {
 				id, err := idArg(fs, "campaign ID")
 				if err != nil {
 					return err
 				}
-				r, err := a.registry.CampaignResults(ctx, id)
+				r, err := a.Registry.CampaignResults(ctx, id)
 				if err != nil {
 					return err
 				}
@@ -561,7 +562,7 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 		"tasks": func(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "campaign tasks", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&as, "as", "", "username (required)")
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				id, err := idArg(fs, "campaign ID")
 				if err != nil {
 					return err
@@ -570,7 +571,7 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 				if err != nil {
 					return err
 				}
-				t, err := a.registry.MyTasks(ctx, p, id)
+				t, err := a.Registry.MyTasks(ctx, p, id)
 				if err != nil {
 					return err
 				}
@@ -584,7 +585,7 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 				fs.StringVar(&decision, "decision", "", "keep or dissolve")
 				fs.BoolVar(&membersOK, "members-ok", false, "the member list is right")
 				fs.StringVar(&comment, "comment", "", "comment")
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				id, err := idArg(fs, "campaign ID")
 				if err != nil {
 					return err
@@ -593,7 +594,7 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 				if err != nil {
 					return err
 				}
-				r, err := a.registry.Recertify(ctx, p, id, group, decision, membersOK, comment)
+				r, err := a.Registry.Recertify(ctx, p, id, group, decision, membersOK, comment)
 				if err != nil {
 					return err
 				}
@@ -605,7 +606,7 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 				fs.StringVar(&as, "as", "", "username of the employee (required)")
 				fs.Var(&groups, "group", "ID of a registered group you are in (repeatable)")
 				fs.Var(&unregistered, "unregistered", `an unregistered group as "name;platform" (repeatable)`)
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				id, err := idArg(fs, "campaign ID")
 				if err != nil {
 					return err
@@ -626,7 +627,7 @@ func campaignCmd(ctx context.Context, e *Env, args []string) error {
 					name, platform, _ := strings.Cut(u, ";")
 					ds = append(ds, registry.Declared{Name: name, Platform: registry.Platform(platform)})
 				}
-				out, err := a.registry.Declare(ctx, p, id, ds)
+				out, err := a.Registry.Declare(ctx, p, id, ds)
 				if err != nil {
 					return err
 				}
@@ -644,19 +645,19 @@ func notificationCmd(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "notification list", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&as, "as", "", "username (required)")
 				fs.BoolVar(&unread, "unread", false, "only unread notices")
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				ctx, p, err := actingAs(ctx, a, as)
 				if err != nil {
 					return err
 				}
-				ns, err := a.registry.Notifications(ctx, p, unread)
+				ns, err := a.Registry.Notifications(ctx, p, unread)
 				if err != nil {
 					return err
 				}
 				tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
 				fmt.Fprintln(tw, "ID\tAT\tKIND\tREAD\tMESSAGE")
 				for _, n := range ns {
-					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", n.ID, stamp(n.CreatedAt, a.cfg.Location), n.Kind, when(n.ReadAt, a.cfg.Location), n.Message)
+					fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\n", n.ID, stamp(n.CreatedAt, a.Config.Location), n.Kind, when(n.ReadAt, a.Config.Location), n.Message)
 				}
 				return tw.Flush()
 			})
@@ -664,7 +665,7 @@ func notificationCmd(ctx context.Context, e *Env, args []string) error {
 		"read": func(ctx context.Context, e *Env, args []string) error {
 			return withApp(ctx, e, "notification read", args, func(fs *flag.FlagSet) {
 				fs.StringVar(&as, "as", "", "username (required)")
-			}, func(a *app, fs *flag.FlagSet) error {
+			}, func(a *app.App, fs *flag.FlagSet) error {
 				id, err := idArg(fs, "notification ID")
 				if err != nil {
 					return err
@@ -673,7 +674,7 @@ func notificationCmd(ctx context.Context, e *Env, args []string) error {
 				if err != nil {
 					return err
 				}
-				return a.registry.MarkRead(ctx, p, id)
+				return a.Registry.MarkRead(ctx, p, id)
 			})
 		},
 	})
@@ -685,8 +686,8 @@ func tick(ctx context.Context, e *Env, args []string) error {
 	var at string
 	return withApp(ctx, e, "tick", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&at, "at", "", "the time to act at, RFC 3339 (default: now)")
-	}, func(a *app, fs *flag.FlagSet) error {
-		now := a.now()
+	}, func(a *app.App, fs *flag.FlagSet) error {
+		now := a.Now()
 		if at != "" {
 			t, err := time.Parse(time.RFC3339, at)
 			if err != nil {
@@ -694,11 +695,11 @@ func tick(ctx context.Context, e *Env, args []string) error {
 			}
 			now = t
 		}
-		sc := &registry.Scheduler{Service: a.registry, Log: newLogger(a.cfg, e.Stderr)}
+		sc := &registry.Scheduler{Service: a.Registry, Log: a.Log}
 		if err := sc.Tick(ctx, now); err != nil {
 			return err
 		}
-		if err := a.reports.Tick(ctx, now); err != nil {
+		if err := a.Reports.Tick(ctx, now); err != nil {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "time-driven work done as of %s (registry and periodic reports)\n", now.UTC().Format(time.RFC3339))

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"text/tabwriter"
 
+	"charter/internal/app"
 	"charter/internal/config"
 	"charter/internal/report"
 )
@@ -23,7 +24,7 @@ func reportCmd(ctx context.Context, e *Env, args []string) error {
 // withAppArgs is withApp for commands whose positional arguments may come
 // before their flags ("report export 12 --format pdf"): the standard flag
 // package stops at the first argument, so parsing resumes after each one.
-func withAppArgs(ctx context.Context, e *Env, name string, args []string, setup func(fs *flag.FlagSet), fn func(a *app, pos []string) error) error {
+func withAppArgs(ctx context.Context, e *Env, name string, args []string, setup func(fs *flag.FlagSet), fn func(a *app.App, pos []string) error) error {
 	cfg := config.Default()
 	fs := flags(e, name, &cfg)
 	if setup != nil {
@@ -38,12 +39,11 @@ func withAppArgs(ctx context.Context, e *Env, name string, args []string, setup 
 	if err := cfg.Validate(); err != nil {
 		return err
 	}
-	a, err := open(ctx, &cfg, e.Now, newLogger(&cfg, e.Stderr))
+	a, err := app.Open(ctx, &cfg, e.Now, app.NewLogger(&cfg, e.Stderr))
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	a.reports.Getenv = e.Getenv
 	return fn(a, pos)
 }
 
@@ -51,13 +51,13 @@ func reportGenerate(ctx context.Context, e *Env, args []string) error {
 	var period string
 	return withAppArgs(ctx, e, "report generate", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&period, "period", "", "the period: a month (2026-10) or a quarter (2026-Q4) (required)")
-	}, func(a *app, pos []string) error {
+	}, func(a *app.App, pos []string) error {
 		if period == "" || len(pos) > 0 {
 			return fmt.Errorf("%w: charter report generate --period 2026-10", ErrUsage)
 		}
-		rs, err := a.reports.Generate(cliContext(ctx), period)
+		rs, err := a.Reports.Generate(cliContext(ctx), period)
 		for _, r := range rs {
-			fmt.Fprintf(e.Stdout, "created report %d: %s %s, due %s, for %s\n", r.ID, r.GroupName, r.Period, day(r.DueAt, a.cfg.Location), r.Responsible)
+			fmt.Fprintf(e.Stdout, "created report %d: %s %s, due %s, for %s\n", r.ID, r.GroupName, r.Period, day(r.DueAt, a.Config.Location), r.Responsible)
 		}
 		fmt.Fprintf(e.Stdout, "%d reports created for %s\n", len(rs), period)
 		return err
@@ -72,13 +72,13 @@ func reportList(ctx context.Context, e *Env, args []string) error {
 		fs.StringVar(&f.Period, "period", "", "only reports of this period")
 		fs.StringVar(&f.Responsible, "responsible", "", "only reports of groups this user is responsible for")
 		fs.BoolVar(&overdue, "overdue", false, "only unfiled reports past their due date")
-	}, func(a *app, pos []string) error {
+	}, func(a *app.App, pos []string) error {
 		var rs []report.Report
 		var err error
 		if overdue {
-			rs, err = a.reports.Overdue(ctx, nil)
+			rs, err = a.Reports.Overdue(ctx, nil)
 		} else {
-			rs, err = a.reports.List(ctx, nil, f)
+			rs, err = a.Reports.List(ctx, nil, f)
 		}
 		if err != nil {
 			return err
@@ -90,7 +90,7 @@ func reportList(ctx context.Context, e *Env, args []string) error {
 			if r.Overdue {
 				status += " (overdue)"
 			}
-			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Period, r.GroupName, r.Responsible, status, day(r.DueAt, a.cfg.Location), when(r.FiledAt, a.cfg.Location))
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.ID, r.Period, r.GroupName, r.Responsible, status, day(r.DueAt, a.Config.Location), when(r.FiledAt, a.Config.Location))
 		}
 		return tw.Flush()
 	})
@@ -121,7 +121,7 @@ func writeDoc(e *Env, doc *report.Document, out string) error {
 
 func reportExport(ctx context.Context, e *Env, args []string) error {
 	var format, out string
-	return withAppArgs(ctx, e, "report export", args, docFlags(&format, &out), func(a *app, pos []string) error {
+	return withAppArgs(ctx, e, "report export", args, docFlags(&format, &out), func(a *app.App, pos []string) error {
 		if len(pos) != 1 {
 			return fmt.Errorf("%w: charter report export ID --format pdf --out FILE", ErrUsage)
 		}
@@ -129,7 +129,7 @@ func reportExport(ctx context.Context, e *Env, args []string) error {
 		if err != nil {
 			return fmt.Errorf("%w: %q is not a report id", ErrUsage, pos[0])
 		}
-		doc, err := a.reports.ExportReport(cliContext(ctx), nil, id, format)
+		doc, err := a.Reports.ExportReport(cliContext(ctx), nil, id, format)
 		if err != nil {
 			return err
 		}
@@ -139,11 +139,11 @@ func reportExport(ctx context.Context, e *Env, args []string) error {
 
 func reportRoster(ctx context.Context, e *Env, args []string) error {
 	var format, out string
-	return withAppArgs(ctx, e, "report roster", args, docFlags(&format, &out), func(a *app, pos []string) error {
+	return withAppArgs(ctx, e, "report roster", args, docFlags(&format, &out), func(a *app.App, pos []string) error {
 		if len(pos) != 0 {
 			return fmt.Errorf("%w: charter report roster --format xlsx --out FILE", ErrUsage)
 		}
-		doc, err := a.reports.ExportRoster(cliContext(ctx), format)
+		doc, err := a.Reports.ExportRoster(cliContext(ctx), format)
 		if err != nil {
 			return err
 		}
@@ -153,11 +153,11 @@ func reportRoster(ctx context.Context, e *Env, args []string) error {
 
 func reportForm(ctx context.Context, e *Env, args []string) error {
 	var format, out string
-	return withAppArgs(ctx, e, "report form", args, docFlags(&format, &out), func(a *app, pos []string) error {
+	return withAppArgs(ctx, e, "report form", args, docFlags(&format, &out), func(a *app.App, pos []string) error {
 		if len(pos) != 1 {
 			return fmt.Errorf("%w: charter report form USERNAME --format pdf --out FILE", ErrUsage)
 		}
-		doc, err := a.reports.ExportForm(cliContext(ctx), nil, pos[0], format)
+		doc, err := a.Reports.ExportForm(cliContext(ctx), nil, pos[0], format)
 		if err != nil {
 			return err
 		}

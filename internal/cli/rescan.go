@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"time"
 
+	"charter/internal/app"
 	"charter/internal/errs"
 	"charter/internal/pipeline"
 )
@@ -19,17 +20,17 @@ func rescan(ctx context.Context, e *Env, args []string) error {
 		fs.StringVar(&from, "from", "", "start of the period: RFC 3339 time or a date in the organization's zone (required)")
 		fs.StringVar(&to, "to", "", "end of the period, exclusive (required)")
 		fs.Int64Var(&group, "group", 0, "only this registered group")
-	}, func(a *app, _ *flag.FlagSet) error {
+	}, func(a *app.App, _ *flag.FlagSet) error {
 		req := pipeline.RescanRequest{GroupID: group}
 		var err error
-		if req.From, err = cliTime(from, "from", a.cfg.Location); err != nil {
+		if req.From, err = cliTime(from, "from", a.Config.Location); err != nil {
 			return err
 		}
-		if req.To, err = cliTime(to, "to", a.cfg.Location); err != nil {
+		if req.To, err = cliTime(to, "to", a.Config.Location); err != nil {
 			return err
 		}
 		start := time.Now()
-		res, err := a.pipeline.Rescan(cliContext(ctx), req, func(r pipeline.RescanResult) {
+		res, err := a.Pipeline.Rescan(cliContext(ctx), req, func(r pipeline.RescanResult) {
 			fmt.Fprintf(e.Stderr, "rescan: %d messages scanned, %d new alerts (%.0f/s)\n", r.Scanned, r.Created, float64(r.Scanned)/time.Since(start).Seconds())
 		})
 		if err != nil {

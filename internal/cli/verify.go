@@ -5,6 +5,7 @@ import (
 	"flag"
 	"fmt"
 
+	"charter/internal/app"
 	"charter/internal/audit"
 	"charter/internal/checkpoint"
 )
@@ -16,22 +17,22 @@ func verify(ctx context.Context, e *Env, args []string) error {
 	var against string
 	return withApp(ctx, e, "verify", args, func(fs *flag.FlagSet) {
 		fs.StringVar(&against, "against", "", "also verify against the checkpoints of this file (from checkpoint export, or an export manifest)")
-	}, func(a *app, _ *flag.FlagSet) error {
-		n, err := audit.Verify(ctx, a.db)
+	}, func(a *app.App, _ *flag.FlagSet) error {
+		n, err := audit.Verify(ctx, a.DB)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "audit trail: %d events, chain intact\n", n)
-		res, err := a.archive.Verify(ctx)
+		res, err := a.Archive.Verify(ctx)
 		if err != nil {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "archive: %d messages (%d purged to tombstones), chain intact\n", res.Messages, res.Tombstones)
-		all, err := a.checkpoints.List(ctx, 1_000_000)
+		all, err := a.Checkpoints.List(ctx, 1_000_000)
 		if err != nil {
 			return err
 		}
-		if err := checkKeys(all, a.checkpoints.Public()); err != nil {
+		if err := checkKeys(all, a.Checkpoints.Public()); err != nil {
 			return err
 		}
 		cps := all[:min(len(all), 1)]
@@ -45,7 +46,7 @@ func verify(ctx context.Context, e *Env, args []string) error {
 		}
 		if len(cps) == 0 {
 			// The trail says which checkpoints were made: none may be missing.
-			made, err := a.db.AuditEvents(ctx, audit.Filter{Action: "checkpoint.create", Limit: 1})
+			made, err := a.DB.AuditEvents(ctx, audit.Filter{Action: "checkpoint.create", Limit: 1})
 			if err != nil {
 				return err
 			}
@@ -55,10 +56,10 @@ func verify(ctx context.Context, e *Env, args []string) error {
 			fmt.Fprintln(e.Stdout, "checkpoints: none yet (serve signs one at start-up)")
 			return nil
 		}
-		if err := checkpoint.Verify(ctx, a.db, a.checkpoints.Public(), cps); err != nil {
+		if err := checkpoint.Verify(ctx, a.DB, a.Checkpoints.Public(), cps); err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stdout, "checkpoints: chains match %s, signed by key %s\n", from, checkpoint.KeyID(a.checkpoints.Public()))
+		fmt.Fprintf(e.Stdout, "checkpoints: chains match %s, signed by key %s\n", from, checkpoint.KeyID(a.Checkpoints.Public()))
 		return nil
 	})
 }
