@@ -44,7 +44,7 @@ func commands() []command {
 		{"template", "confidentiality statement templates: list, show, publish", templateCmd},
 		{"campaign", "re-certification and declaration campaigns: list, start, tasks, recertify, declare, results", campaignCmd},
 		{"notification", "in-app notices: list, read", notificationCmd},
-		{"demo", "load a demonstration organization (users, groups in every state, a month of messages and their alerts) into an empty database", demo},
+		{"demo", "load a demonstration organization (users, groups in every state, a month of messages and their alerts) into an empty database", demoCmd},
 		{"tick", "run the time-driven work once (registry reminders, expiry, campaign deadlines; periodic reports and their reminders)", tick},
 		{"verify", "check the hash chains of the audit trail and the archive", verify},
 		{"checkpoint", "signed checkpoints of the hash chains: create, list, export [--out FILE]", checkpointCmd},
