@@ -1,6 +1,7 @@
-// Package cli is the charter command: every subcommand parses its own flags
-// into the one config struct and talks to storage through the domain services,
-// exactly as the HTTP API does.
+// Package cli is the charter command: one file per command, each
+// subcommand with its own flag set showing only the configuration it reads.
+// The commands talk to storage through the domain services of the app
+// (package app), exactly as the HTTP API does.
 package cli
 
 import (
@@ -12,9 +13,6 @@ import (
 	"sort"
 	"time"
 
-	"charter/internal/app"
-	"charter/internal/audit"
-	"charter/internal/config"
 	"charter/internal/errs"
 )
 
@@ -26,33 +24,35 @@ type Env struct {
 	Now            func() time.Time
 }
 
+// command is one top-level command: run, or the subcommands of a noun.
 type command struct {
 	name, summary string
 	run           func(ctx context.Context, e *Env, args []string) error
+	verbs         verbs
 }
 
 func commands() []command {
 	return []command{
-		{"serve", "run the API and console", serve},
-		{"migrate", "apply database migrations and exit", migrate},
-		{"user", "manage users: create, list, show, update, deactivate, import, handle, handles", userCmd},
-		{"org-unit", "manage org units: create, list", orgUnitCmd},
-		{"token", "manage API tokens: create, list, revoke", tokenCmd},
-		{"application", "apply for work groups and decide: apply, edit, submit, withdraw, decide, list, show", applicationCmd},
-		{"group", "registered groups: list, show, statement, sign, bind, members, member-add, member-remove, dissolve, roster", groupCmd},
-		{"approval-chain", "approval chains per org unit and level: list, set, delete", approvalChainCmd},
-		{"template", "confidentiality statement templates: list, show, publish", templateCmd},
-		{"campaign", "re-certification and declaration campaigns: list, start, tasks, recertify, declare, results", campaignCmd},
-		{"notification", "in-app notices: list, read", notificationCmd},
-		{"demo", "load a demonstration organization (users, groups in every state, a month of messages and their alerts) into an empty database", demoCmd},
-		{"tick", "run the time-driven work once (registry reminders, expiry, campaign deadlines; periodic reports and their reminders)", tick},
-		{"verify", "check the hash chains of the audit trail and the archive", verify},
-		{"checkpoint", "signed checkpoints of the hash chains: create, list, export [--out FILE]", checkpointCmd},
-		{"rescan", "run the detection rules in force over a period again: rescan --from 2026-11-01 --to 2026-12-01 [--group ID]", rescan},
-		{"import", "archive an export file: import FORMAT FILE [--group ID]", importCmd},
-		{"archive", "archive maintenance: purge, export", archiveCmd},
-		{"report", "periodic reports and registration forms: generate, list, export, roster, form", reportCmd},
-		{"version", "print the version", version},
+		{name: "serve", summary: "run the API and console", run: serve},
+		{name: "migrate", summary: "apply database migrations and exit", run: migrate},
+		{name: "user", summary: "manage users: create, list, show, update, deactivate, import, handle, handles", verbs: userVerbs},
+		{name: "org-unit", summary: "manage org units: create, list", verbs: orgUnitVerbs},
+		{name: "token", summary: "manage API tokens: create, list, revoke", verbs: tokenVerbs},
+		{name: "application", summary: "apply for work groups and decide: apply, edit, submit, withdraw, decide, list, show", verbs: applicationVerbs},
+		{name: "group", summary: "registered groups: list, show, statement, sign, bind, members, member-add, member-remove, dissolve, roster", verbs: groupVerbs},
+		{name: "approval-chain", summary: "approval chains per org unit and level: list, set, delete", verbs: approvalChainVerbs},
+		{name: "template", summary: "confidentiality statement templates: list, show, publish", verbs: templateVerbs},
+		{name: "campaign", summary: "re-certification and declaration campaigns: list, start, tasks, recertify, declare, results", verbs: campaignVerbs},
+		{name: "notification", summary: "in-app notices: list, read", verbs: notificationVerbs},
+		{name: "demo", summary: "load a demonstration organization (users, groups in every state, a month of messages and their alerts) into an empty database", run: demoCmd},
+		{name: "tick", summary: "run the time-driven work once (registry reminders, expiry, campaign deadlines; periodic reports and their reminders)", run: tick},
+		{name: "verify", summary: "check the hash chains of the audit trail and the archive", run: verify},
+		{name: "checkpoint", summary: "signed checkpoints of the hash chains: create, list, export [--out FILE]", verbs: checkpointVerbs},
+		{name: "rescan", summary: "run the detection rules in force over a period again: rescan --from 2026-11-01 --to 2026-12-01 [--group ID]", run: rescan},
+		{name: "import", summary: "archive an export file: import FORMAT FILE [--group ID]", run: importCmd},
+		{name: "archive", summary: "archive maintenance: purge, export", verbs: archiveVerbs},
+		{name: "report", summary: "periodic reports and registration forms: generate, list, export, roster, form", verbs: reportVerbs},
+		{name: "version", summary: "print the version", run: version},
 	}
 }
 
@@ -75,13 +75,19 @@ func Run(ctx context.Context, args []string, e *Env) error {
 		return nil
 	}
 	for _, c := range commands() {
-		if c.name == args[0] {
-			err := c.run(ctx, e, args[1:])
-			if errors.Is(err, flag.ErrHelp) {
-				return nil
-			}
-			return err
+		if c.name != args[0] {
+			continue
 		}
+		var err error
+		if c.verbs != nil {
+			err = subcommand(ctx, e, c.name, args[1:], c.verbs)
+		} else {
+			err = c.run(ctx, e, args[1:])
+		}
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // the command printed its flags
+		}
+		return err
 	}
 	usage(e.Stderr)
 	return fmt.Errorf("%w: unknown command %q", ErrUsage, args[0])
@@ -96,48 +102,6 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintln(w, "\nRun 'charter COMMAND -h' for a command's flags.")
-}
-
-// flags returns a flag set with the configuration flags registered on cfg.
-func flags(e *Env, name string, cfg *config.Config) *flag.FlagSet {
-	fs := flag.NewFlagSet("charter "+name, flag.ContinueOnError)
-	fs.SetOutput(e.Stderr)
-	cfg.Register(fs, e.Getenv, config.All)
-	return fs
-}
-
-// parse parses args and validates the configuration.
-func parse(fs *flag.FlagSet, cfg *config.Config, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err // the flags were printed; Run ends quietly
-		}
-		return fmt.Errorf("%w: %v", ErrUsage, err)
-	}
-	return cfg.Validate()
-}
-
-// cliContext marks CLI actions in the audit trail.
-func cliContext(ctx context.Context) context.Context {
-	return audit.WithActor(ctx, audit.Actor{Name: "cli", Addr: "local"})
-}
-
-// withApp parses flags, opens the app and runs fn with it.
-func withApp(ctx context.Context, e *Env, name string, args []string, setup func(fs *flag.FlagSet), fn func(a *app.App, fs *flag.FlagSet) error) error {
-	cfg := config.Default()
-	fs := flags(e, name, &cfg)
-	if setup != nil {
-		setup(fs)
-	}
-	if err := parse(fs, &cfg, args); err != nil {
-		return err
-	}
-	a, err := app.Open(ctx, &cfg, e.Now, app.NewLogger(&cfg, e.Stderr))
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	return fn(a, fs)
 }
 
 // Describe renders an error for the terminal: the field first when there is one.

@@ -19,12 +19,15 @@ import (
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM in main).
 func serve(ctx context.Context, e *Env, args []string) error {
-	cfg := config.Default()
-	fs := flags(e, "serve", &cfg)
-	if err := parse(fs, &cfg, args); err != nil {
+	c := newCmdline(e, "serve", "", config.All)
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	log := app.NewLogger(&cfg, e.Stderr)
+	cfg := &c.cfg
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := c.log()
 	log.Info("starting charter", append([]any{"version", Version}, cfg.Masked()...)...)
 	if cfg.DatabaseURL == "" {
 		release, err := lockDataDir(cfg.DataDir)
@@ -33,7 +36,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 		}
 		defer release()
 	}
-	a, err := app.Open(ctx, &cfg, e.Now, log)
+	a, err := app.Open(ctx, cfg, e.Now, log)
 	if err != nil {
 		return err
 	}
@@ -47,13 +50,14 @@ func serve(ctx context.Context, e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "Created the first admin account.\n  username: admin\n  password: %s\nThis password is shown only once; sign in and change it.\n", generated)
 	}
 
-	api := &httpapi.Server{Cfg: &cfg, DB: a.DB, Accounts: a.Accounts, Archive: a.Archive, Registry: a.Registry, Reports: a.Reports, Log: log, Metrics: a.Metrics, Now: e.Now,
+	api := &httpapi.Server{Cfg: cfg, DB: a.DB, Accounts: a.Accounts, Archive: a.Archive, Registry: a.Registry, Reports: a.Reports, Log: log, Metrics: a.Metrics, Now: e.Now,
 		Review: a.Review, Policies: a.Policies, Pipeline: a.Pipeline, Checkpoints: a.Checkpoints}
 	go reloadPolicies(ctx, a, log)
-	console, err := web.New(&cfg, a.DB, a.Accounts, log, e.Now, cfg.Location)
+	console, err := web.New(cfg, a.DB, a.Accounts, log, e.Now, cfg.Location)
 	if err != nil {
 		return err
 	}
+	// web.New takes the accounts; the console's other services are its fields.
 	console.Registry, console.Review, console.Archive, console.Reports = a.Registry, a.Review, a.Archive, a.Reports
 	// The catch-up scanner starts before the listener: what a crash left
 	// unscanned is taken at once. It is waited for before the database closes.
@@ -138,30 +142,6 @@ func reloadPolicies(ctx context.Context, a *app.App, log *slog.Logger) {
 			}
 		}
 	}
-}
-
-func migrate(ctx context.Context, e *Env, args []string) error {
-	cfg := config.Default()
-	fs := flags(e, "migrate", &cfg)
-	if err := parse(fs, &cfg, args); err != nil {
-		return err
-	}
-	a, err := app.Open(ctx, &cfg, e.Now, app.NewLogger(&cfg, e.Stderr)) // open applies the migrations
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	v, err := a.DB.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "schema is at version %d (%s)\n", v, a.DB.Engine())
-	return nil
-}
-
-func version(ctx context.Context, e *Env, args []string) error {
-	fmt.Fprintln(e.Stdout, "charter", Version)
-	return nil
 }
 
 // purgeDaily runs the retention purge (and drops expired sessions) a minute
