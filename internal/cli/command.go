@@ -23,7 +23,6 @@ import (
 // positional arguments left once they are parsed.
 type cmdline struct {
 	e    *Env
-	name string
 	cfg  config.Config
 	fs   *flag.FlagSet
 	args []string
@@ -37,7 +36,7 @@ type cmdline struct {
 // configuration flags it shows. Every other setting still comes from the
 // environment and the defaults.
 func newCmdline(e *Env, name, usage string, groups config.Group) *cmdline {
-	c := &cmdline{e: e, name: name, cfg: config.Default()}
+	c := &cmdline{e: e, cfg: config.Default()}
 	c.fs = flag.NewFlagSet("charter "+name, flag.ContinueOnError)
 	c.fs.SetOutput(e.Stderr)
 	c.cfg.Register(c.fs, e.Getenv, groups)
