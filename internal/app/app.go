@@ -71,10 +71,8 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 	if _, err := db.Migrate(ctx); err != nil {
 		return nil, err
 	}
-	policy := registry.DefaultPolicy()
-	policy.RemindAfter, policy.SignatureDays, policy.RecertDefault = cfg.ApprovalRemindAfter, int(cfg.SignatureDays), cfg.RecertDefault
-	var err error
-	if policy.RecertMonths, err = registry.ParseRecertMonths(cfg.RecertMonths); err != nil {
+	policy, err := registryPolicy(cfg)
+	if err != nil {
 		return nil, err
 	}
 	key, err := loadCheckpointKey(ctx, cfg, db)
@@ -87,8 +85,7 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Log: log, Now: now, Metrics: metrics.New(), Policies: policies}
-	a.Accounts = account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL)
-	a.Accounts.Throttle.AddrLimit = int(cfg.LoginAddressLimit)
+	a.Accounts = newAccounts(cfg, db, now)
 	a.Registry = registry.NewService(db, store.TxFor[registry.TxStore](db), now, policy)
 	a.Directory = registry.NewDirectory(db)
 	// Review reads message context from the archive's storage (adapters.go).
@@ -101,11 +98,9 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 	a.Pipeline = newPipeline(cfg, db, scanner, a.Directory, a.Metrics, log, now)
 	a.Checkpoints = &checkpoint.Service{Store: db, Tx: store.TxFor[checkpoint.Store](db), Key: key, Now: now}
 	a.Archive = NewArchive(cfg, db, now, a.Directory, a.Checkpoints, a.Pipeline.Archived)
-	// Reports take their figures from the archive and review storage.
-	a.Reports = report.NewService(db, store.TxFor[report.TxStore](db), now, a.Registry,
-		report.Sources{Messages: db.GroupMessageStats, Transfers: db.GroupTransferStats, Alerts: db.AlertFigures})
-	a.Reports.Zone, a.Reports.Checkpoints, a.Reports.Getenv = cfg.Location, a.Checkpoints, fontEnv(cfg)
-	// Every group signs some statement: ship the default as version 1.
+	a.Reports = newReports(cfg, db, now, a.Registry, a.Checkpoints)
+	// Every group signs some statement: ship the default as version 1
+	// (audited as the command line, whichever command opens first).
 	if err := a.Registry.EnsureDefaultTemplate(audit.WithActor(ctx, audit.Actor{Name: "cli", Addr: "local"})); err != nil {
 		return nil, err
 	}
@@ -114,6 +109,33 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 
 // Close closes the database; the caller has stopped everything that uses it.
 func (a *App) Close() error { return a.DB.Close() }
+
+// registryPolicy is the registry's timing from the configuration.
+func registryPolicy(cfg *config.Config) (registry.Policy, error) {
+	p := registry.DefaultPolicy()
+	p.RemindAfter, p.SignatureDays, p.RecertDefault = cfg.ApprovalRemindAfter, int(cfg.SignatureDays), cfg.RecertDefault
+	var err error
+	p.RecertMonths, err = registry.ParseRecertMonths(cfg.RecertMonths)
+	return p, err
+}
+
+// newAccounts makes the account service with the configured session
+// lifetime and sign-in limit per client address.
+func newAccounts(cfg *config.Config, db store.DB, now func() time.Time) *account.Service {
+	s := account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL)
+	s.Throttle.AddrLimit = int(cfg.LoginAddressLimit)
+	return s
+}
+
+// newReports makes the report service: its figures come from the archive's
+// and review's storage, its months begin in the organization's zone, filed
+// reports carry a checkpoint, and PDFs use the configured fonts.
+func newReports(cfg *config.Config, db store.DB, now func() time.Time, reg *registry.Service, cps *checkpoint.Service) *report.Service {
+	s := report.NewService(db, store.TxFor[report.TxStore](db), now, reg,
+		report.Sources{Messages: db.GroupMessageStats, Transfers: db.GroupTransferStats, Alerts: db.AlertFigures})
+	s.Zone, s.Checkpoints, s.Getenv = cfg.Location, cps, fontEnv(cfg)
+	return s
+}
 
 // newPipeline makes the detection pipeline with the configured leases,
 // retries and lag alarm (and the crash tests' kill hook).
