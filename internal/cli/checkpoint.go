@@ -5,72 +5,79 @@ import (
 	"context"
 	"crypto/ed25519"
 	"encoding/json"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 
 	"charter/internal/checkpoint"
 	"charter/internal/config"
-	"charter/internal/store"
 )
 
-// checkpointCmd signs, lists and exports the checkpoints of the hash chains.
-func checkpointCmd(ctx context.Context, e *Env, args []string) error {
-	return subcommand(ctx, e, "checkpoint", args, verbs{
-		"create": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "checkpoint create", args, nil, func(a *app, _ *flag.FlagSet) error {
-				c, err := a.checkpoints.Make(cliContext(ctx), "manual")
-				if err != nil {
-					return err
-				}
-				fmt.Fprintln(e.Stdout, c.Summary())
-				return nil
-			})
-		},
-		"list": func(ctx context.Context, e *Env, args []string) error {
-			return withApp(ctx, e, "checkpoint list", args, nil, func(a *app, _ *flag.FlagSet) error {
-				cs, err := a.checkpoints.List(ctx, 100)
-				if err != nil {
-					return err
-				}
-				for _, c := range cs {
-					fmt.Fprintln(e.Stdout, c.Summary())
-				}
-				return nil
-			})
-		},
-		"export": func(ctx context.Context, e *Env, args []string) error {
-			var out string
-			return withApp(ctx, e, "checkpoint export", args, func(fs *flag.FlagSet) {
-				fs.StringVar(&out, "out", "", "file to write (default: standard output); keep it away from the database")
-			}, func(a *app, _ *flag.FlagSet) error {
-				cs, err := a.checkpoints.List(ctx, 1_000_000)
-				if err != nil {
-					return err
-				}
-				var w io.Writer = e.Stdout
-				if out != "" {
-					f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-					if err != nil {
-						return err
-					}
-					defer f.Close()
-					w = f
-				}
-				enc := json.NewEncoder(w)
-				for _, c := range cs {
-					if err := enc.Encode(c); err != nil {
-						return err
-					}
-				}
-				fmt.Fprintf(e.Stderr, "exported %d checkpoints, signed by key %s\n", len(cs), checkpoint.KeyID(a.checkpoints.Public()))
-				return nil
-			})
-		},
-	})
+// The checkpoint commands sign, list and export the checkpoints of the hash chains.
+var checkpointVerbs = verbs{"create": checkpointCreate, "list": checkpointList, "export": checkpointExport}
+
+func checkpointCreate(ctx context.Context, e *Env, args []string) error {
+	c := newCmdline(e, "checkpoint create", "", config.Storage)
+	a, err := c.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cp, err := a.Checkpoints.Make(cliContext(ctx), "manual")
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(e.Stdout, cp.Summary())
+	return nil
+}
+
+func checkpointList(ctx context.Context, e *Env, args []string) error {
+	c := newCmdline(e, "checkpoint list", "", config.Storage)
+	a, err := c.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cs, err := a.Checkpoints.List(ctx, 100)
+	if err != nil {
+		return err
+	}
+	for _, cp := range cs {
+		fmt.Fprintln(e.Stdout, cp.Summary())
+	}
+	return nil
+}
+
+func checkpointExport(ctx context.Context, e *Env, args []string) error {
+	var out string
+	c := newCmdline(e, "checkpoint export", "", config.Storage)
+	c.fs.StringVar(&out, "out", "", "file to write (default: standard output); keep it away from the database")
+	a, err := c.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	cs, err := a.Checkpoints.List(ctx, 1_000_000)
+	if err != nil {
+		return err
+	}
+	var w io.Writer = e.Stdout
+	if out != "" {
+		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+	}
+	enc := json.NewEncoder(w)
+	for _, cp := range cs {
+		if err := enc.Encode(cp); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(e.Stderr, "exported %d checkpoints, signed by key %s\n", len(cs), checkpoint.KeyID(a.Checkpoints.Public()))
+	return nil
 }
 
 // readCheckpoints reads a file of checkpoints: one JSON object a line (what
@@ -106,21 +113,6 @@ func readCheckpoints(path string) ([]checkpoint.Checkpoint, error) {
 		return nil, fmt.Errorf("%s holds no checkpoint", path)
 	}
 	return out, nil
-}
-
-// loadCheckpointKey loads the signing key, creating it only for a database
-// that holds no checkpoint yet: a key that went missing is never replaced
-// in silence, or a changed database could be signed anew and pass.
-func loadCheckpointKey(ctx context.Context, cfg *config.Config, db store.DB) (ed25519.PrivateKey, error) {
-	cps, err := db.Checkpoints(ctx, 1)
-	if err != nil {
-		return nil, err
-	}
-	key, err := checkpoint.LoadKey(cfg.CheckpointSeed, cfg.CheckpointKey, len(cps) == 0)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("the checkpoint key %s is missing, but the database holds checkpoints signed by key %s: restore the key file (or CHARTER_CHECKPOINT_KEY); a new key would let a changed database pass for an untouched one", cfg.CheckpointKey, cps[0].KeyID)
-	}
-	return key, err
 }
 
 // checkKeys refuses checkpoints in the database signed by a key other than

@@ -2,8 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -18,56 +16,32 @@ import (
 	"charter/internal/config"
 )
 
-// parseInterspersed parses flags that may come before, between or after the
-// positional arguments (`import pywxdump FILE --group 3`), which the flag
-// package alone stops at.
-func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
-	var pos []string
-	for {
-		if err := fs.Parse(args); err != nil {
-			return nil, err
-		}
-		rest := fs.Args()
-		if len(rest) == 0 {
-			return pos, nil
-		}
-		pos = append(pos, rest[0])
-		args = rest[1:]
-	}
-}
-
 // importCmd archives an export file through the same archive service the
 // ingest API uses, on the configured database.
 func importCmd(ctx context.Context, e *Env, args []string) error {
-	cfg := config.Default()
-	fs := flags(e, "import", &cfg)
-	group := fs.Int64("group", 0, "the registered work group a personal-WeChat export belongs to (required for pywxdump, wechatmsg, chatlog)")
-	fs.Usage = func() {
+	c := newCmdline(e, "import", "FORMAT FILE", config.Storage)
+	c.interspersed = true
+	group := c.fs.Int64("group", 0, "the registered work group a personal-WeChat export belongs to (required for pywxdump, wechatmsg, chatlog)")
+	c.fs.Usage = func() {
 		fmt.Fprintf(e.Stderr, "Usage: charter import FORMAT FILE [--group ID]   (FILE - reads standard input)\n\nFormats: %s\n\n", strings.Join(capture.Formats(), ", "))
-		fs.PrintDefaults()
+		c.fs.PrintDefaults()
 	}
-	pos, err := parseInterspersed(fs, args)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	} else if err != nil {
-		return fmt.Errorf("%w: %v", ErrUsage, err)
-	}
-	if len(pos) != 2 {
-		fs.Usage()
-		return fmt.Errorf("%w: import needs FORMAT and FILE", ErrUsage)
-	}
-	if err := cfg.Validate(); err != nil {
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	format, path := pos[0], pos[1]
-	a, err := open(ctx, &cfg, e.Now, newLogger(&cfg, e.Stderr))
+	if len(c.args) != 2 {
+		c.fs.Usage()
+		return fmt.Errorf("%w: import needs FORMAT and FILE", ErrUsage)
+	}
+	format, path := c.args[0], c.args[1]
+	a, err := c.openApp(ctx)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 	ctx = cliContext(ctx)
 	b := archive.Batch{Format: format, GroupID: *group, Source: "cli:" + filepath.Base(path)}
-	if err := a.archive.CheckBatch(ctx, b); err != nil {
+	if err := a.Archive.CheckBatch(ctx, b); err != nil {
 		return err
 	}
 	var in io.Reader = e.Stdin // "-" reads standard input
@@ -85,7 +59,7 @@ func importCmd(ctx context.Context, e *Env, args []string) error {
 	}
 	cr := capture.NewCountingReader(in)
 	p := newProgress(e.Stderr, size, cr.N)
-	res, err := a.archive.Ingest(ctx, cr, b, p.update)
+	res, err := a.Archive.Ingest(ctx, cr, b, p.update)
 	p.done()
 	if res != nil {
 		fmt.Fprintf(e.Stdout, "%s: %d accepted, %d duplicates, %d rejected\n", filepath.Base(path), res.Accepted, res.Duplicates, len(res.Rejected))

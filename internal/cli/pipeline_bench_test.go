@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/app"
 	"charter/internal/config"
 	"charter/internal/httpapi"
 	"charter/internal/registry"
@@ -25,7 +26,7 @@ import (
 // benchApp is the assembled program (as `charter serve` wires it) behind an
 // HTTP server, with registered, bound groups of 10 verified members each.
 type benchApp struct {
-	a      *app
+	a      *app.App
 	url    string
 	secret string
 }
@@ -52,16 +53,16 @@ func newBenchApp(b *testing.B, bound int) *benchApp {
 		b.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	a, err := open(ctx, &cfg, time.Now, log)
+	a, err := app.Open(ctx, &cfg, time.Now, log)
 	if err != nil {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { a.Close() })
-	api := &httpapi.Server{Cfg: &cfg, Storage: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports,
-		Log: log, Metrics: a.metrics, Now: time.Now, Review: a.review, Policies: a.policies}
+	api := &httpapi.Server{Cfg: &cfg, Storage: a.DB, Accounts: a.Accounts, Archive: a.Archive, Registry: a.Registry, Reports: a.Reports,
+		Log: log, Metrics: a.Metrics, Now: time.Now, Review: a.Review, Policies: a.Policies}
 	srv := httptest.NewServer(api.Handler())
 	b.Cleanup(srv.Close)
-	if _, err := a.accounts.CreateOrgUnit(ctx, "总部", ""); err != nil {
+	if _, err := a.Accounts.CreateOrgUnit(ctx, "总部", ""); err != nil {
 		b.Fatal(err)
 	}
 	now := time.Now().UTC()
@@ -69,24 +70,24 @@ func newBenchApp(b *testing.B, bound int) *benchApp {
 		owner := fmt.Sprintf("user%04d", r*benchMembers)
 		for m := 0; m < benchMembers; m++ {
 			name := fmt.Sprintf("user%04d", r*benchMembers+m)
-			if _, err := a.accounts.CreateUser(ctx, account.NewUser{Username: name, RealName: name, OrgUnit: "总部", Verified: true}); err != nil {
+			if _, err := a.Accounts.CreateUser(ctx, account.NewUser{Username: name, RealName: name, OrgUnit: "总部", Verified: true}); err != nil {
 				b.Fatal(err)
 			}
-			if err := a.db.AddHandle(ctx, &registry.Handle{Username: name, Platform: "wecom", Handle: name, CreatedAt: now}); err != nil {
+			if err := a.DB.AddHandle(ctx, &registry.Handle{Username: name, Platform: "wecom", Handle: name, CreatedAt: now}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		g := storetest.Group(b, a.db, fmt.Sprintf("工作群%03d", r), owner, registry.Internal, now.AddDate(0, -1, 0))
+		g := storetest.Group(b, a.DB, fmt.Sprintf("工作群%03d", r), owner, registry.Internal, now.AddDate(0, -1, 0))
 		for m := 0; m < benchMembers; m++ {
-			if err := a.db.AddMember(ctx, &registry.Member{GroupID: g.ID, Username: fmt.Sprintf("user%04d", r*benchMembers+m), JoinedAt: now}); err != nil {
+			if err := a.DB.AddMember(ctx, &registry.Member{GroupID: g.ID, Username: fmt.Sprintf("user%04d", r*benchMembers+m), JoinedAt: now}); err != nil {
 				b.Fatal(err)
 			}
 		}
-		if err := a.db.AddBinding(ctx, &registry.Binding{GroupID: g.ID, Platform: "wecom", RoomID: fmt.Sprintf("wr%04d", r), BoundAt: now, BoundBy: owner}); err != nil {
+		if err := a.DB.AddBinding(ctx, &registry.Binding{GroupID: g.ID, Platform: "wecom", RoomID: fmt.Sprintf("wr%04d", r), BoundAt: now, BoundBy: owner}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	secret, _, err := a.accounts.CreateToken(ctx, "bench", account.ScopeIngest)
+	secret, _, err := a.Accounts.CreateToken(ctx, "bench", account.ScopeIngest)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func BenchmarkPipelineIngest(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*n)/time.Since(start).Seconds(), "msgs/s")
 	b.StopTimer()
-	alerts, err := p.a.db.Alerts(context.Background(), review.AlertFilter{Limit: 1000})
+	alerts, err := p.a.DB.Alerts(context.Background(), review.AlertFilter{Limit: 1000})
 	if err != nil || len(alerts) == 0 {
 		b.Fatalf("no alerts were stored: %v", err)
 	}

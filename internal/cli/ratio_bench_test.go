@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"charter/internal/app"
 	"charter/internal/archive"
 	"charter/internal/capture"
 	"charter/internal/store"
@@ -175,7 +176,7 @@ func BenchmarkCatchUp1M(b *testing.B) {
 		p := newBenchApp(b, benchRooms)
 		ctx := context.Background()
 		// An archive with no observer: every chunk stays queued.
-		unscanned := newArchive(p.a.cfg, p.a.db, time.Now, p.a.directory)
+		unscanned := app.NewArchive(p.a.Config, p.a.DB, time.Now, p.a.Directory, nil)
 		rnd, seq, at := rand.New(rand.NewPCG(13, 13)), 0, time.Now().Add(-48*time.Hour)
 		for done := 0; done < total; done += 5000 {
 			body := benchBatch(rnd, &seq, min(5000, total-done), at)
@@ -184,12 +185,12 @@ func BenchmarkCatchUp1M(b *testing.B) {
 			}
 		}
 		// Every lease has run out, as after a restart.
-		p.a.pipeline.Now = func() time.Time { return time.Now().Add(time.Hour) }
+		p.a.Pipeline.Now = func() time.Time { return time.Now().Add(time.Hour) }
 		b.StartTimer()
 		start := time.Now()
 		scanned, created := 0, 0
 		for {
-			r, err := p.a.pipeline.CatchUp(ctx, 16)
+			r, err := p.a.Pipeline.CatchUp(ctx, 16)
 			if err != nil {
 				b.Fatal(err)
 			}

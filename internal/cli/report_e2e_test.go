@@ -24,7 +24,7 @@ func (in *instance) db() store.DB {
 	in.t.Helper()
 	cfg := config.Default()
 	fs := flag.NewFlagSet("test", flag.ContinueOnError)
-	cfg.Register(fs, in.getenv)
+	cfg.Register(fs, in.getenv, config.Storage)
 	if err := fs.Parse(in.args); err != nil {
 		in.t.Fatal(err)
 	}

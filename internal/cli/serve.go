@@ -7,12 +7,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"strconv"
-	"sync/atomic"
-	"syscall"
 	"time"
 
+	"charter/internal/app"
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/httpapi"
@@ -22,12 +19,15 @@ import (
 
 // serve runs the server until ctx is cancelled (SIGINT/SIGTERM in main).
 func serve(ctx context.Context, e *Env, args []string) error {
-	cfg := config.Default()
-	fs := flags(e, "serve", &cfg)
-	if err := parse(fs, &cfg, args); err != nil {
+	c := newCmdline(e, "serve", "", config.All)
+	if err := c.parse(args); err != nil {
 		return err
 	}
-	log := newLogger(&cfg, e.Stderr)
+	cfg := &c.cfg
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := c.log()
 	log.Info("starting charter", append([]any{"version", Version}, cfg.Masked()...)...)
 	if cfg.DatabaseURL == "" {
 		release, err := lockDataDir(cfg.DataDir)
@@ -36,13 +36,13 @@ func serve(ctx context.Context, e *Env, args []string) error {
 		}
 		defer release()
 	}
-	a, err := open(ctx, &cfg, e.Now, log)
+	a, err := app.Open(ctx, cfg, e.Now, log)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
 
-	generated, err := a.accounts.EnsureAdmin(ctx, cfg.AdminPassword)
+	generated, err := a.Accounts.EnsureAdmin(ctx, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("create the first admin: %w", err)
 	}
@@ -50,28 +50,24 @@ func serve(ctx context.Context, e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "Created the first admin account.\n  username: admin\n  password: %s\nThis password is shown only once; sign in and change it.\n", generated)
 	}
 
-	a.reports.Getenv = e.Getenv
-	trail := &audit.Service{Store: a.db}
-	api := &httpapi.Server{Cfg: &cfg, Storage: a.db, Accounts: a.accounts, Archive: a.archive, Registry: a.registry, Reports: a.reports, Audit: trail, Log: log, Metrics: a.metrics, Now: e.Now,
-		Review: a.review, Policies: a.policies, Pipeline: a.pipeline, Checkpoints: a.checkpoints}
+	api := &httpapi.Server{Cfg: cfg, Storage: a.DB, Accounts: a.Accounts, Archive: a.Archive, Registry: a.Registry, Reports: a.Reports, Audit: a.Audit, Log: log, Metrics: a.Metrics, Now: e.Now,
+		Review: a.Review, Policies: a.Policies, Pipeline: a.Pipeline, Checkpoints: a.Checkpoints}
 	go reloadPolicies(ctx, a, log)
-	console, err := web.New(&cfg, a.accounts, log, e.Now, cfg.Location)
+	console, err := web.New(cfg, a.Accounts, log, e.Now, cfg.Location)
 	if err != nil {
 		return err
 	}
-	console.Registry, console.Review, console.Archive, console.Reports, console.Audit = a.registry, a.review, a.archive, a.reports, trail
-	if n, err := strconv.Atoi(e.Getenv("CHARTER_TEST_KILL_BEFORE_SCAN")); err == nil && n > 0 {
-		a.pipeline.BeforeScan = killBeforeScan(n)
-	}
+	// web.New takes the accounts; the console's other services are its fields.
+	console.Registry, console.Review, console.Archive, console.Reports, console.Audit = a.Registry, a.Review, a.Archive, a.Reports, a.Audit
 	// The catch-up scanner starts before the listener: what a crash left
 	// unscanned is taken at once. It is waited for before the database closes.
 	scanCtx, stopScan := context.WithCancel(ctx)
 	scanDone := make(chan struct{})
-	go func() { defer close(scanDone); a.pipeline.Run(scanCtx, cfg.ScanEvery) }()
+	go func() { defer close(scanDone); a.Pipeline.Run(scanCtx, cfg.ScanEvery) }()
 	defer func() { stopScan(); <-scanDone }()
 	// The chain heads are signed at start-up and every --checkpoint-every.
 	cpDone := make(chan struct{})
-	go func() { defer close(cpDone); a.checkpoints.Run(scanCtx, cfg.CheckpointEvery, log.Error) }()
+	go func() { defer close(cpDone); a.Checkpoints.Run(scanCtx, cfg.CheckpointEvery, log.Error) }()
 	defer func() { stopScan(); <-cpDone }()
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -82,7 +78,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	// within 30; an idle keep-alive connection closes after 2.
 	srv := &http.Server{Handler: routes(api.Handler(), console.Handler()), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: 5 * time.Minute, WriteTimeout: 30 * time.Minute, IdleTimeout: 2 * time.Minute}
-	fmt.Fprintf(e.Stdout, "Charter is serving on http://%s (%s)\n", ln.Addr(), a.db.Engine())
+	fmt.Fprintf(e.Stdout, "Charter is serving on http://%s (%s)\n", ln.Addr(), a.DB.Engine())
 	log.Info("listening", "addr", ln.Addr().String())
 
 	errc := make(chan error, 1)
@@ -97,11 +93,11 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	// so a restart never repeats a notice.
 	schedCtx, stopSched := context.WithCancel(ctx)
 	defer stopSched()
-	sched := &registry.Scheduler{Service: a.registry, Log: log}
+	sched := &registry.Scheduler{Service: a.Registry, Log: log}
 	go sched.Run(schedCtx, cfg.SchedulerEvery, e.Now)
 	// The report scheduler is waited for, so it never ticks on a closed database.
 	reportsDone := make(chan struct{})
-	go func() { defer close(reportsDone); a.reports.Run(schedCtx, cfg.SchedulerEvery, e.Now, log) }()
+	go func() { defer close(reportsDone); a.Reports.Run(schedCtx, cfg.SchedulerEvery, e.Now, log) }()
 	defer func() { stopSched(); <-reportsDone }()
 	select {
 	case err := <-errc:
@@ -133,7 +129,7 @@ func routes(api, console http.Handler) http.Handler {
 
 // reloadPolicies picks up detection policy changes made through another
 // server on the same PostgreSQL database; changes made here apply at once.
-func reloadPolicies(ctx context.Context, a *app, log *slog.Logger) {
+func reloadPolicies(ctx context.Context, a *app.App, log *slog.Logger) {
 	t := time.NewTicker(10 * time.Second)
 	defer t.Stop()
 	for {
@@ -141,41 +137,17 @@ func reloadPolicies(ctx context.Context, a *app, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := a.policies.Reload(ctx); err != nil && ctx.Err() == nil {
+			if err := a.Policies.Reload(ctx); err != nil && ctx.Err() == nil {
 				log.Error("reload detection policy", "err", err)
 			}
 		}
 	}
 }
 
-func migrate(ctx context.Context, e *Env, args []string) error {
-	cfg := config.Default()
-	fs := flags(e, "migrate", &cfg)
-	if err := parse(fs, &cfg, args); err != nil {
-		return err
-	}
-	a, err := open(ctx, &cfg, e.Now, newLogger(&cfg, e.Stderr)) // open applies the migrations
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	v, err := a.db.SchemaVersion(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "schema is at version %d (%s)\n", v, a.db.Engine())
-	return nil
-}
-
-func version(ctx context.Context, e *Env, args []string) error {
-	fmt.Fprintln(e.Stdout, "charter", Version)
-	return nil
-}
-
 // purgeDaily runs the retention purge (and drops expired sessions) a minute
 // after start and then every day, until ctx ends. A failure is logged and
 // tried again the next day.
-func purgeDaily(ctx context.Context, a *app, log *slog.Logger) {
+func purgeDaily(ctx context.Context, a *app.App, log *slog.Logger) {
 	wait := time.Minute
 	for {
 		select {
@@ -184,32 +156,19 @@ func purgeDaily(ctx context.Context, a *app, log *slog.Logger) {
 		case <-time.After(wait):
 		}
 		wait = 24 * time.Hour
-		if err := a.accounts.FlushLoginFailures(ctx); err != nil {
+		if err := a.Accounts.FlushLoginFailures(ctx); err != nil {
 			log.Error("close sign-in failure windows", "err", err)
 		}
-		if n, err := a.accounts.PurgeSessions(ctx); err != nil {
+		if n, err := a.Accounts.PurgeSessions(ctx); err != nil {
 			log.Error("purge expired sessions", "err", err)
 		} else if n > 0 {
 			log.Info("purged expired sessions", "sessions", n)
 		}
-		res, err := a.archive.Purge(audit.WithActor(ctx, audit.Actor{Name: "scheduler", Addr: "local"}))
+		res, err := a.Archive.Purge(audit.WithActor(ctx, audit.Actor{Name: "scheduler", Addr: "local"}))
 		if err != nil {
 			log.Error("archive purge", "err", err)
 			continue
 		}
 		log.Info("archive purge", "tombstoned", res.Tombstoned, "held", res.Held)
-	}
-}
-
-// killBeforeScan returns a hook that kills this process, as SIGKILL would,
-// when the n-th archived chunk is committed and not yet scanned: the crash
-// tests set CHARTER_TEST_KILL_BEFORE_SCAN to cut exactly there.
-func killBeforeScan(n int) func() {
-	var seen atomic.Int64
-	return func() {
-		if seen.Add(1) == int64(n) {
-			_ = syscall.Kill(os.Getpid(), syscall.SIGKILL)
-			select {} // the signal is on its way; nothing more runs here
-		}
 	}
 }

@@ -2,11 +2,11 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
 
 	"charter/internal/audit"
 	"charter/internal/checkpoint"
+	"charter/internal/config"
 )
 
 // verify walks every hash chain, then checks the chains against the newest
@@ -14,51 +14,54 @@ import (
 // fails naming the first broken link or the first mismatch.
 func verify(ctx context.Context, e *Env, args []string) error {
 	var against string
-	return withApp(ctx, e, "verify", args, func(fs *flag.FlagSet) {
-		fs.StringVar(&against, "against", "", "also verify against the checkpoints of this file (from checkpoint export, or an export manifest)")
-	}, func(a *app, _ *flag.FlagSet) error {
-		n, err := audit.Verify(ctx, a.db)
+	c := newCmdline(e, "verify", "", config.Storage)
+	c.fs.StringVar(&against, "against", "", "also verify against the checkpoints of this file (from checkpoint export, or an export manifest)")
+	a, err := c.open(ctx, args)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	n, err := audit.Verify(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "audit trail: %d events, chain intact\n", n)
+	res, err := a.Archive.Verify(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "archive: %d messages (%d purged to tombstones), chain intact\n", res.Messages, res.Tombstones)
+	all, err := a.Checkpoints.List(ctx, 1_000_000)
+	if err != nil {
+		return err
+	}
+	if err := checkKeys(all, a.Checkpoints.Public()); err != nil {
+		return err
+	}
+	cps := all[:min(len(all), 1)]
+	from := "the newest checkpoint"
+	if against != "" {
+		kept, err := readCheckpoints(against)
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stdout, "audit trail: %d events, chain intact\n", n)
-		res, err := a.archive.Verify(ctx)
+		cps, from = append(cps, kept...), fmt.Sprintf("the newest checkpoint and %d kept in %s", len(kept), against)
+	}
+	if len(cps) == 0 {
+		// The trail says which checkpoints were made: none may be missing.
+		made, err := a.DB.AuditEvents(ctx, audit.Filter{Action: "checkpoint.create", Limit: 1})
 		if err != nil {
 			return err
 		}
-		fmt.Fprintf(e.Stdout, "archive: %d messages (%d purged to tombstones), chain intact\n", res.Messages, res.Tombstones)
-		all, err := a.checkpoints.List(ctx, 1_000_000)
-		if err != nil {
-			return err
+		if len(made) > 0 {
+			return fmt.Errorf("the audit trail records checkpoint %s, but the database holds none: checkpoints were removed", made[0].Object)
 		}
-		if err := checkKeys(all, a.checkpoints.Public()); err != nil {
-			return err
-		}
-		cps := all[:min(len(all), 1)]
-		from := "the newest checkpoint"
-		if against != "" {
-			kept, err := readCheckpoints(against)
-			if err != nil {
-				return err
-			}
-			cps, from = append(cps, kept...), fmt.Sprintf("the newest checkpoint and %d kept in %s", len(kept), against)
-		}
-		if len(cps) == 0 {
-			// The trail says which checkpoints were made: none may be missing.
-			made, err := a.db.AuditEvents(ctx, audit.Filter{Action: "checkpoint.create", Limit: 1})
-			if err != nil {
-				return err
-			}
-			if len(made) > 0 {
-				return fmt.Errorf("the audit trail records checkpoint %s, but the database holds none: checkpoints were removed", made[0].Object)
-			}
-			fmt.Fprintln(e.Stdout, "checkpoints: none yet (serve signs one at start-up)")
-			return nil
-		}
-		if err := checkpoint.Verify(ctx, a.db, a.checkpoints.Public(), cps); err != nil {
-			return err
-		}
-		fmt.Fprintf(e.Stdout, "checkpoints: chains match %s, signed by key %s\n", from, checkpoint.KeyID(a.checkpoints.Public()))
+		fmt.Fprintln(e.Stdout, "checkpoints: none yet (serve signs one at start-up)")
 		return nil
-	})
+	}
+	if err := checkpoint.Verify(ctx, a.DB, a.Checkpoints.Public(), cps); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.Stdout, "checkpoints: chains match %s, signed by key %s\n", from, checkpoint.KeyID(a.Checkpoints.Public()))
+	return nil
 }

@@ -76,6 +76,15 @@ type Config struct {
 	CheckpointKey   string
 	CheckpointSeed  string
 	CheckpointEvery time.Duration
+
+	// PDFFont and PDFLatinFont are the TrueType fonts reports draw PDFs
+	// with (CHARTER_PDF_FONT, CHARTER_PDF_LATIN_FONT); empty: the first
+	// known system font.
+	PDFFont, PDFLatinFont string
+	// KillBeforeScan (CHARTER_TEST_KILL_BEFORE_SCAN) is for the crash tests
+	// only: serve kills itself, as SIGKILL would, when the n-th archived
+	// chunk is committed and not yet scanned.
+	KillBeforeScan int
 }
 
 // Default returns the settings Charter runs with when nothing is given.
@@ -109,64 +118,119 @@ func Default() Config {
 	}
 }
 
-// Register binds the flags of cfg on fs, with defaults taken from the
-// environment (getenv) so that `--help` shows the value in force.
-func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string) {
-	str := func(p *string, name, env, usage string) {
-		if v := getenv(env); v != "" {
-			*p = v
+// Group is a set of settings shown as flags together: each command
+// registers the groups it reads, so its -h lists only what matters to it.
+type Group uint
+
+const (
+	// Storage is where the data is, how to log, and the organization's zone:
+	// every command that opens the database reads it.
+	Storage Group = 1 << iota
+	// Server is the serving process: listener, limits, sessions, sign-in
+	// throttling, metrics and the background work's pace.
+	Server
+	// Retention is how long the archive keeps messages by group level.
+	Retention
+	// Registry is the registry's timing: reminders, signatures, re-certification.
+	Registry
+
+	All = Storage | Server | Retention | Registry
+)
+
+// setting is one configuration value: the flag that sets it, the
+// environment variable that sets it when the flag is absent, and its group.
+type setting struct {
+	group            Group
+	flag, env, usage string
+	p                any // *string, *int64, *time.Duration or *bool
+}
+
+func (c *Config) settings() []setting {
+	return []setting{
+		{Storage, "data", "CHARTER_DATA", "data directory for the SQLite database", &c.DataDir},
+		{Storage, "database-url", "CHARTER_DATABASE_URL", "postgres://... to use PostgreSQL instead of SQLite", &c.DatabaseURL},
+		{Storage, "log-level", "CHARTER_LOG_LEVEL", "debug, info, warn or error", &c.LogLevel},
+		{Storage, "log-format", "CHARTER_LOG_FORMAT", "text or json", &c.LogFormat},
+		{Storage, "time-zone", "CHARTER_TIME_ZONE", "the organization's time zone (IANA name, or Local)", &c.TimeZone},
+		{Storage, "sqlite-synchronous", "CHARTER_SQLITE_SYNCHRONOUS", "full (survives power loss) or normal (faster; the last batches may be lost on power loss)", &c.SQLiteSynchronous},
+		{Storage, "checkpoint-key", "CHARTER_CHECKPOINT_KEY_FILE", "file of the Ed25519 key that signs checkpoints (default: checkpoint.key in the data directory)", &c.CheckpointKey},
+
+		{Server, "addr", "CHARTER_ADDR", "listen address", &c.Addr},
+		{Server, "max-body", "CHARTER_MAX_BODY", "largest JSON request body in bytes", &c.MaxBodyBytes},
+		{Server, "max-ingest-body", "CHARTER_MAX_INGEST_BODY", "largest ingest batch in bytes", &c.MaxIngestBody},
+		{Server, "max-export", "CHARTER_MAX_EXPORT", "largest e-discovery export the API writes, in bytes (413 above)", &c.MaxExportBytes},
+		{Server, "session-ttl", "CHARTER_SESSION_TTL", "how long a sign-in lasts", &c.SessionTTL},
+		{Server, "trusted-proxies", "CHARTER_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDR ranges, comma-separated", &c.TrustedProxies},
+		{Server, "login-address-limit", "CHARTER_LOGIN_ADDRESS_LIMIT", "failed sign-ins one client address may make in 15 minutes", &c.LoginAddressLimit},
+		{Server, "metrics-public", "CHARTER_METRICS_PUBLIC", "serve /metrics without a token", &c.MetricsPublic},
+		{Server, "scheduler-every", "CHARTER_SCHEDULER_EVERY", "how often the server runs reminders, expiry and campaign deadlines", &c.SchedulerEvery},
+		{Server, "scan-every", "CHARTER_SCAN_EVERY", "how often the catch-up scanner takes messages left unscanned (by a crash or a failure)", &c.ScanEvery},
+		{Server, "scan-lease", "CHARTER_SCAN_LEASE", "how long an archived chunk is left to the scan that took it before the catch-up scanner may", &c.ScanLease},
+		{Server, "scan-retries", "CHARTER_SCAN_RETRIES", "failed attempts to scan a message before a system alert is raised (retries go on)", &c.ScanRetries},
+		{Server, "scan-lag-alarm", "CHARTER_SCAN_LAG_ALARM", "/healthz reports degraded when the oldest unscanned message is older than this", &c.ScanLagAlarm},
+		{Server, "checkpoint-every", "CHARTER_CHECKPOINT_EVERY", "how often serve signs the heads of the hash chains", &c.CheckpointEvery},
+
+		{Retention, "retention-sensitive-days", "CHARTER_RETENTION_SENSITIVE_DAYS", "days to keep messages of sensitive groups", &c.RetentionSensitiveDays},
+		{Retention, "retention-internal-days", "CHARTER_RETENTION_INTERNAL_DAYS", "days to keep messages of internal groups", &c.RetentionInternalDays},
+		{Retention, "retention-public-days", "CHARTER_RETENTION_PUBLIC_DAYS", "days to keep messages of public groups", &c.RetentionPublicDays},
+		{Retention, "retention-unregistered-days", "CHARTER_RETENTION_UNREGISTERED_DAYS", "days to keep messages of rooms that are not registered work groups", &c.RetentionUnregisteredDays},
+
+		{Registry, "approval-remind-after", "CHARTER_APPROVAL_REMIND_AFTER", "remind approvers when an application waits this long on a step", &c.ApprovalRemindAfter},
+		{Registry, "signature-days", "CHARTER_SIGNATURE_DAYS", "days after which a statement signature lapses (0: never)", &c.SignatureDays},
+		{Registry, "recert-months", "CHARTER_RECERT_MONTHS", `start re-certification every N months per level, e.g. "sensitive=6,internal=12"`, &c.RecertMonths},
+		{Registry, "recert-default", "CHARTER_RECERT_DEFAULT", "keep or suspend: what happens to a group nobody re-certified", &c.RecertDefault},
+	}
+}
+
+// Register takes every setting from the environment (getenv), then binds as
+// flags on fs the settings of the groups given, with the value in force as
+// the default that --help shows. A setting outside those groups still takes
+// its environment value, so a command runs with the same configuration
+// whichever flags it shows. Flags win over the environment, which wins over
+// the defaults.
+func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string, groups Group) {
+	for _, s := range c.settings() {
+		v := getenv(s.env)
+		switch p := s.p.(type) {
+		case *string:
+			if v != "" {
+				*p = v
+			}
+		case *int64:
+			if n, err := strconv.ParseInt(v, 10, 64); err == nil {
+				*p = n
+			}
+		case *time.Duration:
+			if d, err := time.ParseDuration(v); err == nil {
+				*p = d
+			}
+		case *bool:
+			if b, err := strconv.ParseBool(v); err == nil {
+				*p = b
+			}
 		}
-		fs.StringVar(p, name, *p, usage+" ("+env+")")
-	}
-	i64 := func(p *int64, name, env, usage string) {
-		if v, err := strconv.ParseInt(getenv(env), 10, 64); err == nil {
-			*p = v
+		if s.group&groups == 0 {
+			continue
 		}
-		fs.Int64Var(p, name, *p, usage+" ("+env+")")
-	}
-	str(&c.Addr, "addr", "CHARTER_ADDR", "listen address")
-	str(&c.DataDir, "data", "CHARTER_DATA", "data directory for the SQLite database")
-	str(&c.DatabaseURL, "database-url", "CHARTER_DATABASE_URL", "postgres://... to use PostgreSQL instead of SQLite")
-	i64(&c.MaxBodyBytes, "max-body", "CHARTER_MAX_BODY", "largest JSON request body in bytes")
-	i64(&c.MaxIngestBody, "max-ingest-body", "CHARTER_MAX_INGEST_BODY", "largest ingest batch in bytes")
-	i64(&c.MaxExportBytes, "max-export", "CHARTER_MAX_EXPORT", "largest e-discovery export the API writes, in bytes (413 above)")
-	if v, err := time.ParseDuration(getenv("CHARTER_SESSION_TTL")); err == nil {
-		c.SessionTTL = v
-	}
-	fs.DurationVar(&c.SessionTTL, "session-ttl", c.SessionTTL, "how long a sign-in lasts (CHARTER_SESSION_TTL)")
-	str(&c.LogLevel, "log-level", "CHARTER_LOG_LEVEL", "debug, info, warn or error")
-	str(&c.LogFormat, "log-format", "CHARTER_LOG_FORMAT", "text or json")
-	str(&c.TimeZone, "time-zone", "CHARTER_TIME_ZONE", "the organization's time zone (IANA name, or Local)")
-	i64(&c.RetentionSensitiveDays, "retention-sensitive-days", "CHARTER_RETENTION_SENSITIVE_DAYS", "days to keep messages of sensitive groups")
-	i64(&c.RetentionInternalDays, "retention-internal-days", "CHARTER_RETENTION_INTERNAL_DAYS", "days to keep messages of internal groups")
-	i64(&c.RetentionPublicDays, "retention-public-days", "CHARTER_RETENTION_PUBLIC_DAYS", "days to keep messages of public groups")
-	i64(&c.RetentionUnregisteredDays, "retention-unregistered-days", "CHARTER_RETENTION_UNREGISTERED_DAYS", "days to keep messages of rooms that are not registered work groups")
-	dur := func(p *time.Duration, name, env, usage string) {
-		if v, err := time.ParseDuration(getenv(env)); err == nil {
-			*p = v
+		usage := s.usage + " (" + s.env + ")"
+		switch p := s.p.(type) {
+		case *string:
+			fs.StringVar(p, s.flag, *p, usage)
+		case *int64:
+			fs.Int64Var(p, s.flag, *p, usage)
+		case *time.Duration:
+			fs.DurationVar(p, s.flag, *p, usage)
+		case *bool:
+			fs.BoolVar(p, s.flag, *p, usage)
 		}
-		fs.DurationVar(p, name, *p, usage+" ("+env+")")
 	}
-	dur(&c.ApprovalRemindAfter, "approval-remind-after", "CHARTER_APPROVAL_REMIND_AFTER", "remind approvers when an application waits this long on a step")
-	i64(&c.SignatureDays, "signature-days", "CHARTER_SIGNATURE_DAYS", "days after which a statement signature lapses (0: never)")
-	str(&c.RecertMonths, "recert-months", "CHARTER_RECERT_MONTHS", `start re-certification every N months per level, e.g. "sensitive=6,internal=12"`)
-	str(&c.RecertDefault, "recert-default", "CHARTER_RECERT_DEFAULT", "keep or suspend: what happens to a group nobody re-certified")
-	dur(&c.SchedulerEvery, "scheduler-every", "CHARTER_SCHEDULER_EVERY", "how often the server runs reminders, expiry and campaign deadlines")
-	dur(&c.ScanEvery, "scan-every", "CHARTER_SCAN_EVERY", "how often the catch-up scanner takes messages left unscanned (by a crash or a failure)")
-	dur(&c.ScanLease, "scan-lease", "CHARTER_SCAN_LEASE", "how long an archived chunk is left to the scan that took it before the catch-up scanner may")
-	i64(&c.ScanRetries, "scan-retries", "CHARTER_SCAN_RETRIES", "failed attempts to scan a message before a system alert is raised (retries go on)")
-	dur(&c.ScanLagAlarm, "scan-lag-alarm", "CHARTER_SCAN_LAG_ALARM", "/healthz reports degraded when the oldest unscanned message is older than this")
-	str(&c.SQLiteSynchronous, "sqlite-synchronous", "CHARTER_SQLITE_SYNCHRONOUS", "full (survives power loss) or normal (faster; the last batches may be lost on power loss)")
-	str(&c.TrustedProxies, "trusted-proxies", "CHARTER_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDR ranges, comma-separated")
-	i64(&c.LoginAddressLimit, "login-address-limit", "CHARTER_LOGIN_ADDRESS_LIMIT", "failed sign-ins one client address may make in 15 minutes")
-	str(&c.CheckpointKey, "checkpoint-key", "CHARTER_CHECKPOINT_KEY_FILE", "file of the Ed25519 key that signs checkpoints (default: checkpoint.key in the data directory)")
-	dur(&c.CheckpointEvery, "checkpoint-every", "CHARTER_CHECKPOINT_EVERY", "how often serve signs the heads of the hash chains")
+	// Secrets and test hooks are never flags.
 	c.CheckpointSeed = getenv("CHARTER_CHECKPOINT_KEY")
-	if v, err := strconv.ParseBool(getenv("CHARTER_METRICS_PUBLIC")); err == nil {
-		c.MetricsPublic = v
-	}
-	fs.BoolVar(&c.MetricsPublic, "metrics-public", c.MetricsPublic, "serve /metrics without a token (CHARTER_METRICS_PUBLIC)")
 	c.AdminPassword = getenv("CHARTER_ADMIN_PASSWORD")
+	c.PDFFont, c.PDFLatinFont = getenv("CHARTER_PDF_FONT"), getenv("CHARTER_PDF_LATIN_FONT")
+	if n, err := strconv.Atoi(getenv("CHARTER_TEST_KILL_BEFORE_SCAN")); err == nil && n > 0 {
+		c.KillBeforeScan = n
+	}
 }
 
 // Validate checks the settings and makes relative paths absolute.

@@ -1,4 +1,4 @@
-package cli
+package demo
 
 import (
 	"bytes"
@@ -16,7 +16,7 @@ import (
 
 // Ordinary work chatter, in both languages. Deliberately nothing about
 // opinions: Charter does not look at them, and the demo does not pretend to.
-var demoChatter = []string{
+var chatter = []string{
 	"明天上午九点开会，请准时参加。", "预算表已更新到共享盘，请大家核对。", "收到。", "好的，我下午处理。",
 	"请把第三季度的报销单据汇总给我。", "会议室改到 3 楼 301。", "系统今晚 22:00 例行维护，预计一小时。",
 	"周报请于周五下班前提交。", "这个流程需要处长签字。", "已经发邮件给对方确认交付时间。", "培训资料已上传。",
@@ -28,9 +28,9 @@ var demoChatter = []string{
 	"The training slides are uploaded.",
 }
 
-// demoEvent is a message the story needs on a given day.
-type demoEvent struct {
-	group  string // demoGroup key; "" for the unregistered room
+// event is a message the story needs on a given day.
+type event struct {
+	group  string // group key; "" for the unregistered room
 	day    int
 	hour   int
 	sender string
@@ -40,8 +40,8 @@ type demoEvent struct {
 	count  int
 }
 
-func demoEvents() []demoEvent {
-	return []demoEvent{
+func events() []event {
+	return []event{
 		{group: "budget", day: 12, hour: 10, sender: "zhang.wei", text: "请查收《关于2027年预算调整的通知》（财预〔2026〕12号）机密★5年，阅后即删。"},
 		{group: "hire", day: 14, hour: 15, sender: "liu.fang", text: "候选人的身份证号 11010519491231002X，工资卡 6222021234567894，麻烦录入人事系统。"},
 		{group: "hire", day: 18, hour: 11, sender: "sun.li", text: "笔试监考老师电话：13812345678 13912345678 15012345678 18612345678 17712345678"},
@@ -64,7 +64,7 @@ func demoEvents() []demoEvent {
 // from the groups that are active (or waiting for a new signature) that day;
 // the story's events come whatever the group's state, which is the point of
 // some of them.
-func (d *demoLoader) play(ctx context.Context, n int) error {
+func (d *loader) play(ctx context.Context, n int) error {
 	day := d.start.AddDate(0, 0, n)
 	var lines []capture.Message
 	add := func(platform registry.Platform, room, sender string, at time.Time, text string, kind capture.Kind, fen int64, count int) {
@@ -79,13 +79,13 @@ func (d *demoLoader) play(ctx context.Context, n int) error {
 		}
 		lines = append(lines, m)
 	}
-	byKey := map[string]*demoGroup{}
+	byKey := map[string]*group{}
 	for _, g := range d.groups {
 		byKey[g.key] = g
 		if g.room == "" || g.id == 0 {
 			continue
 		}
-		grp, err := d.a.db.Group(ctx, g.id)
+		grp, err := d.a.DB.Group(ctx, g.id)
 		if err != nil {
 			return err
 		}
@@ -95,10 +95,10 @@ func (d *demoLoader) play(ctx context.Context, n int) error {
 		people := g.usernames()
 		for i := 0; i < 12+d.rng.IntN(12); i++ {
 			at := day.Add(time.Duration(8*60+30+d.rng.IntN(10*60)) * time.Minute)
-			add(g.platform, g.room, people[d.rng.IntN(len(people))], at, demoChatter[d.rng.IntN(len(demoChatter))], "", 0, 0)
+			add(g.platform, g.room, people[d.rng.IntN(len(people))], at, chatter[d.rng.IntN(len(chatter))], "", 0, 0)
 		}
 	}
-	for _, ev := range demoEvents() {
+	for _, ev := range events() {
 		if ev.day != n {
 			continue
 		}
@@ -120,7 +120,7 @@ func (d *demoLoader) play(ctx context.Context, n int) error {
 	// Delivered in the evening, after the day's messages.
 	d.clock.t = day.Add(22 * time.Hour)
 	if nd.Len() > 0 {
-		res, err := d.a.archive.Ingest(ctx, &nd, archive.Batch{Format: "ndjson", Source: "demo"}, nil)
+		res, err := d.a.Archive.Ingest(ctx, &nd, archive.Batch{Format: "ndjson", Source: "demo"}, nil)
 		if err != nil {
 			return fmt.Errorf("deliver day %d: %w", n, err)
 		}
@@ -134,7 +134,7 @@ func (d *demoLoader) play(ctx context.Context, n int) error {
 }
 
 // usernames are the group's people: its responsible person and internal members.
-func (g *demoGroup) usernames() []string {
+func (g *group) usernames() []string {
 	out := []string{g.responsible}
 	for _, m := range g.members {
 		if m.Username != "" {
@@ -146,9 +146,9 @@ func (g *demoGroup) usernames() []string {
 
 // triage has the reviewer work part of the queue: a reminder, a false
 // positive, the red envelope escalated into a case, one claimed.
-func (d *demoLoader) triage(ctx context.Context) (int, error) {
+func (d *loader) triage(ctx context.Context) (int, error) {
 	rv := actor(ctx, "shen.he")
-	as, err := d.a.review.Alerts(ctx, review.AlertFilter{Limit: 500})
+	as, err := d.a.Review.Alerts(ctx, review.AlertFilter{Limit: 500})
 	if err != nil {
 		return 0, err
 	}
@@ -168,19 +168,19 @@ func (d *demoLoader) triage(ctx context.Context) (int, error) {
 		default:
 			continue
 		}
-		if _, err := d.a.review.Claim(rv, a.ID); err != nil {
+		if _, err := d.a.Review.Claim(rv, a.ID); err != nil {
 			return done, fmt.Errorf("claim alert %d: %w", a.ID, err)
 		}
 		if res == nil {
 			continue
 		}
-		r, err := d.a.review.Resolve(rv, a.ID, *res)
+		r, err := d.a.Review.Resolve(rv, a.ID, *res)
 		if err != nil {
 			return done, fmt.Errorf("resolve alert %d: %w", a.ID, err)
 		}
 		done++
 		if r.CaseID != nil {
-			if _, err := d.a.review.AddNote(rv, *r.CaseID, "已调取群成员名单，正与社区核对选民名册。"); err != nil {
+			if _, err := d.a.Review.AddNote(rv, *r.CaseID, "已调取群成员名单，正与社区核对选民名册。"); err != nil {
 				return done, err
 			}
 		}
@@ -189,7 +189,7 @@ func (d *demoLoader) triage(ctx context.Context) (int, error) {
 }
 
 // The statement's version 2, published by the security officer during the demo.
-const demoStatementZh = `工作群保密责任书（2026 年修订）
+const statementZh = `工作群保密责任书（2026 年修订）
 
 本人作为本工作群的负责人（群主），承诺：
 
@@ -202,7 +202,7 @@ const demoStatementZh = `工作群保密责任书（2026 年修订）
 
 如有违反，愿承担相应责任。`
 
-const demoStatementEn = `Work group confidentiality statement (2026 revision)
+const statementEn = `Work group confidentiality statement (2026 revision)
 
 As the person responsible for this work group, I undertake:
 

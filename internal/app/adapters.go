@@ -1,4 +1,4 @@
-package cli
+package app
 
 import (
 	"context"
@@ -10,7 +10,8 @@ import (
 // The composition root joins domains that do not import each other: these
 // adapters answer one domain's questions from another's storage.
 
-// archiveContext reads the messages around an alert for review.
+// archiveContext reads the messages around an alert for review, which
+// does not import the archive.
 type archiveContext struct{ db store.DB }
 
 func (a archiveContext) MessagesAround(ctx context.Context, groupID int64, platform, roomID string, sourceIDs []string, radius int) ([]review.ContextMessage, error) {

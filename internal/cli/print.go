@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"encoding/json"
+	"io"
 	"time"
 )
 
@@ -16,3 +18,10 @@ func when(t *time.Time, loc *time.Location) string {
 func stamp(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02 15:04") }
 
 func day(t time.Time, loc *time.Location) string { return t.In(loc).Format("2006-01-02") }
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
