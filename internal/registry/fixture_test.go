@@ -162,6 +162,16 @@ func (f *fixture) active(t *testing.T, room string) int64 {
 	return a.GroupID
 }
 
+// activePublic makes a public group (one step, no external member),
+// signed and bound to room, and returns its id.
+func (f *fixture) activePublic(t *testing.T, room string) int64 {
+	t.Helper()
+	id := f.approved(t, f.public("公开群")).GroupID
+	f.sign(t, id, "")
+	f.bind(t, id, room)
+	return id
+}
+
 // group shows group id to who.
 func (f *fixture) group(t *testing.T, who string, id int64) *registry.GroupDetail {
 	t.Helper()

@@ -16,7 +16,7 @@ func TestRecertificationDefault(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db store.DB) {
 		f := newFixture(t, db)
 		gid := f.active(t, "wrRecert")
-		public := f.active2(t, "wrPublic")
+		public := f.activePublic(t, "wrPublic")
 		c, err := f.reg.StartCampaign(ctx, registry.NewCampaign{Kind: registry.Recertification, Level: registry.Sensitive,
 			Deadline: rfc(f.start.AddDate(0, 0, 7)), DefaultDecision: registry.Suspend})
 		if err != nil {
@@ -67,15 +67,6 @@ func TestRecertificationDefault(t *testing.T) {
 			wantErr(t, err, errs.Conflict, "")
 		})
 	})
-}
-
-// active2 is a second active group, public, bound to room.
-func (f *fixture) active2(t *testing.T, room string) int64 {
-	t.Helper()
-	id := f.approved(t, f.public("公开群")).GroupID
-	f.sign(t, id, "")
-	f.bind(t, id, room)
-	return id
 }
 
 // Expiry: a notice 30, 15 and 1 days before the term ends, each once; at
