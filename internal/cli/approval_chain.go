@@ -39,7 +39,7 @@ func approvalChainList(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	cs, err := a.DB.ApprovalChains(ctx)
+	cs, err := a.Registry.ApprovalChains(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -28,7 +28,7 @@ func campaignList(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	cs, err := a.DB.Campaigns(ctx)
+	cs, err := a.Registry.Campaigns(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -158,7 +158,7 @@ func actingAs(ctx context.Context, a *app.App, username string) (context.Context
 	if username == "" {
 		return cliContext(ctx), nil, nil
 	}
-	u, err := a.DB.User(ctx, username)
+	u, err := a.Accounts.User(ctx, nil, username)
 	if err != nil {
 		return nil, nil, err
 	}

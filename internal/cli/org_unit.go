@@ -37,7 +37,7 @@ func orgUnitList(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	us, err := a.DB.OrgUnits(ctx)
+	us, err := a.Accounts.OrgUnits(ctx, nil)
 	if err != nil {
 		return err
 	}

@@ -19,7 +19,7 @@ func templateList(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	ts, err := a.DB.Templates(ctx)
+	ts, err := a.Registry.Templates(ctx, nil)
 	if err != nil {
 		return err
 	}
@@ -38,7 +38,7 @@ func templateShow(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	t, err := a.DB.CurrentTemplate(ctx)
+	t, err := a.Registry.CurrentTemplate(ctx, nil)
 	if err != nil {
 		return err
 	}

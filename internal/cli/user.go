@@ -55,7 +55,7 @@ func userList(ctx context.Context, e *Env, args []string) error {
 		return err
 	}
 	defer a.Close()
-	us, err := a.DB.Users(ctx, account.UserFilter{})
+	us, err := a.Accounts.Users(ctx, nil, account.UserFilter{})
 	if err != nil {
 		return err
 	}
@@ -90,7 +90,7 @@ func userShow(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	u, err := a.DB.User(ctx, name)
+	u, err := a.Accounts.User(ctx, nil, name)
 	if err != nil {
 		return err
 	}
@@ -238,7 +238,7 @@ func userHandles(ctx context.Context, e *Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	hs, err := a.DB.Handles(ctx, name)
+	hs, err := a.Registry.Handles(ctx, nil, name)
 	if err != nil {
 		return err
 	}

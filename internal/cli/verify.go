@@ -49,7 +49,7 @@ func verify(ctx context.Context, e *Env, args []string) error {
 	}
 	if len(cps) == 0 {
 		// The trail says which checkpoints were made: none may be missing.
-		made, err := a.DB.AuditEvents(ctx, audit.Filter{Action: "checkpoint.create", Limit: 1})
+		made, err := a.Audit.Events(ctx, nil, audit.Filter{Action: "checkpoint.create", Limit: 1})
 		if err != nil {
 			return err
 		}

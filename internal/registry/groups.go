@@ -513,6 +513,15 @@ func (s *Service) Templates(ctx context.Context, p *account.Principal) ([]Templa
 	return s.Store.Templates(ctx)
 }
 
+// CurrentTemplate is the statement version groups sign now, for those who
+// may read the templates.
+func (s *Service) CurrentTemplate(ctx context.Context, p *account.Principal) (*Template, error) {
+	if err := account.Allow(p, "read the statement templates", account.Member, account.Auditor); err != nil {
+		return nil, err
+	}
+	return s.Store.CurrentTemplate(ctx)
+}
+
 // EnsureDefaultTemplate publishes the shipped statement as version 1 when
 // there is no template yet.
 func (s *Service) EnsureDefaultTemplate(ctx context.Context) error {

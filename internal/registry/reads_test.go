@@ -48,6 +48,9 @@ func TestReadsCheckTheCaller(t *testing.T) {
 	if _, err := acc.CreateUser(ctx, account.NewUser{Username: "zhang.san", RealName: "张三"}); err != nil {
 		t.Fatal(err)
 	}
+	if err := reg.EnsureDefaultTemplate(ctx); err != nil {
+		t.Fatal(err)
+	}
 	people := []string{"operator", "admin", "security_officer", "reviewer", "auditor", "member", "token-read"}
 	reads := []struct {
 		name   string
@@ -59,6 +62,7 @@ func TestReadsCheckTheCaller(t *testing.T) {
 		{"Handles", []string{"operator", "admin", "security_officer", "auditor", "token-read", "token-admin"},
 			func(p *account.Principal) error { _, err := reg.Handles(ctx, p, "zhang.san"); return err }},
 		{"Templates", people, func(p *account.Principal) error { _, err := reg.Templates(ctx, p); return err }},
+		{"CurrentTemplate", people, func(p *account.Principal) error { _, err := reg.CurrentTemplate(ctx, p); return err }},
 		{"Campaigns", people, func(p *account.Principal) error { _, err := reg.Campaigns(ctx, p); return err }},
 	}
 	for _, rd := range reads {
