@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"charter/internal/account"
+	"charter/internal/app"
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/registry"
@@ -59,24 +60,21 @@ func applicationApply(ctx context.Context, e *Env, args []string) error {
 	c.fs.StringVar(&as, "as", "", "username of the applicant (required)")
 	c.fs.BoolVar(&in.Draft, "draft", false, "keep as a draft instead of submitting")
 	applicationFlags(c, &in, &members, &externals)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if as == "" {
-		return errs.Field("as", "required: the applicant's username")
-	}
-	ctx, p, err := actingAs(ctx, a, as)
-	if err != nil {
-		return err
-	}
-	in.Members = proposed(members, externals)
-	x, err := a.Registry.Apply(ctx, p, in)
-	if err != nil {
-		return err
-	}
-	return printJSON(e.Stdout, x)
+	return c.run(ctx, args, func(a *app.App) error {
+		if as == "" {
+			return errs.Field("as", "required: the applicant's username")
+		}
+		ctx, p, err := actingAs(ctx, a, as)
+		if err != nil {
+			return err
+		}
+		in.Members = proposed(members, externals)
+		x, err := a.Registry.Apply(ctx, p, in)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.Stdout, x)
+	})
 }
 
 func applicationEdit(ctx context.Context, e *Env, args []string) error {
@@ -86,25 +84,22 @@ func applicationEdit(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "application edit", "ID", config.Storage)
 	c.fs.StringVar(&as, "as", "", "username of the applicant")
 	applicationFlags(c, &in, &members, &externals)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	id, err := c.idArg("application ID")
-	if err != nil {
-		return err
-	}
-	ctx, p, err := actingAs(ctx, a, as)
-	if err != nil {
-		return err
-	}
-	in.Members = proposed(members, externals)
-	x, err := a.Registry.EditApplication(ctx, p, id, in)
-	if err != nil {
-		return err
-	}
-	return printJSON(e.Stdout, x)
+	return c.run(ctx, args, func(a *app.App) error {
+		id, err := c.idArg("application ID")
+		if err != nil {
+			return err
+		}
+		ctx, p, err := actingAs(ctx, a, as)
+		if err != nil {
+			return err
+		}
+		in.Members = proposed(members, externals)
+		x, err := a.Registry.EditApplication(ctx, p, id, in)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.Stdout, x)
+	})
 }
 
 // applicationStep is a subcommand that moves an application on (submit,
@@ -114,24 +109,21 @@ func applicationStep(name string, fn func(*registry.Service, context.Context, *a
 		var as string
 		c := newCmdline(e, "application "+name, "ID", config.Storage)
 		c.fs.StringVar(&as, "as", "", "username of the applicant")
-		a, err := c.open(ctx, args)
-		if err != nil {
-			return err
-		}
-		defer a.Close()
-		id, err := c.idArg("application ID")
-		if err != nil {
-			return err
-		}
-		ctx, p, err := actingAs(ctx, a, as)
-		if err != nil {
-			return err
-		}
-		x, err := fn(a.Registry, ctx, p, id)
-		if err != nil {
-			return err
-		}
-		return printJSON(e.Stdout, x)
+		return c.run(ctx, args, func(a *app.App) error {
+			id, err := c.idArg("application ID")
+			if err != nil {
+				return err
+			}
+			ctx, p, err := actingAs(ctx, a, as)
+			if err != nil {
+				return err
+			}
+			x, err := fn(a.Registry, ctx, p, id)
+			if err != nil {
+				return err
+			}
+			return printJSON(e.Stdout, x)
+		})
 	}
 }
 
@@ -141,27 +133,24 @@ func applicationDecide(ctx context.Context, e *Env, args []string) error {
 	c.fs.StringVar(&as, "as", "", "username of the approver (required)")
 	c.fs.StringVar(&decision, "decision", "", "approve or reject")
 	c.fs.StringVar(&comment, "comment", "", "comment (required to reject)")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	id, err := c.idArg("application ID")
-	if err != nil {
-		return err
-	}
-	if as == "" {
-		return errs.Field("as", "required: the approver's username")
-	}
-	ctx, p, err := actingAs(ctx, a, as)
-	if err != nil {
-		return err
-	}
-	x, err := a.Registry.Decide(ctx, p, id, decision, comment)
-	if err != nil {
-		return err
-	}
-	return printJSON(e.Stdout, x)
+	return c.run(ctx, args, func(a *app.App) error {
+		id, err := c.idArg("application ID")
+		if err != nil {
+			return err
+		}
+		if as == "" {
+			return errs.Field("as", "required: the approver's username")
+		}
+		ctx, p, err := actingAs(ctx, a, as)
+		if err != nil {
+			return err
+		}
+		x, err := a.Registry.Decide(ctx, p, id, decision, comment)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.Stdout, x)
+	})
 }
 
 func applicationList(ctx context.Context, e *Env, args []string) error {
@@ -169,45 +158,39 @@ func applicationList(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "application list", "", config.Storage)
 	c.fs.StringVar(&as, "as", "", "list what this user may see (default: everything)")
 	c.fs.StringVar(&status, "status", "", "draft, submitted, approved, rejected or withdrawn")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	ctx, p, err := actingAs(ctx, a, as)
-	if err != nil {
-		return err
-	}
-	xs, err := a.Registry.ListApplications(ctx, p, registry.ApplicationFilter{Status: status})
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tNAME\tLEVEL\tAPPLICANT\tRESPONSIBLE\tSTATUS\tROUND\tSTEP\tGROUP")
-	for _, x := range xs {
-		step := "-"
-		if x.CurrentStep != nil {
-			step = fmt.Sprintf("%d:%s", x.CurrentStep.Number, x.CurrentStep.Role)
+	return c.run(ctx, args, func(a *app.App) error {
+		ctx, p, err := actingAs(ctx, a, as)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", x.ID, x.Name, x.Level, x.Applicant, x.Responsible, x.Status, x.Round, step, x.GroupID)
-	}
-	return tw.Flush()
+		xs, err := a.Registry.ListApplications(ctx, p, registry.ApplicationFilter{Status: status})
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tNAME\tLEVEL\tAPPLICANT\tRESPONSIBLE\tSTATUS\tROUND\tSTEP\tGROUP")
+		for _, x := range xs {
+			step := "-"
+			if x.CurrentStep != nil {
+				step = fmt.Sprintf("%d:%s", x.CurrentStep.Number, x.CurrentStep.Role)
+			}
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%d\t%s\t%d\n", x.ID, x.Name, x.Level, x.Applicant, x.Responsible, x.Status, x.Round, step, x.GroupID)
+		}
+		return tw.Flush()
+	})
 }
 
 func applicationShow(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "application show", "ID", config.Storage)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	id, err := c.idArg("application ID")
-	if err != nil {
-		return err
-	}
-	x, err := a.Registry.ShowApplication(ctx, nil, id)
-	if err != nil {
-		return err
-	}
-	return printJSON(e.Stdout, x)
+	return c.run(ctx, args, func(a *app.App) error {
+		id, err := c.idArg("application ID")
+		if err != nil {
+			return err
+		}
+		x, err := a.Registry.ShowApplication(ctx, nil, id)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.Stdout, x)
+	})
 }

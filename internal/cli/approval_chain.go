@@ -7,6 +7,7 @@ import (
 	"text/tabwriter"
 
 	"charter/internal/account"
+	"charter/internal/app"
 	"charter/internal/config"
 	"charter/internal/registry"
 )
@@ -34,31 +35,28 @@ func unitLevelFlags(c *cmdline, unit, level *string) {
 
 func approvalChainList(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "approval-chain list", "", config.Storage)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	cs, err := a.Registry.ApprovalChains(ctx, nil)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ORG UNIT\tLEVEL\tSTEPS")
-	for _, ch := range cs {
-		var ss []string
-		for _, st := range ch.Steps {
-			x := string(st.Role)
-			if st.When != "" {
-				x += ":" + st.When
-			}
-			ss = append(ss, x)
+	return c.run(ctx, args, func(a *app.App) error {
+		cs, err := a.Registry.ApprovalChains(ctx, nil)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", ch.OrgUnit, ch.Level, strings.Join(ss, ";"))
-	}
-	fmt.Fprintln(tw, "(default)\tpublic, internal\tapprover;security_officer:external")
-	fmt.Fprintln(tw, "(default)\tsensitive\tapprover;security_officer")
-	return tw.Flush()
+		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ORG UNIT\tLEVEL\tSTEPS")
+		for _, ch := range cs {
+			var ss []string
+			for _, st := range ch.Steps {
+				x := string(st.Role)
+				if st.When != "" {
+					x += ":" + st.When
+				}
+				ss = append(ss, x)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", ch.OrgUnit, ch.Level, strings.Join(ss, ";"))
+		}
+		fmt.Fprintln(tw, "(default)\tpublic, internal\tapprover;security_officer:external")
+		fmt.Fprintln(tw, "(default)\tsensitive\tapprover;security_officer")
+		return tw.Flush()
+	})
 }
 
 func approvalChainSet(ctx context.Context, e *Env, args []string) error {
@@ -66,31 +64,25 @@ func approvalChainSet(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "approval-chain set", "", config.Storage)
 	unitLevelFlags(c, &unit, &level)
 	c.fs.StringVar(&steps, "steps", "", `steps in order, e.g. "approver;security_officer:external"`)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	ch, err := a.Registry.SetApprovalChain(cliContext(ctx), registry.ApprovalChain{OrgUnit: unit, Level: registry.Level(level), Steps: parseSteps(steps)})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "approval chain for %s at %s: %d steps\n", ch.OrgUnit, ch.Level, len(ch.Steps))
-	return nil
+	return c.run(ctx, args, func(a *app.App) error {
+		ch, err := a.Registry.SetApprovalChain(cliContext(ctx), registry.ApprovalChain{OrgUnit: unit, Level: registry.Level(level), Steps: parseSteps(steps)})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "approval chain for %s at %s: %d steps\n", ch.OrgUnit, ch.Level, len(ch.Steps))
+		return nil
+	})
 }
 
 func approvalChainDelete(ctx context.Context, e *Env, args []string) error {
 	var unit, level string
 	c := newCmdline(e, "approval-chain delete", "", config.Storage)
 	unitLevelFlags(c, &unit, &level)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if err := a.Registry.DeleteApprovalChain(cliContext(ctx), unit, registry.Level(level)); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "deleted the approval chain for %s at %s; the default applies\n", unit, level)
-	return nil
+	return c.run(ctx, args, func(a *app.App) error {
+		if err := a.Registry.DeleteApprovalChain(cliContext(ctx), unit, registry.Level(level)); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "deleted the approval chain for %s at %s; the default applies\n", unit, level)
+		return nil
+	})
 }

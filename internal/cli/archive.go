@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"charter/internal/app"
 	"charter/internal/archive"
 	"charter/internal/config"
 	"charter/internal/errs"
@@ -17,17 +18,14 @@ var archiveVerbs = verbs{"purge": archivePurge, "export": archiveExport}
 // archivePurge applies the retention policies now; the server does it daily.
 func archivePurge(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "archive purge", "", config.Storage|config.Retention)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	res, err := a.Archive.Purge(cliContext(ctx))
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "purged %d messages to tombstones; %d past retention kept under legal hold\n", res.Tombstoned, res.Held)
-	return nil
+	return c.run(ctx, args, func(a *app.App) error {
+		res, err := a.Archive.Purge(cliContext(ctx))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "purged %d messages to tombstones; %d past retention kept under legal hold\n", res.Tombstoned, res.Held)
+		return nil
+	})
 }
 
 // archiveExport writes an e-discovery export into a new directory.
@@ -42,34 +40,32 @@ func archiveExport(ctx context.Context, e *Env, args []string) error {
 	c.fs.StringVar(&from, "from", "", "sent at or after (RFC 3339 or YYYY-MM-DD)")
 	c.fs.StringVar(&to, "to", "", "sent before (RFC 3339 or YYYY-MM-DD)")
 	c.fs.StringVar(&out, "out", "", "directory to create for the export (required)")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if out == "" {
-		return errs.Field("out", "required")
-	}
-	query := archive.Query{Text: q, GroupID: group, Sender: sender, Kind: kind}
-	if query.From, err = archive.ParseTime("from", from); err != nil {
-		return err
-	}
-	if query.To, err = archive.ParseTime("to", to); err != nil {
-		return err
-	}
-	if err := os.MkdirAll(out, 0o750); err != nil {
-		return err
-	}
-	man, err := a.Archive.Export(cliContext(ctx), query, func(name string) (io.WriteCloser, error) {
-		// O_EXCL: an export never overwrites an earlier one.
-		return os.OpenFile(filepath.Join(out, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+	return c.run(ctx, args, func(a *app.App) error {
+		if out == "" {
+			return errs.Field("out", "required")
+		}
+		query := archive.Query{Text: q, GroupID: group, Sender: sender, Kind: kind}
+		var err error
+		if query.From, err = archive.ParseTime("from", from); err != nil {
+			return err
+		}
+		if query.To, err = archive.ParseTime("to", to); err != nil {
+			return err
+		}
+		if err := os.MkdirAll(out, 0o750); err != nil {
+			return err
+		}
+		man, err := a.Archive.Export(cliContext(ctx), query, func(name string) (io.WriteCloser, error) {
+			// O_EXCL: an export never overwrites an earlier one.
+			return os.OpenFile(filepath.Join(out, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o640)
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "exported %d messages to %s\n", man.Messages, out)
+		for _, f := range man.Files {
+			fmt.Fprintf(e.Stdout, "  %s  %s\n", f.SHA256, f.Name)
+		}
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "exported %d messages to %s\n", man.Messages, out)
-	for _, f := range man.Files {
-		fmt.Fprintf(e.Stdout, "  %s  %s\n", f.SHA256, f.Name)
-	}
-	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"charter/internal/app"
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/registry"
@@ -23,22 +24,19 @@ const campaignConfig = config.Storage | config.Registry
 
 func campaignList(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "campaign list", "", campaignConfig)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	cs, err := a.Registry.Campaigns(ctx, nil)
-	if err != nil {
-		return err
-	}
-	zone := a.Config.Location
-	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "ID\tKIND\tLEVEL\tTITLE\tDEADLINE\tDEFAULT\tCLOSED")
-	for _, x := range cs {
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.Kind, x.Level, x.Title, stamp(x.Deadline, zone), x.DefaultDecision, when(x.ClosedAt, zone))
-	}
-	return tw.Flush()
+	return c.run(ctx, args, func(a *app.App) error {
+		cs, err := a.Registry.Campaigns(ctx, nil)
+		if err != nil {
+			return err
+		}
+		zone := a.Config.Location
+		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tKIND\tLEVEL\tTITLE\tDEADLINE\tDEFAULT\tCLOSED")
+		for _, x := range cs {
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", x.ID, x.Kind, x.Level, x.Title, stamp(x.Deadline, zone), x.DefaultDecision, when(x.ClosedAt, zone))
+		}
+		return tw.Flush()
+	})
 }
 
 func campaignStart(ctx context.Context, e *Env, args []string) error {
@@ -49,58 +47,49 @@ func campaignStart(ctx context.Context, e *Env, args []string) error {
 	c.fs.StringVar(&in.Title, "title", "", "title")
 	c.fs.StringVar(&in.Deadline, "deadline", "", "deadline, RFC 3339")
 	c.fs.StringVar(&in.DefaultDecision, "default", "", "recertification: keep or suspend on no answer")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	x, err := a.Registry.StartCampaign(cliContext(ctx), in)
-	if err != nil {
-		return err
-	}
-	return printJSON(e.Stdout, x)
+	return c.run(ctx, args, func(a *app.App) error {
+		x, err := a.Registry.StartCampaign(cliContext(ctx), in)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.Stdout, x)
+	})
 }
 
 func campaignResults(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "campaign results", "ID", campaignConfig)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	id, err := c.idArg("campaign ID")
-	if err != nil {
-		return err
-	}
-	r, err := a.Registry.CampaignResults(ctx, id)
-	if err != nil {
-		return err
-	}
-	return printJSON(e.Stdout, r)
+	return c.run(ctx, args, func(a *app.App) error {
+		id, err := c.idArg("campaign ID")
+		if err != nil {
+			return err
+		}
+		r, err := a.Registry.CampaignResults(ctx, id)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.Stdout, r)
+	})
 }
 
 func campaignTasks(ctx context.Context, e *Env, args []string) error {
 	var as string
 	c := newCmdline(e, "campaign tasks", "ID", campaignConfig)
 	c.fs.StringVar(&as, "as", "", "username (required)")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	id, err := c.idArg("campaign ID")
-	if err != nil {
-		return err
-	}
-	ctx, p, err := actingAs(ctx, a, as)
-	if err != nil {
-		return err
-	}
-	t, err := a.Registry.MyTasks(ctx, p, id)
-	if err != nil {
-		return err
-	}
-	return printJSON(e.Stdout, t)
+	return c.run(ctx, args, func(a *app.App) error {
+		id, err := c.idArg("campaign ID")
+		if err != nil {
+			return err
+		}
+		ctx, p, err := actingAs(ctx, a, as)
+		if err != nil {
+			return err
+		}
+		t, err := a.Registry.MyTasks(ctx, p, id)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.Stdout, t)
+	})
 }
 
 func campaignRecertify(ctx context.Context, e *Env, args []string) error {
@@ -113,24 +102,21 @@ func campaignRecertify(ctx context.Context, e *Env, args []string) error {
 	c.fs.StringVar(&decision, "decision", "", "keep or dissolve")
 	c.fs.BoolVar(&membersOK, "members-ok", false, "the member list is right")
 	c.fs.StringVar(&comment, "comment", "", "comment")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	id, err := c.idArg("campaign ID")
-	if err != nil {
-		return err
-	}
-	ctx, p, err := actingAs(ctx, a, as)
-	if err != nil {
-		return err
-	}
-	r, err := a.Registry.Recertify(ctx, p, id, group, decision, membersOK, comment)
-	if err != nil {
-		return err
-	}
-	return printJSON(e.Stdout, r)
+	return c.run(ctx, args, func(a *app.App) error {
+		id, err := c.idArg("campaign ID")
+		if err != nil {
+			return err
+		}
+		ctx, p, err := actingAs(ctx, a, as)
+		if err != nil {
+			return err
+		}
+		r, err := a.Registry.Recertify(ctx, p, id, group, decision, membersOK, comment)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.Stdout, r)
+	})
 }
 
 func campaignDeclare(ctx context.Context, e *Env, args []string) error {
@@ -140,34 +126,31 @@ func campaignDeclare(ctx context.Context, e *Env, args []string) error {
 	c.fs.StringVar(&as, "as", "", "username of the employee (required)")
 	c.fs.Var(&groups, "group", "ID of a registered group you are in (repeatable)")
 	c.fs.Var(&unregistered, "unregistered", `an unregistered group as "name;platform" (repeatable)`)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	id, err := c.idArg("campaign ID")
-	if err != nil {
-		return err
-	}
-	ctx, p, err := actingAs(ctx, a, as)
-	if err != nil {
-		return err
-	}
-	var ds []registry.Declared
-	for _, g := range groups {
-		gid, err := strconv.ParseInt(g, 10, 64)
+	return c.run(ctx, args, func(a *app.App) error {
+		id, err := c.idArg("campaign ID")
 		if err != nil {
-			return errs.Field("group", "%q is not a group ID", g)
+			return err
 		}
-		ds = append(ds, registry.Declared{GroupID: gid})
-	}
-	for _, u := range unregistered {
-		name, platform, _ := strings.Cut(u, ";")
-		ds = append(ds, registry.Declared{Name: name, Platform: registry.Platform(platform)})
-	}
-	out, err := a.Registry.Declare(ctx, p, id, ds)
-	if err != nil {
-		return err
-	}
-	return printJSON(e.Stdout, out)
+		ctx, p, err := actingAs(ctx, a, as)
+		if err != nil {
+			return err
+		}
+		var ds []registry.Declared
+		for _, g := range groups {
+			gid, err := strconv.ParseInt(g, 10, 64)
+			if err != nil {
+				return errs.Field("group", "%q is not a group ID", g)
+			}
+			ds = append(ds, registry.Declared{GroupID: gid})
+		}
+		for _, u := range unregistered {
+			name, platform, _ := strings.Cut(u, ";")
+			ds = append(ds, registry.Declared{Name: name, Platform: registry.Platform(platform)})
+		}
+		out, err := a.Registry.Declare(ctx, p, id, ds)
+		if err != nil {
+			return err
+		}
+		return printJSON(e.Stdout, out)
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 
+	"charter/internal/app"
 	"charter/internal/checkpoint"
 	"charter/internal/config"
 )
@@ -18,66 +19,57 @@ var checkpointVerbs = verbs{"create": checkpointCreate, "list": checkpointList, 
 
 func checkpointCreate(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "checkpoint create", "", config.Storage)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	cp, err := a.Checkpoints.Make(cliContext(ctx), "manual")
-	if err != nil {
-		return err
-	}
-	fmt.Fprintln(e.Stdout, cp.Summary())
-	return nil
+	return c.run(ctx, args, func(a *app.App) error {
+		cp, err := a.Checkpoints.Make(cliContext(ctx), "manual")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintln(e.Stdout, cp.Summary())
+		return nil
+	})
 }
 
 func checkpointList(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "checkpoint list", "", config.Storage)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	cs, err := a.Checkpoints.List(ctx, 100)
-	if err != nil {
-		return err
-	}
-	for _, cp := range cs {
-		fmt.Fprintln(e.Stdout, cp.Summary())
-	}
-	return nil
+	return c.run(ctx, args, func(a *app.App) error {
+		cs, err := a.Checkpoints.List(ctx, 100)
+		if err != nil {
+			return err
+		}
+		for _, cp := range cs {
+			fmt.Fprintln(e.Stdout, cp.Summary())
+		}
+		return nil
+	})
 }
 
 func checkpointExport(ctx context.Context, e *Env, args []string) error {
 	var out string
 	c := newCmdline(e, "checkpoint export", "", config.Storage)
 	c.fs.StringVar(&out, "out", "", "file to write (default: standard output); keep it away from the database")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	cs, err := a.Checkpoints.List(ctx, 1_000_000)
-	if err != nil {
-		return err
-	}
-	var w io.Writer = e.Stdout
-	if out != "" {
-		f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	return c.run(ctx, args, func(a *app.App) error {
+		cs, err := a.Checkpoints.List(ctx, 1_000_000)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		w = f
-	}
-	enc := json.NewEncoder(w)
-	for _, cp := range cs {
-		if err := enc.Encode(cp); err != nil {
-			return err
+		var w io.Writer = e.Stdout
+		if out != "" {
+			f, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			w = f
 		}
-	}
-	fmt.Fprintf(e.Stderr, "exported %d checkpoints, signed by key %s\n", len(cs), checkpoint.KeyID(a.Checkpoints.Public()))
-	return nil
+		enc := json.NewEncoder(w)
+		for _, cp := range cs {
+			if err := enc.Encode(cp); err != nil {
+				return err
+			}
+		}
+		fmt.Fprintf(e.Stderr, "exported %d checkpoints, signed by key %s\n", len(cs), checkpoint.KeyID(a.Checkpoints.Public()))
+		return nil
+	})
 }
 
 // readCheckpoints reads a file of checkpoints: one JSON object a line (what

@@ -64,13 +64,18 @@ func (c *cmdline) parse(args []string) error {
 	return nil
 }
 
-// open parses args, then opens the app on the validated configuration; the
-// caller closes it.
-func (c *cmdline) open(ctx context.Context, args []string) (*app.App, error) {
+// run parses args, opens the app on the validated configuration, runs fn
+// with it and closes it.
+func (c *cmdline) run(ctx context.Context, args []string, fn func(*app.App) error) error {
 	if err := c.parse(args); err != nil {
-		return nil, err
+		return err
 	}
-	return c.openApp(ctx)
+	a, err := c.openApp(ctx)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return fn(a)
 }
 
 // openApp opens the app once the flags are parsed.

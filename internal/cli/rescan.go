@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"charter/internal/app"
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/pipeline"
@@ -19,27 +20,25 @@ func rescan(ctx context.Context, e *Env, args []string) error {
 	c.fs.StringVar(&from, "from", "", "start of the period: RFC 3339 time or a date in the organization's zone (required)")
 	c.fs.StringVar(&to, "to", "", "end of the period, exclusive (required)")
 	c.fs.Int64Var(&group, "group", 0, "only this registered group")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	req := pipeline.RescanRequest{GroupID: group}
-	if req.From, err = cliTime(from, "from", a.Config.Location); err != nil {
-		return err
-	}
-	if req.To, err = cliTime(to, "to", a.Config.Location); err != nil {
-		return err
-	}
-	start := time.Now()
-	res, err := a.Pipeline.Rescan(cliContext(ctx), req, func(r pipeline.RescanResult) {
-		fmt.Fprintf(e.Stderr, "rescan: %d messages scanned, %d new alerts (%.0f/s)\n", r.Scanned, r.Created, float64(r.Scanned)/time.Since(start).Seconds())
+	return c.run(ctx, args, func(a *app.App) error {
+		req := pipeline.RescanRequest{GroupID: group}
+		var err error
+		if req.From, err = cliTime(from, "from", a.Config.Location); err != nil {
+			return err
+		}
+		if req.To, err = cliTime(to, "to", a.Config.Location); err != nil {
+			return err
+		}
+		start := time.Now()
+		res, err := a.Pipeline.Rescan(cliContext(ctx), req, func(r pipeline.RescanResult) {
+			fmt.Fprintf(e.Stderr, "rescan: %d messages scanned, %d new alerts (%.0f/s)\n", r.Scanned, r.Created, float64(r.Scanned)/time.Since(start).Seconds())
+		})
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "rescanned %d messages: %d new alerts, %d could not be scanned (left to the retries)\n", res.Scanned, res.Created, res.Failed)
+		return nil
 	})
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "rescanned %d messages: %d new alerts, %d could not be scanned (left to the retries)\n", res.Scanned, res.Created, res.Failed)
-	return nil
 }
 
 // cliTime reads an RFC 3339 time, or a date taken as midnight in zone.

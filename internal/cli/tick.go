@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"charter/internal/app"
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/registry"
@@ -17,26 +18,23 @@ func tick(ctx context.Context, e *Env, args []string) error {
 	var at string
 	c := newCmdline(e, "tick", "", config.Storage|config.Registry)
 	c.fs.StringVar(&at, "at", "", "the time to act at, RFC 3339 (default: now)")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	now := a.Now()
-	if at != "" {
-		t, err := time.Parse(time.RFC3339, at)
-		if err != nil {
-			return errs.Field("at", "%q is not an RFC 3339 time", at)
+	return c.run(ctx, args, func(a *app.App) error {
+		now := a.Now()
+		if at != "" {
+			t, err := time.Parse(time.RFC3339, at)
+			if err != nil {
+				return errs.Field("at", "%q is not an RFC 3339 time", at)
+			}
+			now = t
 		}
-		now = t
-	}
-	sc := &registry.Scheduler{Service: a.Registry, Log: a.Log}
-	if err := sc.Tick(ctx, now); err != nil {
-		return err
-	}
-	if err := a.Reports.Tick(ctx, now); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "time-driven work done as of %s (registry and periodic reports)\n", now.UTC().Format(time.RFC3339))
-	return nil
+		sc := &registry.Scheduler{Service: a.Registry, Log: a.Log}
+		if err := sc.Tick(ctx, now); err != nil {
+			return err
+		}
+		if err := a.Reports.Tick(ctx, now); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "time-driven work done as of %s (registry and periodic reports)\n", now.UTC().Format(time.RFC3339))
+		return nil
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"text/tabwriter"
 
 	"charter/internal/account"
+	"charter/internal/app"
 	"charter/internal/config"
 	"charter/internal/errs"
 	"charter/internal/registry"
@@ -31,40 +32,35 @@ func userCreate(ctx context.Context, e *Env, args []string) error {
 	c.fs.BoolVar(&in.Verified, "verified", false, "identity verified")
 	c.fs.StringVar(&roles, "roles", "", `roles, e.g. "approver:Finance;reviewer"`)
 	c.fs.StringVar(&passwordEnv, "password-env", "CHARTER_USER_PASSWORD", "environment variable holding the password (empty: no sign-in until set)")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	if in.Roles, err = account.ParseGrants(roles); err != nil {
-		return err
-	}
-	in.Password = e.Getenv(passwordEnv)
-	u, err := a.Accounts.CreateUser(cliContext(ctx), in)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "created user %s\n", u.Username)
-	return nil
+	return c.run(ctx, args, func(a *app.App) error {
+		var err error
+		if in.Roles, err = account.ParseGrants(roles); err != nil {
+			return err
+		}
+		in.Password = e.Getenv(passwordEnv)
+		u, err := a.Accounts.CreateUser(cliContext(ctx), in)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "created user %s\n", u.Username)
+		return nil
+	})
 }
 
 func userList(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "user list", "", config.Storage)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	us, err := a.Accounts.Users(ctx, nil, account.UserFilter{})
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "USERNAME\tREAL NAME\tORG UNIT\tVERIFIED\tACTIVE\tROLES")
-	for _, u := range us {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%t\t%s\n", u.Username, u.RealName, u.OrgUnit, u.Verified, u.Active, grantList(u.Roles))
-	}
-	return tw.Flush()
+	return c.run(ctx, args, func(a *app.App) error {
+		us, err := a.Accounts.Users(ctx, nil, account.UserFilter{})
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "USERNAME\tREAL NAME\tORG UNIT\tVERIFIED\tACTIVE\tROLES")
+		for _, u := range us {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%t\t%t\t%s\n", u.Username, u.RealName, u.OrgUnit, u.Verified, u.Active, grantList(u.Roles))
+		}
+		return tw.Flush()
+	})
 }
 
 func grantList(gs []account.Grant) string {
@@ -81,22 +77,19 @@ func grantList(gs []account.Grant) string {
 
 func userShow(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "user show", "USERNAME", config.Storage)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	name, err := c.oneArg("USERNAME")
-	if err != nil {
-		return err
-	}
-	u, err := a.Accounts.User(ctx, nil, name)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "username:     %s\nreal name:    %s\ndisplay name: %s\nemployee no:  %s\norg unit:     %s\nverified:     %t\nactive:       %t\nroles:        %s\n",
-		u.Username, u.RealName, u.DisplayName, u.EmployeeNo, u.OrgUnit, u.Verified, u.Active, grantList(u.Roles))
-	return nil
+	return c.run(ctx, args, func(a *app.App) error {
+		name, err := c.oneArg("USERNAME")
+		if err != nil {
+			return err
+		}
+		u, err := a.Accounts.User(ctx, nil, name)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "username:     %s\nreal name:    %s\ndisplay name: %s\nemployee no:  %s\norg unit:     %s\nverified:     %t\nactive:       %t\nroles:        %s\n",
+			u.Username, u.RealName, u.DisplayName, u.EmployeeNo, u.OrgUnit, u.Verified, u.Active, grantList(u.Roles))
+		return nil
+	})
 }
 
 func userUpdate(ctx context.Context, e *Env, args []string) error {
@@ -109,99 +102,90 @@ func userUpdate(ctx context.Context, e *Env, args []string) error {
 	c.fs.StringVar(&roles, "roles", "", `new roles, e.g. "approver:Finance;reviewer" ("-" for none)`)
 	c.fs.StringVar(&verified, "verified", "", "true or false")
 	c.fs.StringVar(&passwordEnv, "password-env", "", "environment variable holding a new password")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	name, err := c.oneArg("USERNAME")
-	if err != nil {
-		return err
-	}
-	var p account.UserPatch
-	opt := func(v string) *string {
-		if v == "" {
-			return nil
-		}
-		return &v
-	}
-	p.RealName, p.DisplayName, p.EmployeeNo, p.OrgUnit = opt(realName), opt(displayName), opt(employeeNo), opt(orgUnit)
-	if roles != "" {
-		g := []account.Grant{}
-		if roles != "-" {
-			if g, err = account.ParseGrants(roles); err != nil {
-				return err
-			}
-		}
-		p.Roles = &g
-	}
-	if verified != "" {
-		b, err := strconv.ParseBool(verified)
+	return c.run(ctx, args, func(a *app.App) error {
+		name, err := c.oneArg("USERNAME")
 		if err != nil {
-			return errs.Field("verified", "%q is not true or false", verified)
+			return err
 		}
-		p.Verified = &b
-	}
-	if passwordEnv != "" {
-		pw := e.Getenv(passwordEnv)
-		if pw == "" {
-			return errs.Field("password-env", "$%s is empty", passwordEnv)
+		var p account.UserPatch
+		opt := func(v string) *string {
+			if v == "" {
+				return nil
+			}
+			return &v
 		}
-		p.Password = &pw
-	}
-	if _, err := a.Accounts.UpdateUser(cliContext(ctx), name, p); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "updated user %s\n", name)
-	return nil
+		p.RealName, p.DisplayName, p.EmployeeNo, p.OrgUnit = opt(realName), opt(displayName), opt(employeeNo), opt(orgUnit)
+		if roles != "" {
+			g := []account.Grant{}
+			if roles != "-" {
+				if g, err = account.ParseGrants(roles); err != nil {
+					return err
+				}
+			}
+			p.Roles = &g
+		}
+		if verified != "" {
+			b, err := strconv.ParseBool(verified)
+			if err != nil {
+				return errs.Field("verified", "%q is not true or false", verified)
+			}
+			p.Verified = &b
+		}
+		if passwordEnv != "" {
+			pw := e.Getenv(passwordEnv)
+			if pw == "" {
+				return errs.Field("password-env", "$%s is empty", passwordEnv)
+			}
+			p.Password = &pw
+		}
+		if _, err := a.Accounts.UpdateUser(cliContext(ctx), name, p); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "updated user %s\n", name)
+		return nil
+	})
 }
 
 func userDeactivate(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "user deactivate", "USERNAME", config.Storage)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	name, err := c.oneArg("USERNAME")
-	if err != nil {
-		return err
-	}
-	if _, err := a.Accounts.Deactivate(cliContext(ctx), name); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "deactivated user %s (kept for history)\n", name)
-	return nil
+	return c.run(ctx, args, func(a *app.App) error {
+		name, err := c.oneArg("USERNAME")
+		if err != nil {
+			return err
+		}
+		if _, err := a.Accounts.Deactivate(cliContext(ctx), name); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "deactivated user %s (kept for history)\n", name)
+		return nil
+	})
 }
 
 func userImport(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "user import", "FILE.csv", config.Storage)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	path, err := c.oneArg("CSV file")
-	if err != nil {
-		return err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	res, err := a.Accounts.ImportCSV(cliContext(ctx), f)
-	if err != nil {
-		return err
-	}
-	for _, line := range res.Errors {
-		fmt.Fprintf(e.Stderr, "%s: %s\n", path, line)
-	}
-	fmt.Fprintf(e.Stdout, "imported %s: %d created, %d updated, %d rejected\n", path, res.Created, res.Updated, len(res.Errors))
-	if len(res.Errors) > 0 {
-		return fmt.Errorf("%d rows rejected", len(res.Errors))
-	}
-	return nil
+	return c.run(ctx, args, func(a *app.App) error {
+		path, err := c.oneArg("CSV file")
+		if err != nil {
+			return err
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		res, err := a.Accounts.ImportCSV(cliContext(ctx), f)
+		if err != nil {
+			return err
+		}
+		for _, line := range res.Errors {
+			fmt.Fprintf(e.Stderr, "%s: %s\n", path, line)
+		}
+		fmt.Fprintf(e.Stdout, "imported %s: %d created, %d updated, %d rejected\n", path, res.Created, res.Updated, len(res.Errors))
+		if len(res.Errors) > 0 {
+			return fmt.Errorf("%d rows rejected", len(res.Errors))
+		}
+		return nil
+	})
 }
 
 // userHandle records a user's handle on a platform (e.g. a WeCom userid),
@@ -211,41 +195,35 @@ func userHandle(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "user handle", "USERNAME", config.Storage)
 	c.fs.StringVar(&platform, "platform", "", "wecom, wechat, dingtalk, feishu, matrix or other (required)")
 	c.fs.StringVar(&handle, "handle", "", "the user's ID on that platform (required)")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	name, err := c.oneArg("USERNAME")
-	if err != nil {
-		return err
-	}
-	if _, err := a.Registry.AddHandle(cliContext(ctx), name, registry.Platform(platform), handle); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "user %s is %s on %s\n", name, handle, platform)
-	return nil
+	return c.run(ctx, args, func(a *app.App) error {
+		name, err := c.oneArg("USERNAME")
+		if err != nil {
+			return err
+		}
+		if _, err := a.Registry.AddHandle(cliContext(ctx), name, registry.Platform(platform), handle); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "user %s is %s on %s\n", name, handle, platform)
+		return nil
+	})
 }
 
 func userHandles(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "user handles", "USERNAME", config.Storage)
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	name, err := c.oneArg("USERNAME")
-	if err != nil {
-		return err
-	}
-	hs, err := a.Registry.Handles(ctx, nil, name)
-	if err != nil {
-		return err
-	}
-	tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "PLATFORM\tHANDLE\tADDED")
-	for _, h := range hs {
-		fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Platform, h.Handle, stamp(h.CreatedAt, a.Config.Location))
-	}
-	return tw.Flush()
+	return c.run(ctx, args, func(a *app.App) error {
+		name, err := c.oneArg("USERNAME")
+		if err != nil {
+			return err
+		}
+		hs, err := a.Registry.Handles(ctx, nil, name)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(e.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "PLATFORM\tHANDLE\tADDED")
+		for _, h := range hs {
+			fmt.Fprintf(tw, "%s\t%s\t%s\n", h.Platform, h.Handle, stamp(h.CreatedAt, a.Config.Location))
+		}
+		return tw.Flush()
+	})
 }

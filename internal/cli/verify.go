@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"charter/internal/app"
 	"charter/internal/audit"
 	"charter/internal/checkpoint"
 	"charter/internal/config"
@@ -16,52 +17,49 @@ func verify(ctx context.Context, e *Env, args []string) error {
 	var against string
 	c := newCmdline(e, "verify", "", config.Storage)
 	c.fs.StringVar(&against, "against", "", "also verify against the checkpoints of this file (from checkpoint export, or an export manifest)")
-	a, err := c.open(ctx, args)
-	if err != nil {
-		return err
-	}
-	defer a.Close()
-	n, err := audit.Verify(ctx, a.DB)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "audit trail: %d events, chain intact\n", n)
-	res, err := a.Archive.Verify(ctx)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "archive: %d messages (%d purged to tombstones), chain intact\n", res.Messages, res.Tombstones)
-	all, err := a.Checkpoints.List(ctx, 1_000_000)
-	if err != nil {
-		return err
-	}
-	if err := checkKeys(all, a.Checkpoints.Public()); err != nil {
-		return err
-	}
-	cps := all[:min(len(all), 1)]
-	from := "the newest checkpoint"
-	if against != "" {
-		kept, err := readCheckpoints(against)
+	return c.run(ctx, args, func(a *app.App) error {
+		n, err := audit.Verify(ctx, a.DB)
 		if err != nil {
 			return err
 		}
-		cps, from = append(cps, kept...), fmt.Sprintf("the newest checkpoint and %d kept in %s", len(kept), against)
-	}
-	if len(cps) == 0 {
-		// The trail says which checkpoints were made: none may be missing.
-		made, err := a.Audit.Events(ctx, nil, audit.Filter{Action: "checkpoint.create", Limit: 1})
+		fmt.Fprintf(e.Stdout, "audit trail: %d events, chain intact\n", n)
+		res, err := a.Archive.Verify(ctx)
 		if err != nil {
 			return err
 		}
-		if len(made) > 0 {
-			return fmt.Errorf("the audit trail records checkpoint %s, but the database holds none: checkpoints were removed", made[0].Object)
+		fmt.Fprintf(e.Stdout, "archive: %d messages (%d purged to tombstones), chain intact\n", res.Messages, res.Tombstones)
+		all, err := a.Checkpoints.List(ctx, 1_000_000)
+		if err != nil {
+			return err
 		}
-		fmt.Fprintln(e.Stdout, "checkpoints: none yet (serve signs one at start-up)")
+		if err := checkKeys(all, a.Checkpoints.Public()); err != nil {
+			return err
+		}
+		cps := all[:min(len(all), 1)]
+		from := "the newest checkpoint"
+		if against != "" {
+			kept, err := readCheckpoints(against)
+			if err != nil {
+				return err
+			}
+			cps, from = append(cps, kept...), fmt.Sprintf("the newest checkpoint and %d kept in %s", len(kept), against)
+		}
+		if len(cps) == 0 {
+			// The trail says which checkpoints were made: none may be missing.
+			made, err := a.Audit.Events(ctx, nil, audit.Filter{Action: "checkpoint.create", Limit: 1})
+			if err != nil {
+				return err
+			}
+			if len(made) > 0 {
+				return fmt.Errorf("the audit trail records checkpoint %s, but the database holds none: checkpoints were removed", made[0].Object)
+			}
+			fmt.Fprintln(e.Stdout, "checkpoints: none yet (serve signs one at start-up)")
+			return nil
+		}
+		if err := checkpoint.Verify(ctx, a.DB, a.Checkpoints.Public(), cps); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.Stdout, "checkpoints: chains match %s, signed by key %s\n", from, checkpoint.KeyID(a.Checkpoints.Public()))
 		return nil
-	}
-	if err := checkpoint.Verify(ctx, a.DB, a.Checkpoints.Public(), cps); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.Stdout, "checkpoints: chains match %s, signed by key %s\n", from, checkpoint.KeyID(a.Checkpoints.Public()))
-	return nil
+	})
 }
