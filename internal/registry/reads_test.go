@@ -6,37 +6,12 @@ import (
 	"time"
 
 	"charter/internal/account"
+	"charter/internal/account/accounttest"
 	"charter/internal/errs"
 	"charter/internal/registry"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
 )
-
-// callers are one principal per role and per token scope, and nil, the
-// operator at the command line.
-func callers() map[string]*account.Principal {
-	user := func(rs ...account.Role) *account.Principal {
-		u := &account.User{Username: "u", Active: true}
-		for _, r := range rs {
-			u.Roles = append(u.Roles, account.Grant{Role: r})
-		}
-		return &account.Principal{User: u}
-	}
-	token := func(s account.Scope) *account.Principal {
-		return &account.Principal{Token: &account.Token{Name: "t", Scope: s}}
-	}
-	return map[string]*account.Principal{
-		"operator":         nil,
-		"admin":            user(account.Admin),
-		"security_officer": user(account.SecurityOfficer),
-		"reviewer":         user(account.Reviewer),
-		"auditor":          user(account.Auditor),
-		"member":           user(),
-		"token-ingest":     token(account.ScopeIngest),
-		"token-read":       token(account.ScopeRead),
-		"token-admin":      token(account.ScopeAdmin),
-	}
-}
 
 // TestReadsCheckTheCaller: each read refuses, as Forbidden, a caller the
 // API's route table does not admit to it, and serves one it does.
@@ -66,7 +41,7 @@ func TestReadsCheckTheCaller(t *testing.T) {
 		{"Campaigns", people, func(p *account.Principal) error { _, err := reg.Campaigns(ctx, p); return err }},
 	}
 	for _, rd := range reads {
-		for name, p := range callers() {
+		for name, p := range accounttest.Callers() {
 			t.Run(rd.name+"/"+name, func(t *testing.T) {
 				admitted := false
 				for _, a := range rd.admits {
