@@ -53,12 +53,11 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	api := &httpapi.Server{Cfg: cfg, Storage: a.DB, Accounts: a.Accounts, Archive: a.Archive, Registry: a.Registry, Reports: a.Reports, Audit: a.Audit, Log: log, Metrics: a.Metrics, Now: e.Now,
 		Review: a.Review, Policies: a.Policies, Pipeline: a.Pipeline, Checkpoints: a.Checkpoints}
 	go reloadPolicies(ctx, a, log)
-	console, err := web.New(cfg, a.Accounts, log, e.Now, cfg.Location)
+	console, err := web.New(web.Server{Cfg: cfg, Accounts: a.Accounts, Registry: a.Registry, Review: a.Review, Archive: a.Archive,
+		Reports: a.Reports, Audit: a.Audit, Log: log, Now: e.Now, Location: cfg.Location})
 	if err != nil {
 		return err
 	}
-	// web.New takes the accounts; the console's other services are its fields.
-	console.Registry, console.Review, console.Archive, console.Reports, console.Audit = a.Registry, a.Review, a.Archive, a.Reports, a.Audit
 	// The catch-up scanner starts before the listener: what a crash left
 	// unscanned is taken at once. It is waited for before the database closes.
 	scanCtx, stopScan := context.WithCancel(ctx)

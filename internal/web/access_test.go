@@ -57,15 +57,18 @@ func newHarness(t *testing.T) *harness {
 	db := storetest.Open(t, "sqlite")
 	cfg := config.Default()
 	accounts := account.NewService(db, store.TxFor[account.TxStore](db), time.Now, time.Hour)
-	s, err := New(&cfg, accounts, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now, time.UTC)
+	reg := registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
+	s, err := New(Server{Cfg: &cfg, Accounts: accounts, Registry: reg,
+		Review:   &review.Service{Store: db, Tx: store.TxFor[review.TxStore](db), Now: time.Now},
+		Archive:  archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now),
+		Reports:  report.NewService(db, store.TxFor[report.TxStore](db), time.Now, reg, report.Sources{Messages: db.GroupMessageStats}),
+		Audit:    &audit.Service{Store: db},
+		Log:      slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Now:      time.Now,
+		Location: time.UTC})
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Registry = registry.NewService(db, store.TxFor[registry.TxStore](db), time.Now, registry.DefaultPolicy())
-	s.Review = &review.Service{Store: db, Tx: store.TxFor[review.TxStore](db), Now: time.Now}
-	s.Archive = archive.NewService(db, store.TxFor[archive.TxStore](db), time.Now)
-	s.Reports = report.NewService(db, store.TxFor[report.TxStore](db), time.Now, s.Registry, report.Sources{Messages: db.GroupMessageStats})
-	s.Audit = &audit.Service{Store: db}
 	if err := s.Registry.EnsureDefaultTemplate(audit.WithActor(context.Background(), audit.Actor{Name: "test"})); err != nil {
 		t.Fatal(err)
 	}

@@ -44,12 +44,13 @@ type Server struct {
 	pages map[i18n.Lang]map[string]*templateSet
 }
 
-// New loads the catalog and parses every template; it fails on a template error.
-func New(cfg *config.Config, accounts *account.Service, log *slog.Logger, now func() time.Time, loc *time.Location) (*Server, error) {
-	if loc == nil {
-		loc = time.Local
+// New makes the console on the services s names (a zero Location is the
+// machine's zone): it loads the catalog and parses every template, and
+// fails on a template error.
+func New(s Server) (*Server, error) {
+	if s.Location == nil {
+		s.Location = time.Local
 	}
-	s := &Server{Cfg: cfg, Accounts: accounts, Log: log, Now: now, Location: loc}
 	var err error
 	if s.msgs, err = i18n.Load(); err != nil {
 		return nil, err
@@ -57,7 +58,7 @@ func New(cfg *config.Config, accounts *account.Service, log *slog.Logger, now fu
 	if err := s.parseTemplates(); err != nil {
 		return nil, err
 	}
-	return s, nil
+	return &s, nil
 }
 
 // Handler returns the console with every page of the table registered,

@@ -27,7 +27,7 @@ import (
 func testServer(t *testing.T) *Server {
 	t.Helper()
 	cfg := config.Default()
-	s, err := New(&cfg, nil, slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now, time.UTC)
+	s, err := New(Server{Cfg: &cfg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: time.Now, Location: time.UTC})
 	if err != nil {
 		t.Fatal(err)
 	}
