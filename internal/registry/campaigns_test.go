@@ -9,14 +9,6 @@ import (
 	"charter/internal/store/storetest"
 )
 
-// withLiSi makes an approved public group named name with li.si as a member.
-func (f *fixture) withLiSi(t *testing.T, name string) int64 {
-	t.Helper()
-	in := f.public(name)
-	in.Members = []registry.ProposedMember{{Username: "li.si"}}
-	return f.approved(t, in).GroupID
-}
-
 // A campaign is refused with the field it gets wrong.
 func TestStartCampaignNamesTheField(t *testing.T) {
 	cases := []struct {

@@ -134,6 +134,14 @@ func (f *fixture) approved(t *testing.T, in registry.NewApplication) *registry.A
 	return a
 }
 
+// withLiSi makes an approved public group named name with li.si as a member.
+func (f *fixture) withLiSi(t *testing.T, name string) int64 {
+	t.Helper()
+	in := f.public(name)
+	in.Members = []registry.ProposedMember{{Username: "li.si"}}
+	return f.approved(t, in).GroupID
+}
+
 // sign signs group id's statement as 张三.
 func (f *fixture) sign(t *testing.T, id int64, lang string) *registry.Signature {
 	t.Helper()
