@@ -236,3 +236,88 @@ func TestRemindApprovers(t *testing.T) {
 		})
 	})
 }
+
+// The default chain: the approver, then the security officer for a
+// sensitive group or for any group with an external member; one step
+// otherwise.
+func TestStepsByLevel(t *testing.T) {
+	external := registry.ProposedMember{External: "陈会计", Organization: "审计事务所", Justification: "annual audit"}
+	cases := []struct {
+		name    string
+		level   registry.Level
+		members []registry.ProposedMember
+		steps   int
+	}{
+		{"public, employees only", registry.Public, []registry.ProposedMember{{Username: "li.si"}}, 1},
+		{"internal, employees only", registry.Internal, []registry.ProposedMember{{Username: "li.si"}}, 1},
+		{"sensitive, employees only", registry.Sensitive, []registry.ProposedMember{{Username: "li.si"}}, 2},
+		{"public, with an external member", registry.Public, []registry.ProposedMember{external}, 2},
+		{"internal, with an external member", registry.Internal, []registry.ProposedMember{external}, 2},
+		{"sensitive, with an external member", registry.Sensitive, []registry.ProposedMember{external}, 2},
+	}
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		f := newFixture(t, db)
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				in := f.application()
+				in.Level, in.Members = c.level, c.members
+				a := f.apply(t, in)
+				if len(a.Steps) != c.steps || a.Steps[0].Role != account.Approver {
+					t.Fatalf("steps: %+v, want %d from the approver", a.Steps, c.steps)
+				}
+				a = f.decide(t, "wang.head", a.ID, "approve", "ok")
+				if got := a.Status == registry.Approved; got != (c.steps == 1) {
+					t.Errorf("after the approver: %s", a.Status)
+				}
+			})
+		}
+	})
+}
+
+// The applicant takes back an application until it is decided for good.
+func TestWithdraw(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(t *testing.T, f *fixture) int64
+		kind  errs.Kind
+	}{
+		{"submitted", func(t *testing.T, f *fixture) int64 { return f.apply(t, f.application()).ID }, ""},
+		{"half way through the chain", func(t *testing.T, f *fixture) int64 {
+			a := f.apply(t, f.application())
+			return f.decide(t, "wang.head", a.ID, "approve", "ok").ID
+		}, ""},
+		{"rejected", func(t *testing.T, f *fixture) int64 {
+			a := f.apply(t, f.application())
+			return f.decide(t, "wang.head", a.ID, "reject", "too vague").ID
+		}, ""},
+		{"approved", func(t *testing.T, f *fixture) int64 { return f.approved(t, f.application()).ID }, errs.Conflict},
+		{"already withdrawn", func(t *testing.T, f *fixture) int64 {
+			a := f.apply(t, f.application())
+			if _, err := f.reg.Withdraw(ctx, f.as("zhang.san"), a.ID); err != nil {
+				t.Fatal(err)
+			}
+			return a.ID
+		}, errs.Conflict},
+	}
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		f := newFixture(t, db)
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				id := c.setup(t, f)
+				_, err := f.reg.Withdraw(ctx, f.as("li.si"), id)
+				wantErr(t, err, errs.NotFound, "")
+				a, err := f.reg.Withdraw(ctx, f.as("zhang.san"), id)
+				if c.kind != "" {
+					wantErr(t, err, c.kind, "")
+					return
+				}
+				if err != nil || a.Status != registry.Withdrawn || a.StepSince != nil {
+					t.Fatalf("withdraw: %v %+v", err, a)
+				}
+				_, err = f.reg.Decide(ctx, f.as("wang.head"), id, "approve", "ok")
+				wantErr(t, err, errs.Conflict, "")
+				f.wantActions(t, appObj(id), map[string]int{"application.withdraw": 1})
+			})
+		}
+	})
+}

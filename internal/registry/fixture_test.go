@@ -22,7 +22,8 @@ func (c *clock) Now() time.Time { return c.t }
 // fixture is an organization on a fresh database: units 总部 > 财务处;
 // zhang.san (verified) and li.si (not verified, WeCom handle LiSi) in
 // 财务处; wang.head, approver of 总部; zhao.sec, security officer;
-// qian.audit, auditor. The shipped statement is version 1. Every case
+// qian.audit, auditor; zhou.both in 财务处, both its approver and a
+// security officer. The shipped statement is version 1. Every case
 // makes its own applications and groups, so cases sharing a fixture do not
 // see each other's state except in listings and scheduler ticks; cases that
 // tick, publish a template or count groups take a fixture of their own.
@@ -58,6 +59,8 @@ func newFixture(t *testing.T, db store.DB) *fixture {
 		{Username: "wang.head", RealName: "王主任", OrgUnit: "总部", Verified: true, Roles: []account.Grant{{Role: account.Approver, OrgUnit: "总部"}}},
 		{Username: "zhao.sec", RealName: "赵保密", OrgUnit: "总部", Verified: true, Roles: []account.Grant{{Role: account.SecurityOfficer}}},
 		{Username: "qian.audit", RealName: "钱审计", OrgUnit: "总部", Verified: true, Roles: []account.Grant{{Role: account.Auditor}}},
+		{Username: "zhou.both", RealName: "周兼任", OrgUnit: "财务处", Verified: true,
+			Roles: []account.Grant{{Role: account.Approver, OrgUnit: "财务处"}, {Role: account.SecurityOfficer}}},
 	} {
 		created, err := acc.CreateUser(ctx, u)
 		if err != nil {
@@ -129,6 +132,14 @@ func (f *fixture) approved(t *testing.T, in registry.NewApplication) *registry.A
 		t.Fatalf("not approved: %+v", a)
 	}
 	return a
+}
+
+// withLiSi makes an approved public group named name with li.si as a member.
+func (f *fixture) withLiSi(t *testing.T, name string) int64 {
+	t.Helper()
+	in := f.public(name)
+	in.Members = []registry.ProposedMember{{Username: "li.si"}}
+	return f.approved(t, in).GroupID
 }
 
 // sign signs group id's statement as 张三.

@@ -181,6 +181,10 @@ func TestGroupVisibility(t *testing.T) {
 			_, err := f.reg.ShowGroup(ctx, f.as("li.si"), second)
 			wantErr(t, err, errs.NotFound, "")
 		})
+		t.Run("the approver who decided it shows it: not found", func(t *testing.T) {
+			_, err := f.reg.ShowGroup(ctx, f.as("wang.head"), gid)
+			wantErr(t, err, errs.NotFound, "")
+		})
 		t.Run("a fellow member sees display names only", func(t *testing.T) {
 			for _, m := range f.group(t, "li.si", gid).Members {
 				if m.RealName != "" {

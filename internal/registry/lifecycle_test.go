@@ -120,6 +120,27 @@ func TestExpiry(t *testing.T) {
 			wantErr(t, err, errs.Conflict, "")
 		})
 	})
+	t.Run("two groups ending together, one not yet signed or bound", func(t *testing.T) {
+		storetest.Each(t, func(t *testing.T, db store.DB) {
+			f := newFixture(t, db)
+			active := f.active(t, "wrExpiry")
+			waiting := f.approved(t, f.public("not yet signed")).GroupID // same term
+			end := f.group(t, "zhang.san", active).ExpiresAt
+			for _, d := range []int{30, 30, 15, 1, 1} {
+				f.tick(t, end.AddDate(0, 0, -d).Add(time.Minute), 1)
+			}
+			f.tick(t, end.Add(time.Minute), 1)
+			for _, id := range []int64{active, waiting} {
+				if n := f.notices(t, "zhang.san", "group.expiry_notice", groupObj(id)); n != 3 {
+					t.Errorf("group %d: %d expiry notices, want 3", id, n)
+				}
+				if g := f.group(t, "zhang.san", id); g.Status != registry.GroupExpired {
+					t.Errorf("group %d: status %s after the term, want expired", id, g.Status)
+				}
+				f.wantActions(t, groupObj(id), map[string]int{"group.expiry_notice": 3, "group.expire": 1})
+			}
+		})
+	})
 }
 
 // Renewal: a new term goes through a new approval (the renewed group's
