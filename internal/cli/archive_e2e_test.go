@@ -179,6 +179,19 @@ func TestArchiveEndToEnd(t *testing.T) {
 			t.Fatalf("import ndjson: %v %q %q", err, out, errOut)
 		}
 
+		// The search filters and the page cursor as the API reads them.
+		if got := search(url.Values{"sender": {"wangwu"}, "kind": {"text"}}); got.ids() != "n4" {
+			t.Fatalf("search by sender and kind: %s", got.ids())
+		}
+		if got := search(url.Values{"q": {"机密"}, "group": {formatInt(group)}}); len(got.Items) != 1 || *got.Items[0].GroupID != group {
+			t.Fatalf("search by group: %+v", got)
+		}
+		if first := search(url.Values{"limit": {"2"}}); len(first.Items) != 2 || first.Next == "" {
+			t.Fatalf("page: %+v", first)
+		} else if second := search(url.Values{"limit": {"2"}, "cursor": {first.Next}}); len(second.Items) != 2 || second.Items[0].ID >= first.Items[1].ID {
+			t.Fatalf("next page: %+v", second)
+		}
+
 		// E-discovery export, by the CLI and by the API: files with their sums.
 		exp := filepath.Join(dir, "export")
 		if out, _, err := in.cli("archive export", "--q", "机密", "--out", exp); err != nil || !strings.Contains(out, "exported 3 messages") {
