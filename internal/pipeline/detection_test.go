@@ -36,8 +36,8 @@ type detection struct {
 	res   *archive.Result
 }
 
-// as is a context acting as username.
-func as(username string) context.Context {
+// actingAs is a context acting as username.
+func actingAs(username string) context.Context {
 	return audit.WithActor(context.Background(), audit.Actor{Name: username, Addr: "test"})
 }
 
@@ -52,7 +52,7 @@ func newDetection(t *testing.T, engine string) *detection {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	d := &detection{clk: &clock{t: start}}
+	d := &detection{clk: &clock{t: detectionStart}}
 	a, err := app.Open(ctx, &cfg, d.clk.now, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)
@@ -71,16 +71,16 @@ func newDetection(t *testing.T, engine string) *detection {
 			t.Fatal(err)
 		}
 	}
-	d.group = storetest.Group(t, a.DB, "财务工作群", "zhang.san", registry.Internal, start.AddDate(0, -1, 0)).ID
+	d.group = storetest.Group(t, a.DB, "财务工作群", "zhang.san", registry.Internal, detectionStart.AddDate(0, -1, 0)).ID
 	for user, handle := range map[string]string{"zhang.san": "ZhangSan", "li.si": "LiSi"} {
-		if err := a.DB.AddHandle(ctx, &registry.Handle{Username: user, Platform: "wecom", Handle: handle, CreatedAt: start}); err != nil {
+		if err := a.DB.AddHandle(ctx, &registry.Handle{Username: user, Platform: "wecom", Handle: handle, CreatedAt: detectionStart}); err != nil {
 			t.Fatal(err)
 		}
-		if err := a.DB.AddMember(ctx, &registry.Member{GroupID: d.group, Username: user, JoinedAt: start}); err != nil {
+		if err := a.DB.AddMember(ctx, &registry.Member{GroupID: d.group, Username: user, JoinedAt: detectionStart}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := a.DB.AddBinding(ctx, &registry.Binding{GroupID: d.group, Platform: "wecom", RoomID: "wrFinance", BoundAt: start, BoundBy: "zhang.san"}); err != nil {
+	if err := a.DB.AddBinding(ctx, &registry.Binding{GroupID: d.group, Platform: "wecom", RoomID: "wrFinance", BoundAt: detectionStart, BoundBy: "zhang.san"}); err != nil {
 		t.Fatal(err)
 	}
 	d.res, err = a.Archive.Ingest(ctx, strings.NewReader(detectionBatch()), archive.Batch{Format: "wecom", Source: "test"}, nil)
@@ -90,12 +90,12 @@ func newDetection(t *testing.T, engine string) *detection {
 	return d
 }
 
-// start is when every detection fixture begins.
-var start = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
+// detectionStart is when every detection fixture begins.
+var detectionStart = time.Date(2026, 11, 20, 9, 0, 0, 0, time.UTC)
 
 // detectionBatch is the WeCom batch: one line a message, a millisecond apart.
 func detectionBatch() string {
-	ms := start.UnixMilli()
+	ms := detectionStart.UnixMilli()
 	line := func(id, from, room, msgtype, body string) string {
 		ms++
 		return fmt.Sprintf(`{"msgid":%q,"action":"send","from":%q,"tolist":["x"],"roomid":%q,"msgtime":%d,"msgtype":%q,%s}`, id, from, room, ms, msgtype, body)
@@ -121,7 +121,7 @@ func detectionBatch() string {
 
 func (d *detection) open(t *testing.T) []review.Alert {
 	t.Helper()
-	alerts, err := d.app.Review.Alerts(as("chen.rev"), review.AlertFilter{Status: review.StatusOpen, Limit: 500})
+	alerts, err := d.app.Review.Alerts(actingAs("chen.rev"), review.AlertFilter{Status: review.StatusOpen, Limit: 500})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestDetectionRaisesTheExpectedAlerts(t *testing.T) {
 // A reviewer reads an alert's context (audited), claims it and escalates it
 // into a case; triage refuses what is out of order, naming why.
 func TestDetectionTriage(t *testing.T) {
-	rev := as("chen.rev")
+	rev := actingAs("chen.rev")
 	cases := []struct {
 		name string
 		run  func(t *testing.T, d *detection)
@@ -314,7 +314,7 @@ func TestDetectionTriage(t *testing.T) {
 			if _, err := d.app.Review.Claim(rev, pii.ID); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := d.app.Review.Claim(as("someone.else"), pii.ID); !errs.Is(err, errs.Conflict) {
+			if _, err := d.app.Review.Claim(actingAs("someone.else"), pii.ID); !errs.Is(err, errs.Conflict) {
 				t.Fatalf("second claim: %v, want a conflict", err)
 			}
 		}},
