@@ -86,13 +86,13 @@ func msgLine(id, room, sender string, at time.Time, kind, text string) string {
 }
 
 // ndjsonBatch: n1 twice (stored once), line 3 (n3) with a bad time, and n4
-// sent three years ago.
+// sent three years and two days ago, past the internal retention (1,096 days) whatever the date.
 var ndjsonBatch = strings.Join([]string{
 	msgLine("n1", "wr-finance", "zhangsan", start.Add(-time.Hour), "text", "这份是机密文件，不要转发"),
 	msgLine("n2", "wr-finance", "lisi", start.Add(-50*time.Minute), "text", "Quarterly budget draft attached"),
 	`{"platform":"wecom","source_id":"n3","room_id":"wr-finance","sender":"lisi","sent_at":"yesterday","kind":"text","text":"修正后的消息"}`,
 	msgLine("n1", "wr-finance", "zhangsan", start.Add(-time.Hour), "text", "这份是机密文件，不要转发"),
-	msgLine("n4", "wr-old", "wangwu", start.AddDate(-3, 0, 0), "text", "过期的机密 stale"),
+	msgLine("n4", "wr-old", "wangwu", start.AddDate(-3, 0, -2), "text", "过期的机密 stale"),
 }, "\n") + "\n"
 
 // wecomBatch: a decrypted WeCom message and the revoke of it.

@@ -14,7 +14,7 @@ import (
 )
 
 // holdFixture is the loaded archive with sensitive groups kept 30 days, an
-// hour after load (so Finance's n4, sent three years before, is past the
+// hour after load (so Finance's n4, sent three years and two days before, is past the
 // internal retention), and a legal hold on 项目群, whose 2021 messages are
 // past theirs.
 func holdFixture(t *testing.T, db store.DB) (*archiveFixture, *archive.LegalHold) {

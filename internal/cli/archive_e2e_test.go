@@ -83,12 +83,14 @@ func TestArchiveEndToEnd(t *testing.T) {
 		in.registeredGroup(admin, "Finance", "wr-finance", "wr-old")
 
 		// NDJSON over HTTP: a duplicate stored once, a bad line quarantined.
+		// n4 is past the internal retention of 1,096 days on any date (three
+		// calendar years are 1,095 days when they hold no 29 February).
 		now := time.Now().UTC().Truncate(time.Second)
 		batch := strings.Join([]string{
 			msgLine("n1", "wr-finance", "zhangsan", now.Add(-time.Hour), "text", "这份是机密文件，不要转发", ""),
 			`{"platform":"wecom","source_id":"n3","room_id":"wr-finance","sender":"lisi","sent_at":"yesterday","kind":"text","text":"修正后的消息"}`,
 			msgLine("n1", "wr-finance", "zhangsan", now.Add(-time.Hour), "text", "这份是机密文件，不要转发", ""),
-			msgLine("n4", "wr-old", "wangwu", now.AddDate(-3, 0, 0), "text", "过期的机密 stale", ""),
+			msgLine("n4", "wr-old", "wangwu", now.AddDate(-3, 0, -2), "text", "过期的机密 stale", ""),
 		}, "\n") + "\n"
 		var ans ingestAnswer
 		if code := in.call("POST", "/api/v1/ingest/messages", ingest, batch, &ans); code != 200 ||
