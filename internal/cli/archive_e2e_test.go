@@ -58,10 +58,13 @@ func msgLine(id, room, sender string, at time.Time, kind, text, extra string) st
 		id, room, sender, at.UTC().Format(time.RFC3339), kind, text, extra)
 }
 
-// TestArchiveEndToEnd drives capture and archive through the real program
-// on both engines: ingest over HTTP with an ingest token, dedupe, quarantine
-// and reprocessing, search, recall, imports, export, legal hold, purge and
-// verification.
+// TestArchiveEndToEnd is the archive's smoke test through the real program
+// on both engines: ingest over HTTP with an ingest token and its metrics,
+// the body limit, the quarantine and a fix, search and its audit, the CLI's
+// imports, export by the CLI and by the API, a legal hold honoured by the
+// CLI's purge, and verify before and after tampering. The archive's
+// behaviour case by case is tested in internal/archive; who may call which
+// route, in internal/httpapi (TestRouteAccess).
 func TestArchiveEndToEnd(t *testing.T) {
 	eachEngine(t, func(t *testing.T, engine string) {
 		in := startCharter(t, engine, "--max-body", "16384", "--max-ingest-body", "65536")
@@ -71,45 +74,28 @@ func TestArchiveEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		ingest := strings.TrimSpace(out)
-		for _, u := range []map[string]any{
-			{"username": "bao.mi", "password": "security-officer-pw", "real_name": "保密员", "roles": []map[string]string{{"role": "security_officer"}}},
-			{"username": "shen.he", "password": "reviewer-password", "real_name": "审核员", "roles": []map[string]string{{"role": "reviewer"}}},
-		} {
-			if code := in.call("POST", "/api/v1/users", admin, u, nil); code != 201 {
-				t.Fatalf("create %v: %d", u["username"], code)
-			}
+		officerUser := map[string]any{"username": "bao.mi", "password": "security-officer-pw", "real_name": "保密员", "roles": []map[string]string{{"role": "security_officer"}}}
+		if code := in.call("POST", "/api/v1/users", admin, officerUser, nil); code != 201 {
+			t.Fatalf("create the security officer: %d", code)
 		}
 		officer := in.login("bao.mi", "security-officer-pw")
-		reviewer := in.login("shen.he", "reviewer-password")
 		// Only registered work groups are searched: bind the rooms first.
 		in.registeredGroup(admin, "Finance", "wr-finance", "wr-old")
 
-		// Normalized NDJSON over HTTP: a duplicate stored once, a bad line
-		// quarantined with its line number, the rest archived.
+		// NDJSON over HTTP: a duplicate stored once, a bad line quarantined.
+		// n4 is past the internal retention of 1,096 days on any date (three
+		// calendar years are 1,095 days when they hold no 29 February).
 		now := time.Now().UTC().Truncate(time.Second)
-		old := now.AddDate(-3, 0, 0)
 		batch := strings.Join([]string{
 			msgLine("n1", "wr-finance", "zhangsan", now.Add(-time.Hour), "text", "这份是机密文件，不要转发", ""),
-			msgLine("n2", "wr-finance", "lisi", now.Add(-50*time.Minute), "text", "Quarterly budget draft attached", ""),
 			`{"platform":"wecom","source_id":"n3","room_id":"wr-finance","sender":"lisi","sent_at":"yesterday","kind":"text","text":"修正后的消息"}`,
 			msgLine("n1", "wr-finance", "zhangsan", now.Add(-time.Hour), "text", "这份是机密文件，不要转发", ""),
-			msgLine("n4", "wr-old", "wangwu", old, "text", "过期的机密 stale", ""),
+			msgLine("n4", "wr-old", "wangwu", now.AddDate(-3, 0, -2), "text", "过期的机密 stale", ""),
 		}, "\n") + "\n"
 		var ans ingestAnswer
 		if code := in.call("POST", "/api/v1/ingest/messages", ingest, batch, &ans); code != 200 ||
-			ans.Accepted != 3 || ans.Duplicates != 1 || len(ans.Rejected) != 1 || ans.Rejected[0].Line != 3 || !strings.Contains(ans.Rejected[0].Error, "sent_at") {
+			ans.Accepted != 2 || ans.Duplicates != 1 || len(ans.Rejected) != 1 || ans.Rejected[0].Line != 2 || !strings.Contains(ans.Rejected[0].Error, "sent_at") {
 			t.Fatalf("ingest: %d %+v", code, ans)
-		}
-		// Delivered again: all duplicates.
-		if code := in.call("POST", "/api/v1/ingest/messages", ingest, batch, &ans); code != 200 || ans.Accepted != 0 || ans.Duplicates != 4 {
-			t.Fatalf("re-ingest: %d %+v", code, ans)
-		}
-		// WeCom decrypted messages; the revoke marks its original recalled.
-		wecomBatch := fmt.Sprintf(`{"msgid":"w1","action":"send","from":"zhangsan","tolist":["lisi"],"roomid":"wr-finance","msgtime":%d,"msgtype":"text","text":{"content":"发错了，这是内部资料"}}
-{"msgid":"w2","action":"recall","from":"zhangsan","tolist":["lisi"],"roomid":"wr-finance","msgtime":%d,"msgtype":"revoke","revoke":{"pre_msgid":"w1"}}
-`, now.Add(-20*time.Minute).UnixMilli(), now.Add(-19*time.Minute).UnixMilli())
-		if code := in.call("POST", "/api/v1/ingest/wecom", ingest, wecomBatch, &ans); code != 200 || ans.Accepted != 2 {
-			t.Fatalf("ingest wecom: %d %+v", code, ans)
 		}
 		// The counts are for operators: no token, no metrics.
 		if code := in.call("GET", "/metrics", "", nil, nil); code != 401 {
@@ -123,86 +109,57 @@ func TestArchiveEndToEnd(t *testing.T) {
 		}
 		metricsText, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if !strings.Contains(string(metricsText), `charter_ingest_records_total{format="ndjson",result="duplicate"} 5`) {
+		if !strings.Contains(string(metricsText), `charter_ingest_records_total{format="ndjson",result="duplicate"} 1`) {
 			t.Fatalf("metrics:\n%s", metricsText)
 		}
 		if code := in.call("POST", "/api/v1/ingest/messages", ingest, strings.Repeat("x", 70000), nil); code != 413 {
 			t.Fatalf("oversized batch: %d, want 413", code)
 		}
-		if code := in.call("POST", "/api/v1/ingest/messages", reviewer, batch, nil); code != 403 {
-			t.Fatalf("reviewer ingesting: %d, want 403", code)
-		}
 
-		// The quarantined line, listed by a security officer (an admin may
+		// The quarantined line, listed by the security officer (an admin may
 		// not read it) and reprocessed with a fix.
 		var qs struct {
 			Items []struct {
-				ID     int64
-				Line   int
-				Raw    string
-				Format string
+				ID   int64
+				Line int
+				Raw  string
 			}
 		}
 		if code := in.call("GET", "/api/v1/quarantine", admin, nil, nil); code != 403 {
 			t.Fatalf("admin reading the quarantine: %d, want 403", code)
 		}
-		if code := in.call("GET", "/api/v1/quarantine", officer, nil, &qs); code != 200 || len(qs.Items) != 1 || qs.Items[0].Line != 3 || !strings.Contains(qs.Items[0].Raw, "yesterday") {
+		if code := in.call("GET", "/api/v1/quarantine", officer, nil, &qs); code != 200 || len(qs.Items) != 1 || qs.Items[0].Line != 2 || !strings.Contains(qs.Items[0].Raw, "yesterday") {
 			t.Fatalf("quarantine: %d %+v", code, qs)
 		}
 		fixed := strings.Replace(qs.Items[0].Raw, "yesterday", now.Add(-40*time.Minute).Format(time.RFC3339), 1)
 		if code := in.call("POST", fmt.Sprintf("/api/v1/quarantine/%d/reprocess", qs.Items[0].ID), officer, map[string]string{"content": fixed}, &ans); code != 200 || ans.Accepted != 1 {
 			t.Fatalf("reprocess: %d %+v", code, ans)
 		}
-		if code := in.call("GET", "/api/v1/quarantine", officer, nil, &qs); code != 200 || len(qs.Items) != 0 {
-			t.Fatalf("quarantine after reprocess: %d %+v", code, qs)
-		}
 
-		// Search: a two-character Chinese term, an English word, filters, roles.
-		search := func(token, query string) searchAnswer {
+		// Search, audited as the searcher.
+		search := func(query url.Values) searchAnswer {
 			t.Helper()
 			var a searchAnswer
-			if code := in.call("GET", "/api/v1/messages?"+query, token, nil, &a); code != 200 {
-				t.Fatalf("search %s: %d", query, code)
+			if code := in.call("GET", "/api/v1/messages?"+query.Encode(), officer, nil, &a); code != 200 {
+				t.Fatalf("search %s: %d", query.Encode(), code)
 			}
 			return a
 		}
-		q := url.Values{"q": {"机密"}}.Encode()
-		if got := search(officer, q); got.ids() != "n4,n1" {
+		if got := search(url.Values{"q": {"机密"}}); got.ids() != "n4,n1" {
 			t.Fatalf("search 机密: %s", got.ids())
-		}
-		if got := search(reviewer, "q=budget"); got.ids() != "n2" || got.Items[0].Sender != "lisi" {
-			t.Fatalf("search budget: %+v", got)
-		}
-		if got := search(officer, url.Values{"q": {"修正"}}.Encode()); got.ids() != "n3" {
-			t.Fatalf("search reprocessed: %s", got.ids())
-		}
-		got := search(officer, url.Values{"q": {"内部资料"}}.Encode())
-		if got.ids() != "w1" || !got.Items[0].Recalled || got.Items[0].Text == "" {
-			t.Fatalf("recalled original: %+v", got)
-		}
-		if got := search(officer, "sender=zhangsan&kind=revoke"); got.ids() != "w2" {
-			t.Fatalf("search by sender and kind: %s", got.ids())
-		}
-		if got := search(officer, "limit=2"); len(got.Items) != 2 || got.Next == "" {
-			t.Fatalf("page: %+v", got)
-		} else if got2 := search(officer, "limit=2&cursor="+got.Next); len(got2.Items) != 2 || got2.Items[0].ID >= got.Items[1].ID {
-			t.Fatalf("next page: %+v", got2)
-		}
-		if code := in.call("GET", "/api/v1/messages?q=x", admin, nil, nil); code != 403 {
-			t.Fatalf("admin searching: %d, want 403", code)
 		}
 		var auditAns struct {
 			Items []struct{ Actor, Summary string }
 		}
-		if code := in.call("GET", "/api/v1/audit?action=message.search&actor=bao.mi", admin, nil, &auditAns); code != 200 || len(auditAns.Items) < 4 ||
-			!strings.Contains(auditAns.Items[len(auditAns.Items)-1].Summary, `"q":"机密"`) {
+		if code := in.call("GET", "/api/v1/audit?action=message.search&actor=bao.mi", admin, nil, &auditAns); code != 200 || len(auditAns.Items) != 1 ||
+			!strings.Contains(auditAns.Items[0].Summary, `"q":"机密"`) {
 			t.Fatalf("search audit: %d %+v", code, auditAns)
 		}
 
-		// Personal-WeChat export through the CLI: refused without a group.
+		// The CLI's imports: a personal-WeChat export needs its group; a
+		// file reports its rejects and progress and fails.
 		db := openSame(t, in)
 		group := storetest.Group(t, db, "项目群", "admin", registry.Sensitive, now.AddDate(-6, 0, 0)).ID
-		gid := formatInt(group)
 		dir := t.TempDir()
 		chatlog := filepath.Join(dir, "chatlog.json")
 		os.WriteFile(chatlog, []byte(`[
@@ -212,19 +169,29 @@ func TestArchiveEndToEnd(t *testing.T) {
 		if _, _, err := in.cli("import chatlog", chatlog); err == nil || !strings.Contains(err.Error(), "group") {
 			t.Fatalf("import without group: %v", err)
 		}
-		out, _, err = in.cli("import chatlog", chatlog, "--group", gid)
+		out, _, err = in.cli("import chatlog", chatlog, "--group", formatInt(group))
 		if err != nil || !strings.Contains(out, "2 accepted, 0 duplicates, 0 rejected") {
 			t.Fatalf("import chatlog: %v %q", err, out)
 		}
 		nd := filepath.Join(dir, "batch.ndjson")
 		os.WriteFile(nd, []byte(batch), 0o600)
 		out, errOut, err := in.cli("import ndjson", nd)
-		if err == nil || !strings.Contains(out, "0 accepted, 4 duplicates, 1 rejected") || !strings.Contains(errOut, "line 3: sent_at") ||
+		if err == nil || !strings.Contains(out, "0 accepted, 3 duplicates, 1 rejected") || !strings.Contains(errOut, "line 2: sent_at") ||
 			!strings.Contains(errOut, "progress: 100%") {
 			t.Fatalf("import ndjson: %v %q %q", err, out, errOut)
 		}
-		if got := search(officer, url.Values{"q": {"机密"}, "group": {gid}}.Encode()); len(got.Items) != 1 || *got.Items[0].GroupID != group {
-			t.Fatalf("search group 5: %+v", got)
+
+		// The search filters and the page cursor as the API reads them.
+		if got := search(url.Values{"sender": {"wangwu"}, "kind": {"text"}}); got.ids() != "n4" {
+			t.Fatalf("search by sender and kind: %s", got.ids())
+		}
+		if got := search(url.Values{"q": {"机密"}, "group": {formatInt(group)}}); len(got.Items) != 1 || *got.Items[0].GroupID != group {
+			t.Fatalf("search by group: %+v", got)
+		}
+		if first := search(url.Values{"limit": {"2"}}); len(first.Items) != 2 || first.Next == "" {
+			t.Fatalf("page: %+v", first)
+		} else if second := search(url.Values{"limit": {"2"}, "cursor": {first.Next}}); len(second.Items) != 2 || second.Items[0].ID >= first.Items[1].ID {
+			t.Fatalf("next page: %+v", second)
 		}
 
 		// E-discovery export, by the CLI and by the API: files with their sums.
@@ -254,48 +221,32 @@ func TestArchiveEndToEnd(t *testing.T) {
 			return b
 		}, 3)
 
-		// A legal hold on the group protects its 2021 messages from a purge
-		// that tombstones the old unregistered one; the chain still verifies.
+		// A legal hold on 项目群 keeps its 2021 messages from the purge that
+		// tombstones the three-year-old n4; the chain still verifies, and
+		// names a message changed behind Charter's back.
 		var hold struct{ ID int64 }
 		if code := in.call("POST", "/api/v1/legal-holds", officer, map[string]any{"group_id": group, "reason": "案件 2026-17 证据保全"}, &hold); code != 201 || hold.ID == 0 {
 			t.Fatalf("place hold: %d", code)
 		}
-		if code := in.call("POST", "/api/v1/legal-holds", reviewer, map[string]any{"group_id": group, "reason": "x"}, nil); code != 403 {
-			t.Fatalf("reviewer placing a hold: %d, want 403", code)
-		}
 		out, _, err = in.cli("archive purge", "--retention-sensitive-days", "30")
-		if err != nil || !strings.Contains(out, "purged 1 messages") || !strings.Contains(out, "2 past retention kept under legal hold") {
+		if err != nil || !strings.Contains(out, "purged 1 messages to tombstones; 2 past retention kept under legal hold") {
 			t.Fatalf("purge: %v %q", err, out)
 		}
-		if got := search(officer, url.Values{"q": {"机密"}}.Encode()); len(got.Items) != 2 || got.Items[1].SourceID != "n1" {
-			t.Fatalf("search after purge: %s", got.ids())
-		}
-		if out, _, err := in.cli("verify"); err != nil || !strings.Contains(out, "archive: 8 messages (1 purged to tombstones), chain intact") {
-			t.Fatalf("verify after purge: %v %s", err, out)
-		}
 		var holds struct{ Items []struct{ ID int64 } }
-		if code := in.call("GET", "/api/v1/legal-holds", reviewer, nil, nil); code != 403 {
-			t.Fatalf("reviewer listing holds: %d", code)
-		}
-		if code := in.call("GET", "/api/v1/legal-holds?active=true", officer, nil, &holds); code != 200 || len(holds.Items) != 1 {
+		if code := in.call("GET", "/api/v1/legal-holds?active=true", officer, nil, &holds); code != 200 || len(holds.Items) != 1 || holds.Items[0].ID != hold.ID {
 			t.Fatalf("list holds: %d %+v", code, holds)
 		}
 		if code := in.call("POST", fmt.Sprintf("/api/v1/legal-holds/%d/release", hold.ID), officer, nil, nil); code != 200 {
 			t.Fatalf("release: %d", code)
 		}
-		if out, _, err := in.cli("archive purge", "--retention-sensitive-days", "30"); err != nil || !strings.Contains(out, "purged 2 messages") {
-			t.Fatalf("purge after release: %v %q", err, out)
+		if out, _, err := in.cli("verify"); err != nil || !strings.Contains(out, "archive: 5 messages (1 purged to tombstones), chain intact") {
+			t.Fatalf("verify after purge: %v %s", err, out)
 		}
-		if code := in.call("GET", "/api/v1/audit?action=legal_hold.release", admin, nil, &auditAns); code != 200 || len(auditAns.Items) != 1 || auditAns.Items[0].Actor != "bao.mi" {
-			t.Fatalf("hold audit: %d %+v", code, auditAns)
-		}
-
-		// Tampering with an archived message is named.
 		storetest.Tamper(t, db)
-		if err := db.Exec(context.Background(), "UPDATE messages SET text = '无' WHERE id = 2"); err != nil {
+		if err := db.Exec(context.Background(), "UPDATE messages SET text = '无' WHERE id = 1"); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := in.cli("verify"); err == nil || !strings.Contains(err.Error(), "archive chain broken at seq 2") {
+		if _, _, err := in.cli("verify"); err == nil || !strings.Contains(err.Error(), "archive chain broken at seq 1") {
 			t.Fatalf("verify after tampering: %v", err)
 		}
 	})

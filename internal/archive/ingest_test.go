@@ -1,0 +1,132 @@
+package archive_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"charter/internal/archive"
+	"charter/internal/errs"
+	"charter/internal/store"
+	"charter/internal/store/storetest"
+)
+
+// Ingest archives every valid record once, quarantines a bad one with its
+// line and reason, resolves rooms to their groups, and refuses a batch it
+// cannot take, naming the field.
+func TestIngest(t *testing.T) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, f *archiveFixture)
+	}{
+		{"valid lines archived, a duplicate stored once, a bad line quarantined with its line", func(t *testing.T, f *archiveFixture) {
+			res := f.ingest(t, "ndjson", ndjsonBatch, 0)
+			if res.Accepted != 3 || res.Duplicates != 1 || len(res.Rejected) != 1 {
+				t.Fatalf("result %+v, want 3 accepted, 1 duplicate, 1 rejected", res)
+			}
+			if r := res.Rejected[0]; r.Line != 3 || !strings.HasPrefix(r.Error, "sent_at") || r.QuarantineID == 0 {
+				t.Errorf("rejection %+v, want line 3, a sent_at error and its quarantine id", r)
+			}
+		}},
+		{"delivered again: every valid line a duplicate", func(t *testing.T, f *archiveFixture) {
+			f.ingest(t, "ndjson", ndjsonBatch, 0)
+			res := f.ingest(t, "ndjson", ndjsonBatch, 0)
+			if res.Accepted != 0 || res.Duplicates != 4 || len(res.Rejected) != 1 {
+				t.Fatalf("result %+v, want 0 accepted, 4 duplicates, 1 rejected", res)
+			}
+		}},
+		{"rooms resolve to their registered group", func(t *testing.T, f *archiveFixture) {
+			f.ingest(t, "ndjson", ndjsonBatch, 0)
+			items, _ := f.search(t, archive.Query{GroupID: f.finance})
+			if got := sourceIDs(items); got != "n4,n2,n1" {
+				t.Fatalf("Finance holds %s, want n4,n2,n1", got)
+			}
+		}},
+		{"a WeCom revoke is archived and marks its original recalled, text kept", func(t *testing.T, f *archiveFixture) {
+			if res := f.ingest(t, "wecom", wecomBatch, 0); res.Accepted != 2 || len(res.Rejected) != 0 {
+				t.Fatalf("result %+v, want 2 accepted", res)
+			}
+			items, _ := f.search(t, archive.Query{Text: "内部资料"})
+			if len(items) != 1 || items[0].SourceID != "w1" || !items[0].Recalled || items[0].Text == "" {
+				t.Fatalf("recalled original: %+v", items)
+			}
+		}},
+		{"a personal-WeChat export is archived into the group it names", func(t *testing.T, f *archiveFixture) {
+			if res := f.ingest(t, "chatlog", chatlogExport, f.project); res.Accepted != 2 || res.Duplicates != 0 || len(res.Rejected) != 0 {
+				t.Fatalf("result %+v, want 2 accepted", res)
+			}
+			items, _ := f.search(t, archive.Query{GroupID: f.project})
+			if len(items) != 2 || items[0].GroupID != f.project {
+				t.Fatalf("项目群 holds %+v", items)
+			}
+		}},
+		{"a personal-WeChat export without a group is refused", func(t *testing.T, f *archiveFixture) {
+			_, err := f.svc.Ingest(context.Background(), strings.NewReader(chatlogExport), archive.Batch{Format: "chatlog"}, nil)
+			wantFieldError(t, err, "group")
+		}},
+		{"a group that does not exist is refused", func(t *testing.T, f *archiveFixture) {
+			_, err := f.svc.Ingest(context.Background(), strings.NewReader(chatlogExport), archive.Batch{Format: "chatlog", GroupID: 999}, nil)
+			wantFieldError(t, err, "group")
+		}},
+		{"an unknown format is refused", func(t *testing.T, f *archiveFixture) {
+			_, err := f.svc.Ingest(context.Background(), strings.NewReader(ndjsonBatch), archive.Batch{Format: "telex"}, nil)
+			wantFieldError(t, err, "format")
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db store.DB) { c.run(t, newArchiveFixture(t, db)) })
+		})
+	}
+}
+
+// A quarantined record is listed with its line and bytes, and reprocessed
+// with a correction it is archived and leaves the open list.
+func TestQuarantine(t *testing.T) {
+	cases := []struct {
+		name string
+		run  func(t *testing.T, f *archiveFixture, id int64)
+	}{
+		{"listed with its line, format and raw bytes", func(t *testing.T, f *archiveFixture, id int64) {
+			items, err := f.svc.Quarantine(officer, archive.QuarantineFilter{Open: true})
+			if err != nil || len(items) != 1 {
+				t.Fatalf("quarantine: %v %+v", err, items)
+			}
+			if q := items[0]; q.ID != id || q.Line != 3 || q.Format != "ndjson" || !strings.Contains(string(q.Raw), "yesterday") {
+				t.Errorf("item %+v (raw %q)", q, q.Raw)
+			}
+		}},
+		{"reprocessed with a fix: archived, searchable, no longer open", func(t *testing.T, f *archiveFixture, id int64) {
+			res, _, err := f.svc.Reprocess(officer, id, []byte(fixedN3), "")
+			if err != nil || res.Accepted != 1 {
+				t.Fatalf("reprocess: %v %+v", err, res)
+			}
+			if items, err := f.svc.Quarantine(officer, archive.QuarantineFilter{Open: true}); err != nil || len(items) != 0 {
+				t.Errorf("open quarantine after reprocess: %v %+v", err, items)
+			}
+			if items, _ := f.search(t, archive.Query{Text: "修正"}); sourceIDs(items) != "n3" {
+				t.Errorf("search 修正: %s, want n3", sourceIDs(items))
+			}
+		}},
+		{"reprocessed as it was: still rejected", func(t *testing.T, f *archiveFixture, id int64) {
+			_, _, err := f.svc.Reprocess(officer, id, nil, "")
+			wantFieldError(t, err, "content")
+		}},
+		{"reprocessed twice: a conflict", func(t *testing.T, f *archiveFixture, id int64) {
+			if _, _, err := f.svc.Reprocess(officer, id, []byte(fixedN3), ""); err != nil {
+				t.Fatal(err)
+			}
+			_, _, err := f.svc.Reprocess(officer, id, []byte(fixedN3), "")
+			wantKind(t, err, errs.Conflict)
+		}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			storetest.Each(t, func(t *testing.T, db store.DB) {
+				f := newArchiveFixture(t, db)
+				res := f.ingest(t, "ndjson", ndjsonBatch, 0)
+				c.run(t, f, res.Rejected[0].QuarantineID)
+			})
+		})
+	}
+}
