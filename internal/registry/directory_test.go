@@ -29,9 +29,24 @@ func TestAddHandle(t *testing.T) {
 		{"a free handle", "zhang.san", "wecom", "ZhangSan", "", ""},
 		{"the taken name on another platform", "zhang.san", "dingtalk", "LiSi", "", ""},
 		{"a second handle of a user", "li.si", "matrix", "@lisi:example.org", "", ""},
+		{"the handle of an external contact still in a group", "zhang.san", "wecom", "wmGUEST", errs.Conflict, ""},
+		{"the handle of an external contact who left", "zhang.san", "wecom", "wmLEFT", "", ""},
 	}
 	storetest.Each(t, func(t *testing.T, db store.DB) {
 		f := newFixture(t, db)
+		gid := f.approved(t, f.application()).GroupID
+		for _, h := range []string{"wmGUEST", "wmLEFT"} {
+			m, err := f.reg.AddMember(ctx, f.as("zhang.san"), gid, registry.NewMember{External: h, Organization: "Guest",
+				Justification: "project", Platform: "wecom", Handle: h})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if h == "wmLEFT" {
+				if err := f.reg.RemoveMember(ctx, f.as("zhang.san"), gid, m.ID); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				before := 0
@@ -60,9 +75,9 @@ func TestAddHandle(t *testing.T) {
 				}
 			})
 		}
-		// li.si: LiSi (the fixture's) and the matrix one; zhang.san: two.
+		// li.si: LiSi (the fixture's) and the matrix one; zhang.san: three.
 		f.wantActions(t, "user:li.si", map[string]int{"user.handle.add": 2})
-		f.wantActions(t, "user:zhang.san", map[string]int{"user.handle.add": 2})
+		f.wantActions(t, "user:zhang.san", map[string]int{"user.handle.add": 3})
 	})
 }
 

@@ -383,6 +383,15 @@ func (s *Service) AddMember(ctx context.Context, p *account.Principal, id int64,
 				return errs.E(errs.Conflict, "%s%s is already a member of group %d", m.Username, m.External, id)
 			}
 		}
+		// A handle names one person: an external contact cannot take a
+		// user's, or the user's messages would be read as the contact's.
+		if m.Handle != "" {
+			if user, _, err := tx.HandleHolders(ctx, m.Platform, m.Handle); err != nil {
+				return err
+			} else if user != "" {
+				return errs.E(errs.Conflict, "%s handle %q belongs to user %s", m.Platform, m.Handle, user)
+			}
+		}
 		if m.Username != "" {
 			if _, err := tx.User(ctx, m.Username); errs.Is(err, errs.NotFound) {
 				return errs.Field("username", "there is no user %q", m.Username)
@@ -485,6 +494,13 @@ func (s *Service) AddHandle(ctx context.Context, username string, platform Platf
 	err := s.Tx(ctx, func(tx TxStore) error {
 		if _, err := tx.User(ctx, username); err != nil {
 			return err
+		}
+		// Nor can a user take the handle of an external contact still in a
+		// group: the contact's messages would be read as the user's.
+		if _, groups, err := tx.HandleHolders(ctx, platform, handle); err != nil {
+			return err
+		} else if len(groups) > 0 {
+			return errs.E(errs.Conflict, "%s handle %q is an external member's in group %d", platform, handle, groups[0])
 		}
 		if err := tx.AddHandle(ctx, h); err != nil {
 			return err

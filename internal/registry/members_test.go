@@ -32,6 +32,7 @@ func TestAddMember(t *testing.T) {
 		{"by a member: not told it exists", "li.si", registry.NewMember{Username: "qian.audit"}, errs.NotFound, ""},
 		{"by the auditor", "qian.audit", registry.NewMember{Username: "qian.audit"}, errs.Forbidden, ""},
 		{"a user, by the responsible person", "zhang.san", registry.NewMember{Username: "qian.audit"}, "", ""},
+		{"an external contact with a user's handle", "zhang.san", registry.NewMember{External: "假李四", Organization: "Other", Justification: "x", Platform: "wecom", Handle: "LiSi"}, errs.Conflict, ""},
 		{"an external contact with a handle", "zhang.san", consultant, "", ""},
 		{"the same name from another organization", "zhang.san", registry.NewMember{External: "陈会计", Organization: "另一家事务所", Justification: "second auditor"}, "", ""},
 		{"by the security officer", "zhao.sec", registry.NewMember{Username: "wang.head"}, "", ""},

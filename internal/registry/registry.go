@@ -367,6 +367,10 @@ type Store interface {
 	Bindings(ctx context.Context, groupID int64) ([]Binding, error)
 
 	AddHandle(ctx context.Context, h *Handle) error // Conflict when the handle is taken
+	// HandleHolders says who holds a platform handle: the user whose handle
+	// it is (empty when none), and the groups where an external member who
+	// has not left uses it.
+	HandleHolders(ctx context.Context, platform Platform, handle string) (user string, groups []int64, err error)
 	Handles(ctx context.Context, username string) ([]Handle, error)
 
 	AddTemplate(ctx context.Context, t *Template) error // stores t.Version as given

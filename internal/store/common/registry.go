@@ -310,6 +310,21 @@ func (s Shared) AddHandle(ctx context.Context, h *registry.Handle) error {
 	return s.conflict(err, "handle %s %q already belongs to a user", h.Platform, h.Handle)
 }
 
+func (s Shared) HandleHolders(ctx context.Context, platform registry.Platform, handle string) (string, []int64, error) {
+	var user string
+	err := s.row(ctx, `SELECT u.username FROM user_handles h JOIN users u ON u.id = h.user_id
+		WHERE h.platform = ? AND h.handle = ?`, platform, handle).Scan(&user)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return "", nil, err
+	}
+	groups, err := list(ctx, s, func(sc Scanner) (int64, error) {
+		var id int64
+		return id, sc.Scan(&id)
+	}, `SELECT DISTINCT group_id FROM group_members
+		WHERE platform = ? AND handle = ? AND user_id IS NULL AND left_at IS NULL ORDER BY group_id`, platform, handle)
+	return user, groups, err
+}
+
 func (s Shared) Handles(ctx context.Context, username string) ([]registry.Handle, error) {
 	return list(ctx, s, func(sc Scanner) (registry.Handle, error) {
 		var h registry.Handle
