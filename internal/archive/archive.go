@@ -263,6 +263,11 @@ func chainHash(seq int64, prev, content string) string {
 	return hex.EncodeToString(sum[:])
 }
 
+// bodyGone says whether m holds nothing of its body, as the purge leaves it.
+func bodyGone(m *Stored) bool {
+	return m.Sender == "" && m.Text == "" && len(m.Attachments) == 0 && m.Transfer == nil && m.Recalls == "" && len(m.Raw) == 0 && m.User == ""
+}
+
 // VerifyResult counts what Verify checked.
 type VerifyResult struct {
 	Messages   int64
@@ -297,6 +302,10 @@ func Verify(ctx context.Context, s Store, purgeAllowed func(m *Stored) (string, 
 			return broken(m.ID, "envelope does not match its hash (altered)")
 		case m.PurgedAt == nil && BodyHash(m) != m.BodyHash:
 			return broken(m.ID, "content does not match its hash (altered)")
+		case m.PurgedAt != nil && !bodyGone(m):
+			// The body hash of a tombstone cannot be checked (its body is
+			// gone), so content written back into one is named here.
+			return broken(m.ID, "a tombstone holds content again (altered)")
 		case m.PurgedAt != nil && m.PurgedAt.After(now.Add(time.Hour)):
 			return broken(m.ID, "content removed at %s, in the future", m.PurgedAt.Format(time.RFC3339))
 		case m.PurgedAt != nil:

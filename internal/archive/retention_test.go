@@ -3,6 +3,7 @@ package archive_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -135,6 +136,20 @@ func TestRetentionAndLegalHolds(t *testing.T) {
 			var broken *audit.BrokenLink
 			if !errors.As(err, &broken) || broken.Chain != "archive" || broken.Seq != 2 {
 				t.Fatalf("verify after tampering: %v, want the archive chain broken at seq 2", err)
+			}
+		}},
+		{"text written back into a tombstone is named", func(t *testing.T, f *archiveFixture, h *archive.LegalHold) {
+			if res := f.purge(t); res.Tombstoned != 1 {
+				t.Fatalf("purge %+v, want 1 tombstoned", res)
+			}
+			storetest.Tamper(t, f.db)
+			if err := f.db.Exec(context.Background(), "UPDATE messages SET text = '机密' WHERE purged_at IS NOT NULL"); err != nil {
+				t.Fatal(err)
+			}
+			_, err := f.svc.Verify(context.Background())
+			var broken *audit.BrokenLink
+			if !errors.As(err, &broken) || broken.Chain != "archive" || !strings.Contains(broken.Reason, "tombstone") {
+				t.Fatalf("verify after writing into a tombstone: %v, want the archive chain broken there", err)
 			}
 		}},
 	}
