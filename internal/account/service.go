@@ -95,9 +95,10 @@ func Allow(p *Principal, what string, rs ...Role) error {
 // and auditors, and the operator at the command line (nil).
 func (p *Principal) ReadsAudit() bool { return Allow(p, "", Admin, Auditor) == nil }
 
-// directoryReaders read the user directory: admins run it, auditors check
-// it, security officers answer for who is in which group.
-var directoryReaders = []Role{Admin, Auditor, SecurityOfficer}
+// DirectoryReaders read the user directory (users and their platform
+// handles): admins run it, auditors check it, security officers answer for
+// who is in which group.
+var DirectoryReaders = []Role{Admin, Auditor, SecurityOfficer}
 
 // OrgUnits lists the organization tree to every person and to read and
 // admin tokens; an ingest token only delivers messages.
@@ -108,17 +109,17 @@ func (s *Service) OrgUnits(ctx context.Context, p *Principal) ([]OrgUnit, error)
 	return s.Store.OrgUnits(ctx)
 }
 
-// Users lists the directory to its readers (directoryReaders).
+// Users lists the directory to its readers (DirectoryReaders).
 func (s *Service) Users(ctx context.Context, p *Principal, f UserFilter) ([]User, error) {
-	if err := Allow(p, "list the users", directoryReaders...); err != nil {
+	if err := Allow(p, "list the users", DirectoryReaders...); err != nil {
 		return nil, err
 	}
 	return s.Store.Users(ctx, f)
 }
 
-// User returns one user of the directory to its readers (directoryReaders).
+// User returns one user of the directory to its readers (DirectoryReaders).
 func (s *Service) User(ctx context.Context, p *Principal, username string) (*User, error) {
-	if err := Allow(p, "read users", directoryReaders...); err != nil {
+	if err := Allow(p, "read users", DirectoryReaders...); err != nil {
 		return nil, err
 	}
 	return s.Store.User(ctx, username)

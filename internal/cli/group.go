@@ -33,6 +33,8 @@ type groupCmdline struct {
 
 func newGroupCmdline(e *Env, verb, usage string) *groupCmdline {
 	c := &groupCmdline{cmdline: newCmdline(e, "group "+verb, "ID "+usage, groupConfig)}
+	// "group show 3 --as zhang.wei": flags may follow the ID.
+	c.interspersed = true
 	c.fs.StringVar(&c.as, "as", "", "username acting (default: the operator)")
 	return c
 }

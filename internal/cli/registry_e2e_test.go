@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"charter/internal/errs"
 )
 
 type apiError struct {
@@ -114,6 +116,14 @@ func TestRegistryEndToEnd(t *testing.T) {
 		}
 		if out, _, err = in.cli("application decide", "--as", "wang.head", "--decision", "approve", formatInt(second.ID)); err != nil || json.Unmarshal([]byte(out), &second) != nil || second.GroupID == 0 {
 			t.Fatalf("cli decide: %v %s", err, out)
+		}
+		// Group commands act --as the person named, given before or after the ID:
+		// li.si is no member of the second group, so it is not shown to her.
+		if _, _, err := in.cli("group show", formatInt(second.GroupID), "--as", "li.si"); !errs.Is(err, errs.NotFound) {
+			t.Fatalf("group show ID --as li.si: %v, want not found", err)
+		}
+		if out, _, err := in.cli("group show", "--as", "zhang.san", formatInt(second.GroupID)); err != nil || !strings.Contains(out, `"second"`) {
+			t.Fatalf("group show --as zhang.san ID: %v %s", err, out)
 		}
 
 		// Time-driven work: at the end of its term the group expires; the other does not.

@@ -471,7 +471,7 @@ func (s *Service) dissolve(ctx context.Context, tx TxStore, g *Group, reason str
 // directory (admins, auditors, security officers); an unknown user is
 // NotFound, not an empty list.
 func (s *Service) Handles(ctx context.Context, p *account.Principal, username string) ([]Handle, error) {
-	if err := account.Allow(p, "read users' handles", account.Admin, account.Auditor, account.SecurityOfficer); err != nil {
+	if err := account.Allow(p, "read users' handles", account.DirectoryReaders...); err != nil {
 		return nil, err
 	}
 	if _, err := s.Store.User(ctx, username); err != nil {

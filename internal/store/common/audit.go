@@ -8,9 +8,10 @@ import (
 	"charter/internal/audit"
 )
 
-// AppendAudit links e to the chain head and stores it. Callers run it in a
-// transaction, which serializes the chain: SQLite's single writer by itself,
-// PostgreSQL through the lock chainHead takes on the head row.
+// AppendAudit links e to the chain head and stores it, in one transaction
+// (the caller's, when it runs in one), which serializes the chain: SQLite's
+// single writer by itself, PostgreSQL through the lock chainHead takes on
+// the head row.
 func (s Shared) AppendAudit(ctx context.Context, e *audit.Event) error {
 	return s.e.Tx(ctx, func(t Shared) error {
 		seq, hash, err := t.chainHead(ctx, "audit")

@@ -105,8 +105,9 @@ func (d *DB) SchemaVersion(ctx context.Context) (int, error) {
 	return sqlutil.SchemaVersion(ctx, d.write)
 }
 
-// Tx runs fn in one write transaction (BEGIN IMMEDIATE, so it never has to
-// upgrade a read lock) and commits when fn returns nil.
+// Tx runs fn in one write transaction (BEGIN IMMEDIATE, from the writer's
+// _txlock in driver.go, so it never has to upgrade a read lock) and commits
+// when fn returns nil.
 func (d *DB) Tx(ctx context.Context, fn func(*DB) error) error {
 	if d.tx != nil {
 		return fn(d) // already inside one: join it
