@@ -302,10 +302,6 @@ func Verify(ctx context.Context, s Store, purgeAllowed func(m *Stored) (string, 
 			return broken(m.ID, "envelope does not match its hash (altered)")
 		case m.PurgedAt == nil && BodyHash(m) != m.BodyHash:
 			return broken(m.ID, "content does not match its hash (altered)")
-		case m.PurgedAt != nil && !bodyGone(m):
-			// The body hash of a tombstone cannot be checked (its body is
-			// gone), so content written back into one is named here.
-			return broken(m.ID, "a tombstone holds content again (altered)")
 		case m.PurgedAt != nil && m.PurgedAt.After(now.Add(time.Hour)):
 			return broken(m.ID, "content removed at %s, in the future", m.PurgedAt.Format(time.RFC3339))
 		case m.PurgedAt != nil:
@@ -315,6 +311,11 @@ func Verify(ctx context.Context, s Store, purgeAllowed func(m *Stored) (string, 
 			}
 			if why != "" {
 				return broken(m.ID, "content removed at %s (sent %s) %s", m.PurgedAt.Format(time.RFC3339), m.SentAt.Format(time.RFC3339), why)
+			}
+			// The body hash of a tombstone cannot be checked (its body is
+			// gone), so content written back into one is named here.
+			if !bodyGone(m) {
+				return broken(m.ID, "a tombstone holds content again (altered)")
 			}
 		}
 		res.Messages++
