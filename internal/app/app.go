@@ -21,6 +21,7 @@ import (
 	"charter/internal/audit"
 	"charter/internal/checkpoint"
 	"charter/internal/config"
+	"charter/internal/matrix"
 	"charter/internal/metrics"
 	"charter/internal/pipeline"
 	"charter/internal/registry"
@@ -52,6 +53,9 @@ type App struct {
 	Reports     *report.Service
 	// Audit reads the trail for auditors and administrators.
 	Audit *audit.Service
+	// Matrix takes the transactions of the homeserver Charter is
+	// registered with into the archive.
+	Matrix *matrix.Service
 }
 
 // Open opens and migrates the database and builds the services, in the
@@ -102,6 +106,7 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 	a.Archive = NewArchive(cfg, db, now, a.Directory, a.Checkpoints, a.Pipeline.Archived)
 	a.Reports = newReports(cfg, db, now, a.Registry, a.Checkpoints)
 	a.Audit = &audit.Service{Store: db}
+	a.Matrix = &matrix.Service{Store: db, Archive: a.Archive, Now: now}
 	// Every group signs some statement: ship the default as version 1
 	// (audited as the command line, whichever command opens first).
 	if err := a.Registry.EnsureDefaultTemplate(audit.WithActor(ctx, audit.Actor{Name: "cli", Addr: "local"})); err != nil {

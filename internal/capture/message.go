@@ -9,6 +9,7 @@
 //	pywxdump   PyWxDump CSV or JSON export of personal-WeChat chat records
 //	wechatmsg  WeChatMsg (留痕) CSV export
 //	chatlog    sjzar/chatlog JSON message output
+//	matrix     a Matrix application-service transaction ({"events":[...]})
 //
 // Room ids: a group message carries its platform room id. A WeCom 1:1 chat has
 // an empty roomid; Charter names it "single:" + the two participants sorted and

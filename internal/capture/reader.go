@@ -51,7 +51,7 @@ type Options struct {
 
 // Formats lists the names Open accepts.
 func Formats() []string {
-	return []string{"ndjson", "wecom", "pywxdump", "pywxdump-csv", "pywxdump-json", "wechatmsg", "chatlog"}
+	return []string{"ndjson", "wecom", "pywxdump", "pywxdump-csv", "pywxdump-json", "wechatmsg", "chatlog", "matrix"}
 }
 
 // Open returns the reader for a format; "pywxdump" sniffs CSV or JSON.
@@ -75,6 +75,8 @@ func Open(format string, r io.Reader, opts Options) (Reader, error) {
 		return NewWeChatMsgCSVOpts(r, opts), nil
 	case "chatlog":
 		return NewChatlogJSONOpts(r, opts), nil
+	case "matrix":
+		return NewMatrix(r), nil
 	}
 	return nil, errs.Field("format", "unknown format %q (known: %s)", format, strings.Join(Formats(), ", "))
 }

@@ -17,7 +17,7 @@ func TestOpenEveryFormat(t *testing.T) {
 	files := map[string]string{
 		"ndjson": "ndjson.jsonl", "wecom": "wecom.jsonl", "pywxdump": "pywxdump.csv",
 		"pywxdump-csv": "pywxdump.csv", "pywxdump-json": "pywxdump.json",
-		"wechatmsg": "wechatmsg.csv", "chatlog": "chatlog.json",
+		"wechatmsg": "wechatmsg.csv", "chatlog": "chatlog.json", "matrix": "matrix.json",
 	}
 	for _, f := range Formats() {
 		data, err := os.ReadFile(filepath.Join("testdata", files[f]))

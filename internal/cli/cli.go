@@ -52,6 +52,7 @@ func commands() []command {
 		{name: "import", summary: "archive an export file: import FORMAT FILE [--group ID]", run: importCmd},
 		{name: "archive", summary: "archive maintenance: purge, export", verbs: archiveVerbs},
 		{name: "report", summary: "periodic reports and registration forms: generate, list, export, roster, form", verbs: reportVerbs},
+		{name: "matrix", summary: "connect the organization's Matrix homeserver: register", verbs: matrixVerbs},
 		{name: "version", summary: "print the version", run: version},
 	}
 }

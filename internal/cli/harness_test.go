@@ -192,6 +192,11 @@ func waitFor(t *testing.T, b *syncBuffer, s string) {
 // those rooms are then a registered group's, which Charter archives,
 // searches and scans.
 func (in *instance) registeredGroup(admin, name string, rooms ...string) int64 {
+	return in.registeredGroupOn(admin, name, "wecom", rooms...)
+}
+
+// registeredGroupOn is registeredGroup on platform.
+func (in *instance) registeredGroupOn(admin, name, platform string, rooms ...string) int64 {
 	in.t.Helper()
 	n := strings.NewReplacer(" ", "", "-", "").Replace(strings.ToLower(name))
 	unit, owner, head := "unit-"+n, "owner."+n, "head."+n
@@ -215,14 +220,14 @@ func (in *instance) registeredGroup(admin, name string, rooms ...string) int64 {
 		ID      int64 `json:"id"`
 		GroupID int64 `json:"group_id"`
 	}
-	must(in.call("POST", "/api/v1/applications", ot, map[string]any{"name": name, "purpose": "work of " + name, "platform": "wecom",
+	must(in.call("POST", "/api/v1/applications", ot, map[string]any{"name": name, "purpose": "work of " + name, "platform": platform,
 		"planned_at": now.Format(time.RFC3339), "expires_at": now.AddDate(1, 0, 0).Format(time.RFC3339),
 		"responsible": owner, "level": "internal", "members": []map[string]string{}}, &app), 201, "apply")
 	must(in.call("POST", fmt.Sprintf("/api/v1/applications/%d/decision", app.ID), ht, map[string]string{"decision": "approve", "comment": "ok"}, &app), 200, "approve")
 	group := fmt.Sprintf("/api/v1/groups/%d", app.GroupID)
 	must(in.call("POST", group+"/statement", ot, map[string]string{"full_name": "负责人" + n}, nil), 201, "sign")
 	for _, r := range rooms {
-		must(in.call("POST", group+"/bindings", ot, map[string]string{"platform": "wecom", "room_id": r}, nil), 201, "bind "+r)
+		must(in.call("POST", group+"/bindings", ot, map[string]string{"platform": platform, "room_id": r}, nil), 201, "bind "+r)
 	}
 	return app.GroupID
 }

@@ -10,6 +10,11 @@ import (
 // read who may call what (AccessOf) without a server to ask.
 var routeTable = []route{
 	{"GET", "/healthz", public(), (*Server).healthz},
+
+	// The Matrix homeserver pushes its events (the legacy path for older
+	// servers); wrap checks its hs_token.
+	{"PUT", "/_matrix/app/v1/transactions/{txnId}", homeserver(), (*Server).matrixTransaction},
+	{"PUT", "/transactions/{txnId}", homeserver(), (*Server).matrixTransaction},
 	{"GET", "/metrics", metricsAccess(), (*Server).metrics},
 
 	{"POST", "/api/v1/login", public(), (*Server).login},

@@ -19,6 +19,7 @@ import (
 	"charter/internal/checkpoint"
 	"charter/internal/config"
 	"charter/internal/errs"
+	"charter/internal/matrix"
 	"charter/internal/metrics"
 	"charter/internal/pipeline"
 	"charter/internal/registry"
@@ -56,6 +57,7 @@ type Server struct {
 	Pipeline *pipeline.Pipeline
 	// Checkpoints lists the signed checkpoints of the hash chains.
 	Checkpoints *checkpoint.Service
+	Matrix      *matrix.Service // the homeserver's transactions
 
 	storageFull atomic.Int64 // unix time of the last write refused for a full disk
 }
@@ -90,6 +92,9 @@ type access struct {
 	// metrics: public instead when the operator chose --metrics-public
 	// (see metricsAccess); routes applies it.
 	metrics bool
+	// appService: the Matrix homeserver Charter is registered with, by
+	// its hs_token; no user or API token is admitted.
+	appService bool
 }
 
 func public() access                  { return access{public: true} }
@@ -142,6 +147,18 @@ func (s *Server) wrap(rt route) http.Handler {
 		}
 		addr := s.clientAddr(r)
 		ctx := audit.WithActor(r.Context(), audit.Actor{Name: "anonymous", Addr: addr})
+		if rt.allow.appService {
+			if s.Matrix == nil {
+				writeError(s.Log, w, r, errs.E(errs.Forbidden, "no Matrix homeserver is connected"))
+				return
+			}
+			if err := s.Matrix.Authorize(ctx, homeserverToken(r)); err != nil {
+				writeError(s.Log, w, r, err)
+				return
+			}
+			s.serve(rt, w, r.WithContext(audit.WithActor(ctx, audit.Actor{Name: "matrix", Addr: addr})))
+			return
+		}
 		p, err := s.authenticate(ctx, r)
 		switch {
 		case err != nil && !rt.allow.public:
@@ -157,15 +174,31 @@ func (s *Server) wrap(rt route) http.Handler {
 		if p != nil {
 			ctx = audit.WithActor(context.WithValue(ctx, principalKey{}, p), audit.Actor{Name: p.Name(), Addr: addr})
 		}
-		if err := rt.handle(s, w, r.WithContext(ctx)); err != nil {
-			if store.Full(err) {
-				s.storageFull.Store(s.Now().Unix())
-				s.Log.Error("storage full", "method", r.Method, "path", r.URL.Path, "err", err)
-				err = errs.E(errs.Unavailable, "storage full: the database has no room to write; nothing of this request was stored")
-			}
-			writeError(s.Log, w, r, err)
-		}
+		s.serve(rt, w, r.WithContext(ctx))
 	})
+}
+
+// serve runs the route's handler for a caller wrap admitted and answers its
+// error, a full disk as 503.
+func (s *Server) serve(rt route, w http.ResponseWriter, r *http.Request) {
+	if err := rt.handle(s, w, r); err != nil {
+		if store.Full(err) {
+			s.storageFull.Store(s.Now().Unix())
+			s.Log.Error("storage full", "method", r.Method, "path", r.URL.Path, "err", err)
+			err = errs.E(errs.Unavailable, "storage full: the database has no room to write; nothing of this request was stored")
+		}
+		writeError(s.Log, w, r, err)
+	}
+}
+
+// homeserverToken is the hs_token a homeserver call carries: in the
+// Authorization header (spec v1.4 on), or the access_token parameter older
+// servers send.
+func homeserverToken(r *http.Request) string {
+	if t, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+		return t
+	}
+	return r.URL.Query().Get("access_token")
 }
 
 // authenticate reads a bearer token or the session cookie. No credentials is

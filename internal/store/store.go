@@ -13,6 +13,7 @@ import (
 	"charter/internal/audit"
 	"charter/internal/checkpoint"
 	"charter/internal/config"
+	"charter/internal/matrix"
 	"charter/internal/pipeline"
 	"charter/internal/registry"
 	"charter/internal/report"
@@ -34,6 +35,7 @@ type DB interface {
 	pipeline.Store
 	registry.DirectoryStore
 	checkpoint.Store
+	matrix.Store
 
 	Tx(ctx context.Context, fn func(DB) error) error
 	Migrate(ctx context.Context) (int, error)

@@ -1,0 +1,157 @@
+// Package matrix connects Charter to the organization's Matrix homeserver as
+// an application service: the homeserver pushes every event of the rooms in
+// Charter's namespace to PUT /_matrix/app/v1/transactions/{txnId}, and the
+// messages among them are archived and scanned like any other capture.
+// Charter never joins a room to read it.
+package matrix
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/base64"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"charter/internal/archive"
+	"charter/internal/audit"
+	"charter/internal/errs"
+)
+
+// AppService is Charter's registration with the homeserver.
+type AppService struct {
+	HomeserverURL string
+	ServerName    string
+	// ASToken is what Charter sends the homeserver; it must be kept as is.
+	ASToken string
+	// HSTokenHash is the SHA-256 of the token the homeserver sends Charter.
+	HSTokenHash string
+	CreatedAt   time.Time
+}
+
+// Store keeps the registration and the transactions taken.
+type Store interface {
+	SaveMatrixAppService(ctx context.Context, a *AppService) error
+	// MatrixAppService is NotFound before `charter matrix register`.
+	MatrixAppService(ctx context.Context) (*AppService, error)
+	MatrixTransactionSeen(ctx context.Context, txnID string) (bool, error)
+	RecordMatrixTransaction(ctx context.Context, txnID string, events int, at time.Time) error
+	AppendAudit(ctx context.Context, e *audit.Event) error
+}
+
+// Archive takes a transaction's messages, as it takes every capture.
+type Archive interface {
+	Ingest(ctx context.Context, r io.Reader, b archive.Batch, progress func(archive.Result)) (*archive.Result, error)
+}
+
+// Service registers Charter and takes the homeserver's transactions.
+type Service struct {
+	Store   Store
+	Archive Archive
+	Now     func() time.Time
+}
+
+// Registration is what `charter matrix register` is given.
+type Registration struct {
+	HomeserverURL string // http://HS:8008, where Charter calls the homeserver
+	ServerName    string // example.org, the part after the colon in user IDs
+	CharterURL    string // http://CHARTER:8080, where the homeserver calls Charter
+}
+
+// Register makes fresh tokens, keeps what Charter needs (the hs_token only
+// as its hash) and returns the registration file for the homeserver. A new
+// registration replaces the old one: its tokens stop working.
+func (s *Service) Register(ctx context.Context, in Registration) ([]byte, error) {
+	for _, f := range []struct{ name, v string }{{"homeserver-url", in.HomeserverURL}, {"charter-url", in.CharterURL}} {
+		u, err := url.Parse(f.v)
+		if f.v == "" || err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, errs.Field(f.name, "%q is not an http(s) URL", f.v)
+		}
+	}
+	if in.ServerName == "" || strings.ContainsAny(in.ServerName, " /@!#") {
+		return nil, errs.Field("server-name", "%q is not a Matrix server name", in.ServerName)
+	}
+	as, hs := token(), token()
+	a := &AppService{HomeserverURL: strings.TrimRight(in.HomeserverURL, "/"), ServerName: in.ServerName, ASToken: as,
+		HSTokenHash: hashToken(hs), CreatedAt: s.Now().UTC()}
+	if err := s.Store.SaveMatrixAppService(ctx, a); err != nil {
+		return nil, err
+	}
+	if err := s.Store.AppendAudit(ctx, audit.New(ctx, a.CreatedAt, "matrix.register", "matrix:"+a.ServerName,
+		audit.Summarize(map[string]string{"homeserver_url": a.HomeserverURL, "charter_url": in.CharterURL}))); err != nil {
+		return nil, err
+	}
+	return registrationYAML(in, as, hs), nil
+}
+
+// registrationYAML is the application-service registration (the spec's
+// fields; every string quoted, so no value is read as YAML syntax): Charter's
+// own bot is the one exclusive user, and every room is in its namespace, not
+// exclusively, so it receives all events without owning any room.
+func registrationYAML(in Registration, as, hs string) []byte {
+	q := strconv.Quote
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Charter's application-service registration for %s.\n", in.ServerName)
+	b.WriteString("# Add this file to the homeserver (Synapse: app_service_config_files;\n# Dendrite: app_service_api.config_files) and restart it.\n")
+	fmt.Fprintf(&b, "id: %s\nurl: %s\nas_token: %s\nhs_token: %s\nsender_localpart: %s\nrate_limited: false\n",
+		q("charter"), q(strings.TrimRight(in.CharterURL, "/")), q(as), q(hs), q("charter"))
+	fmt.Fprintf(&b, "namespaces:\n  users:\n    - exclusive: true\n      regex: %s\n  rooms:\n    - exclusive: false\n      regex: %s\n  aliases: []\n",
+		q("@charter:"+regexpQuote(in.ServerName)), q("!.*"))
+	return []byte(b.String())
+}
+
+func regexpQuote(s string) string { return strings.ReplaceAll(s, ".", `\.`) }
+
+// Authorize checks the token a homeserver call carries against the
+// registration's; anything else (no registration, no token, another token)
+// is Forbidden, as the spec answers.
+func (s *Service) Authorize(ctx context.Context, token string) error {
+	a, err := s.Store.MatrixAppService(ctx)
+	if errs.Is(err, errs.NotFound) || token == "" {
+		return errs.E(errs.Forbidden, "not the homeserver Charter is registered with")
+	} else if err != nil {
+		return err
+	}
+	if subtle.ConstantTimeCompare([]byte(hashToken(token)), []byte(a.HSTokenHash)) != 1 {
+		return errs.E(errs.Forbidden, "not the homeserver Charter is registered with")
+	}
+	return nil
+}
+
+// Transaction archives the messages of one transaction. A transaction the
+// homeserver sends again (it retries until answered) stores nothing twice:
+// one already taken is answered at once, and one cut off before it was
+// recorded is archived again with every message a duplicate by event ID.
+func (s *Service) Transaction(ctx context.Context, txnID string, body io.Reader) (*archive.Result, error) {
+	if txnID == "" {
+		return nil, errs.Field("txnId", "missing")
+	}
+	if seen, err := s.Store.MatrixTransactionSeen(ctx, txnID); err != nil || seen {
+		return &archive.Result{}, err
+	}
+	res, err := s.Archive.Ingest(ctx, body, archive.Batch{Format: "matrix", Source: "matrix:" + txnID}, nil)
+	if err != nil {
+		return nil, err
+	}
+	n := res.Accepted + res.Duplicates + len(res.Rejected)
+	return res, s.Store.RecordMatrixTransaction(ctx, txnID, n, s.Now().UTC())
+}
+
+func token() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on Linux
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+func hashToken(t string) string {
+	sum := sha256.Sum256([]byte(t))
+	return hex.EncodeToString(sum[:])
+}

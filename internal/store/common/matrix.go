@@ -1,0 +1,42 @@
+package common
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"charter/internal/errs"
+	"charter/internal/matrix"
+)
+
+// SaveMatrixAppService keeps the one registration, replacing an older one.
+func (s Shared) SaveMatrixAppService(ctx context.Context, a *matrix.AppService) error {
+	_, err := s.exec(ctx, `INSERT INTO matrix_appservice (id, homeserver_url, server_name, as_token, hs_token_hash, created_at)
+		VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET homeserver_url = excluded.homeserver_url,
+		server_name = excluded.server_name, as_token = excluded.as_token, hs_token_hash = excluded.hs_token_hash,
+		created_at = excluded.created_at`, a.HomeserverURL, a.ServerName, a.ASToken, a.HSTokenHash, a.CreatedAt.UTC())
+	return err
+}
+
+func (s Shared) MatrixAppService(ctx context.Context) (*matrix.AppService, error) {
+	var a matrix.AppService
+	err := s.row(ctx, `SELECT homeserver_url, server_name, as_token, hs_token_hash, created_at FROM matrix_appservice WHERE id = 1`).
+		Scan(&a.HomeserverURL, &a.ServerName, &a.ASToken, &a.HSTokenHash, &a.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, errs.E(errs.NotFound, "Charter is not registered with a Matrix homeserver (charter matrix register)")
+	}
+	return &a, err
+}
+
+func (s Shared) MatrixTransactionSeen(ctx context.Context, txnID string) (bool, error) {
+	var n int
+	err := s.row(ctx, `SELECT COUNT(*) FROM matrix_transactions WHERE txn_id = ?`, txnID).Scan(&n)
+	return n > 0, err
+}
+
+func (s Shared) RecordMatrixTransaction(ctx context.Context, txnID string, events int, at time.Time) error {
+	_, err := s.exec(ctx, `INSERT INTO matrix_transactions (txn_id, events, received_at) VALUES (?, ?, ?)
+		ON CONFLICT (txn_id) DO NOTHING`, txnID, events, at.UTC())
+	return err
+}
