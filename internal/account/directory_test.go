@@ -2,7 +2,6 @@ package account_test
 
 import (
 	"context"
-	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -11,25 +10,10 @@ import (
 	"charter/internal/account"
 	"charter/internal/audit"
 	"charter/internal/errs"
+	"charter/internal/errs/errstest"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
 )
-
-// wantErr checks err's kind ("" for success) and, when field is set, the
-// field it names.
-func wantErr(t *testing.T, err error, kind errs.Kind, field string) {
-	t.Helper()
-	var e *errs.Error
-	switch {
-	case kind == "" && err != nil:
-		t.Fatalf("got %v, want success", err)
-	case kind == "":
-	case !errs.Is(err, kind):
-		t.Fatalf("got %v (%s), want %s", err, errs.KindOf(err), kind)
-	case field != "" && (!errors.As(err, &e) || e.Field != field):
-		t.Fatalf("got %v, want field %q", err, field)
-	}
-}
 
 // directory is an account service on a fresh database with the units
 // 总部 and Finance under it, on a clock the test holds.
@@ -65,10 +49,10 @@ func TestCreateOrgUnit(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				u, err := s.CreateOrgUnit(context.Background(), c.unit, c.parent)
 				if c.field != "" {
-					wantErr(t, err, errs.Invalid, c.field)
+					errstest.Want(t, err, errs.Invalid, c.field)
 					return
 				}
-				wantErr(t, err, "", "")
+				errstest.Want(t, err, "", "")
 				if u.Name != c.unit || u.Parent != c.parent {
 					t.Fatalf("created %+v", u)
 				}
@@ -109,10 +93,10 @@ func TestCreateUser(t *testing.T) {
 			t.Run(c.name, func(t *testing.T) {
 				_, err := s.CreateUser(context.Background(), c.in)
 				if c.field != "" {
-					wantErr(t, err, errs.Invalid, c.field)
+					errstest.Want(t, err, errs.Invalid, c.field)
 					return
 				}
-				wantErr(t, err, "", "")
+				errstest.Want(t, err, "", "")
 				u, err := s.User(context.Background(), nil, c.in.Username)
 				if err != nil || u.RealName != c.in.RealName || u.DisplayName != c.in.DisplayName || u.OrgUnit != c.in.OrgUnit ||
 					!u.Verified || !slices.Equal(u.Roles, c.in.Roles) {
@@ -192,11 +176,11 @@ func TestSignInAndOut(t *testing.T) {
 			}},
 			{"an approver lists the users", func(t *testing.T) {
 				_, err := s.Users(ctx, p, account.UserFilter{})
-				wantErr(t, err, errs.Forbidden, "")
+				errstest.Want(t, err, errs.Forbidden, "")
 			}},
 			{"a wrong password", func(t *testing.T) {
 				_, _, err := s.Login(ctx, "chen.jing", "not-the-password", "127.0.0.1")
-				wantErr(t, err, errs.Unauthorized, "")
+				errstest.Want(t, err, errs.Unauthorized, "")
 				es, err := db.AuditEvents(ctx, audit.Filter{Actor: "chen.jing", Action: "login.fail", Limit: 5})
 				if err != nil || len(es) != 1 || es[0].Addr != "127.0.0.1" {
 					t.Fatalf("login.fail events: %v %+v", err, es)
@@ -207,7 +191,7 @@ func TestSignInAndOut(t *testing.T) {
 					t.Fatal(err)
 				}
 				_, err := s.Authenticate(ctx, secret)
-				wantErr(t, err, errs.Unauthorized, "")
+				errstest.Want(t, err, errs.Unauthorized, "")
 				if n := auditCount(t, db, "logout"); n != 1 {
 					t.Fatalf("logout events: %d", n)
 				}
@@ -273,8 +257,8 @@ func TestTokens(t *testing.T) {
 					t.Fatal(err)
 				}
 				_, err = s.Authenticate(ctx, secret)
-				wantErr(t, err, errs.Unauthorized, "")
-				wantErr(t, s.RevokeToken(ctx, tok.ID), errs.Conflict, "")
+				errstest.Want(t, err, errs.Unauthorized, "")
+				errstest.Want(t, s.RevokeToken(ctx, tok.ID), errs.Conflict, "")
 			})
 		}
 		for _, c := range []struct {
@@ -287,10 +271,10 @@ func TestTokens(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				_, _, err := s.CreateToken(ctx, c.token, c.scope)
-				wantErr(t, err, errs.Invalid, c.field)
+				errstest.Want(t, err, errs.Invalid, c.field)
 			})
 		}
-		t.Run("revoke an unknown token", func(t *testing.T) { wantErr(t, s.RevokeToken(ctx, 999), errs.NotFound, "") })
+		t.Run("revoke an unknown token", func(t *testing.T) { errstest.Want(t, s.RevokeToken(ctx, 999), errs.NotFound, "") })
 		t.Run("audited", func(t *testing.T) {
 			if c, r := auditCount(t, db, "token.create"), auditCount(t, db, "token.revoke"); c != 3 || r != 3 {
 				t.Fatalf("token.create %d, token.revoke %d, want 3 each", c, r)

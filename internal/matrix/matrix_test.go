@@ -2,7 +2,6 @@ package matrix_test
 
 import (
 	"context"
-	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -10,21 +9,13 @@ import (
 
 	"charter/internal/archive"
 	"charter/internal/errs"
+	"charter/internal/errs/errstest"
 	"charter/internal/matrix"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
 )
 
 var ctx = context.Background()
-
-// fieldOf is the field an *errs.Error names ("" for any other error).
-func fieldOf(err error) string {
-	var e *errs.Error
-	if errors.As(err, &e) {
-		return e.Field
-	}
-	return ""
-}
 
 func newService(t *testing.T, db store.DB) (*matrix.Service, *archive.Service) {
 	now := func() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) }
@@ -51,9 +42,7 @@ func TestRegister(t *testing.T) {
 		for _, c := range cases {
 			t.Run(c.name, func(t *testing.T) {
 				_, err := s.Register(ctx, c.in)
-				if errs.KindOf(err) != errs.Invalid || fieldOf(err) != c.field {
-					t.Fatalf("register: %v, want the field %s named", err, c.field)
-				}
+				errstest.Want(t, err, errs.Invalid, c.field)
 				if _, err := db.MatrixAppService(ctx); !errs.Is(err, errs.NotFound) {
 					t.Errorf("a refused registration was kept: %v", err)
 				}
@@ -124,9 +113,8 @@ func TestTransaction(t *testing.T) {
 			})
 		}
 		t.Run("no transaction ID", func(t *testing.T) {
-			if _, err := s.Transaction(ctx, "", strings.NewReader(body)); fieldOf(err) != "txnId" {
-				t.Fatalf("%v, want the field txnId named", err)
-			}
+			_, err := s.Transaction(ctx, "", strings.NewReader(body))
+			errstest.Want(t, err, errs.Invalid, "txnId")
 		})
 	})
 }

@@ -2,7 +2,6 @@ package report_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,6 +14,7 @@ import (
 	"charter/internal/audit"
 	"charter/internal/config"
 	"charter/internal/errs"
+	"charter/internal/errs/errstest"
 	"charter/internal/registry"
 	"charter/internal/report"
 	"charter/internal/report/reporttest"
@@ -131,21 +131,6 @@ func (w *world) filed(t *testing.T) *report.Report {
 	return f
 }
 
-// wantErr checks err's kind and, when field is set, the field it names.
-func wantErr(t *testing.T, err error, kind errs.Kind, field string) {
-	t.Helper()
-	var e *errs.Error
-	switch {
-	case kind == "" && err != nil:
-		t.Fatalf("got %v, want success", err)
-	case kind == "":
-	case !errs.Is(err, kind):
-		t.Fatalf("got %v (%s), want %s", err, errs.KindOf(err), kind)
-	case field != "" && (!errors.As(err, &e) || e.Field != field):
-		t.Fatalf("got %v, want field %q", err, field)
-	}
-}
-
 // TestGenerateOncePerPeriod: a period's reports are made once, one per
 // group, due ten days after the period ends, with the active checklist.
 func TestGenerateOncePerPeriod(t *testing.T) {
@@ -221,11 +206,11 @@ func TestReportReaders(t *testing.T) {
 			{"admin exports it", export(admin, "pdf"), errs.NotFound},
 			{"responsible saves a draft", save(zhang), ""},
 		} {
-			t.Run(c.name, func(t *testing.T) { wantErr(t, c.do(), c.kind, "") })
+			t.Run(c.name, func(t *testing.T) { errstest.Want(t, c.do(), c.kind, "") })
 		}
 		t.Run("unknown format", func(t *testing.T) {
 			_, err := w.Reports.ExportReport(w.actorZhang, w.so, r.ID, "docx")
-			wantErr(t, err, errs.Invalid, "format")
+			errstest.Want(t, err, errs.Invalid, "format")
 		})
 	})
 }
@@ -248,7 +233,7 @@ func TestFileReport(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				f, err := w.Reports.File(w.actorZhang, w.zhang, r.ID, c.in, "10.0.0.8")
-				wantErr(t, err, c.kind, c.field)
+				errstest.Want(t, err, c.kind, c.field)
 				if c.kind != "" {
 					return
 				}
@@ -339,7 +324,7 @@ func TestRosterAndRegistrationForms(t *testing.T) {
 		} {
 			t.Run(c.name, func(t *testing.T) {
 				doc, err := c.export()
-				wantErr(t, err, c.kind, "")
+				errstest.Want(t, err, c.kind, "")
 				if c.kind != "" {
 					return
 				}
