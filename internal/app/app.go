@@ -106,7 +106,8 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 	a.Archive = NewArchive(cfg, db, now, a.Directory, a.Checkpoints, a.Pipeline.Archived)
 	a.Reports = newReports(cfg, db, now, a.Registry, a.Checkpoints)
 	a.Audit = &audit.Service{Store: db}
-	a.Matrix = &matrix.Service{Store: db, Archive: a.Archive, Now: now}
+	a.Matrix = &matrix.Service{Store: db, Archive: a.Archive, Rooms: a.Registry, Alerts: db, Review: a.Review, Now: now}
+	a.Pipeline.Foreign = a.Matrix.Foreign
 	// Every group signs some statement: ship the default as version 1
 	// (audited as the command line, whichever command opens first).
 	if err := a.Registry.EnsureDefaultTemplate(audit.WithActor(ctx, audit.Actor{Name: "cli", Addr: "local"})); err != nil {

@@ -39,7 +39,8 @@ func commands() []command {
 		{name: "org-unit", summary: "manage org units: create, list", verbs: orgUnitVerbs},
 		{name: "token", summary: "manage API tokens: create, list, revoke", verbs: tokenVerbs},
 		{name: "application", summary: "apply for work groups and decide: apply, edit, submit, withdraw, decide, list, show", verbs: applicationVerbs},
-		{name: "group", summary: "registered groups: list, show, statement, sign, bind, members, member-add, member-remove, dissolve, roster", verbs: groupVerbs},
+		{name: "group", summary: "registered groups: list, show, statement, sign, bind, members, room-members, member-add, member-remove, dissolve, roster", verbs: groupVerbs},
+		{name: "room", summary: "the inventory of platform rooms, registered or not: list [--platform P] [--unregistered]", verbs: roomVerbs},
 		{name: "approval-chain", summary: "approval chains per org unit and level: list, set, delete", verbs: approvalChainVerbs},
 		{name: "template", summary: "confidentiality statement templates: list, show, publish", verbs: templateVerbs},
 		{name: "campaign", summary: "re-certification and declaration campaigns: list, start, tasks, recertify, declare, results", verbs: campaignVerbs},
@@ -52,7 +53,7 @@ func commands() []command {
 		{name: "import", summary: "archive an export file: import FORMAT FILE [--group ID]", run: importCmd},
 		{name: "archive", summary: "archive maintenance: purge, export", verbs: archiveVerbs},
 		{name: "report", summary: "periodic reports and registration forms: generate, list, export, roster, form", verbs: reportVerbs},
-		{name: "matrix", summary: "connect the organization's Matrix homeserver: register", verbs: matrixVerbs},
+		{name: "matrix", summary: "connect the organization's Matrix homeserver: register, enforce (notices and closing for unregistered rooms; off by default)", verbs: matrixVerbs},
 		{name: "version", summary: "print the version", run: version},
 	}
 }

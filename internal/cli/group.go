@@ -16,7 +16,7 @@ import (
 
 var groupVerbs = verbs{
 	"list": groupList, "show": groupShow, "statement": groupStatement, "sign": groupSign, "bind": groupBind,
-	"members": groupMembers, "member-add": groupMemberAdd, "member-remove": groupMemberRemove, "dissolve": groupDissolve,
+	"members": groupMembers, "room-members": groupRoomMembers, "member-add": groupMemberAdd, "member-remove": groupMemberRemove, "dissolve": groupDissolve,
 	"roster": groupRoster,
 }
 

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"charter/internal/registry"
 )
 
 // dendriteBin is the folder of the Dendrite binaries .ci/run builds
@@ -107,10 +109,11 @@ func (h *homeserver) run(name string, args ...string) string {
 	return string(out)
 }
 
-// user makes an account and signs it in; the answer is its access token.
-func (h *homeserver) user(name string) string {
+// user makes an account (with -admin, an administrator) and signs it in;
+// the answer is its access token.
+func (h *homeserver) user(name string, flags ...string) string {
 	h.t.Helper()
-	h.run("create-account", "-config", "dendrite.yaml", "-url", h.URL, "-username", name, "-password", "password-"+name)
+	h.run("create-account", append([]string{"-config", "dendrite.yaml", "-url", h.URL, "-username", name, "-password", "password-" + name}, flags...)...)
 	var out struct {
 		AccessToken string `json:"access_token"`
 	}
@@ -203,10 +206,18 @@ func TestMatrixLiveCapture(t *testing.T) {
 	hs.send(owner, room.RoomID, "m.room.message", map[string]any{"msgtype": "m.file", "body": "预算表.xlsx", "url": "mxc://localhost/abc", "info": map[string]any{"size": 2048}})
 
 	// The homeserver delivers as people write; wait for the three messages.
+	// (The room's own creation and names are system lines; they may have
+	// arrived before or after the binding.)
 	var found searchAnswer
 	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		var all searchAnswer
+		must(in.call("GET", fmt.Sprintf("/api/v1/messages?group=%d", gid), officer, nil, &all), 200, "search")
 		found = searchAnswer{}
-		must(in.call("GET", fmt.Sprintf("/api/v1/messages?group=%d", gid), officer, nil, &found), 200, "search")
+		for _, it := range all.Items {
+			if it.Kind != "system" {
+				found.Items = append(found.Items, it)
+			}
+		}
 		if len(found.Items) >= 3 || time.Now().After(deadline) {
 			break
 		}
@@ -231,6 +242,97 @@ func TestMatrixLiveCapture(t *testing.T) {
 	}
 	if !strings.Contains(rules, "credential.aws_access_key") {
 		t.Errorf("alerts %q, want credential.aws_access_key", rules)
+	}
+
+	// The room's facts: someone outside the registry makes a room and asks
+	// the owner in. It is known, and alerted on, from its creation, before
+	// anyone writes there; the alert says that the room exists, not what
+	// was said. A one-to-one conversation is no group and raises nothing.
+	stranger := hs.user("stranger.mx")
+	var side, dm struct {
+		RoomID string `json:"room_id"`
+	}
+	hs.call("POST", "/_matrix/client/v3/createRoom", stranger, map[string]any{"name": "私下小群", "invite": []string{"@owner.mx:localhost"}}, &side)
+	hs.call("POST", "/_matrix/client/v3/createRoom", stranger, map[string]any{"is_direct": true, "preset": "trusted_private_chat", "invite": []string{"@owner.mx:localhost"}}, &dm)
+	type alertRow struct {
+		ID      int64  `json:"id"`
+		Rule    string `json:"rule"`
+		RoomID  string `json:"room_id"`
+		Excerpt string `json:"excerpt"`
+	}
+	alertOn := func(rule, roomID string) *alertRow {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			var as struct{ Items []alertRow }
+			must(in.call("GET", "/api/v1/alerts?status=open", officer, nil, &as), 200, "alerts")
+			for i := range as.Items {
+				if as.Items[i].Rule == rule && as.Items[i].RoomID == roomID {
+					return &as.Items[i]
+				}
+			}
+		}
+		return nil
+	}
+	if a := alertOn("registry.unregistered_room", side.RoomID); a == nil || a.Excerpt != "system" {
+		t.Errorf("unregistered room at its creation: %+v, want an alert with no content", a)
+	}
+	inventory := func(until func(map[string]registry.Room) bool) map[string]registry.Room {
+		t.Helper()
+		inv := map[string]registry.Room{}
+		for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			var rooms struct{ Items []registry.Room }
+			must(in.call("GET", "/api/v1/rooms?platform=matrix", officer, nil, &rooms), 200, "rooms")
+			for _, r := range rooms.Items {
+				inv[r.RoomID] = r
+			}
+			if until(inv) {
+				break
+			}
+		}
+		return inv
+	}
+	inv := inventory(func(inv map[string]registry.Room) bool { return inv[dm.RoomID].Direct })
+	if r := inv[side.RoomID]; r.Creator != "@stranger.mx:localhost" || r.Name != "私下小群" || r.GroupID != 0 || r.CreatedAt == nil {
+		t.Errorf("inventory of the unregistered room: %+v", r)
+	}
+	if r := inv[dm.RoomID]; !r.Direct || inv[room.RoomID].GroupID != gid {
+		t.Errorf("inventory: direct room %+v, registered room %+v", r, inv[room.RoomID])
+	}
+	var dmAlerts struct{ Items []alertRow }
+	must(in.call("GET", "/api/v1/alerts?status=open", officer, nil, &dmAlerts), 200, "alerts")
+	for _, a := range dmAlerts.Items {
+		if a.RoomID == dm.RoomID {
+			t.Errorf("a one-to-one conversation has an open alert: %+v", a)
+		}
+	}
+
+	// In the registered room: the stranger is invited, joins (the registry
+	// does not know them: an alert before they write), and is removed; the
+	// owner turns encryption on, which ends what Charter can archive.
+	hs.call("POST", "/_matrix/client/v3/rooms/"+room.RoomID+"/invite", owner, map[string]string{"user_id": "@stranger.mx:localhost"}, nil)
+	hs.call("POST", "/_matrix/client/v3/join/"+room.RoomID, stranger, map[string]any{}, nil)
+	if a := alertOn("registry.non_member_sender", room.RoomID); a == nil {
+		t.Error("a stranger joined the registered room and no alert was raised")
+	}
+	hs.call("POST", "/_matrix/client/v3/rooms/"+room.RoomID+"/kick", owner, map[string]string{"user_id": "@stranger.mx:localhost", "reason": "不是本组成员"}, nil)
+	hs.call("PUT", "/_matrix/client/v3/rooms/"+room.RoomID+"/state/m.room.encryption/", owner, map[string]string{"algorithm": "m.megolm.v1.aes-sha2"}, nil)
+	if a := alertOn("registry.encrypted_room", room.RoomID); a == nil {
+		t.Error("encryption turned on in a registered room raised no alert")
+	}
+	var timeline struct{ Items []registry.RoomMembership }
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		timeline.Items = nil
+		must(in.call("GET", fmt.Sprintf("/api/v1/groups/%d/room-members", gid), officer, nil, &timeline), 200, "room members")
+		if len(timeline.Items) >= 4 {
+			break
+		}
+	}
+	var got []string
+	for _, m := range timeline.Items {
+		got = append(got, m.Member+" "+m.Membership)
+	}
+	if want := "@owner.mx:localhost join|@stranger.mx:localhost invite|@stranger.mx:localhost join|@stranger.mx:localhost kick"; strings.Join(got, "|") != want {
+		t.Errorf("the room's member timeline %q, want %q", got, want)
 	}
 
 	// Only the homeserver may push, by its token; the legacy path and the
@@ -262,12 +364,116 @@ func TestMatrixLiveCapture(t *testing.T) {
 	must(put("/_matrix/app/v1/transactions/x3", hsToken, redaction), 200, "a redaction")
 	var again searchAnswer
 	must(in.call("GET", fmt.Sprintf("/api/v1/messages?group=%d", gid), officer, nil, &again), 200, "search")
-	if len(again.Items) != 5 {
-		t.Errorf("%d messages after the replays and the redaction, want 5", len(again.Items))
+	texts := 0
+	for _, it := range again.Items {
+		if it.Kind != "system" {
+			texts++
+		}
+	}
+	if texts != 5 {
+		t.Errorf("%d messages after the replays and the redaction, want 5", texts)
 	}
 	for _, it := range again.Items {
 		if it.SourceID == first && (!it.Recalled || !strings.Contains(it.Text, "机密")) {
 			t.Errorf("the redacted message %+v, want it recalled with its text kept", it)
+		}
+	}
+}
+
+// TestMatrixEnforcement: a security officer turns enforcement on; a room
+// made outside the registry gets Charter's server notice to its member,
+// and once the grace period has passed it is closed through the
+// homeserver's admin API. Each action is on the room's alert and in the
+// audit trail; a registered room is left alone.
+func TestMatrixEnforcement(t *testing.T) {
+	dendriteBin(t)
+	in := startCharter(t, "sqlite", "--scheduler-every", "200ms")
+	admin := in.login("admin", testAdminPassword)
+	addr, reg := freeAddr(t), filepath.Join(t.TempDir(), "charter-appservice.yaml")
+	if out, errOut, err := in.cli("matrix register", "--homeserver-url", "http://"+addr, "--server-name", "localhost", "--charter-url", in.URL, "--out", reg); err != nil {
+		t.Fatalf("matrix register: %v %s %s", err, out, errOut)
+	}
+	hs := startDendrite(t, addr, reg)
+	hsAdmin := hs.user("hs.admin", "-admin")
+	tokenFile := filepath.Join(t.TempDir(), "admin-token")
+	os.WriteFile(tokenFile, []byte(hsAdmin+"\n"), 0o600)
+
+	// Off by default: a room outside the registry only raises its alert.
+	alice := hs.user("alice.mx")
+	var shadow, work struct {
+		RoomID string `json:"room_id"`
+	}
+	hs.call("POST", "/_matrix/client/v3/createRoom", alice, map[string]any{"name": "影子群"}, &shadow)
+	hs.call("POST", "/_matrix/client/v3/createRoom", alice, map[string]any{"name": "登记的群"}, &work)
+	in.registeredGroupOn(admin, "mx", "matrix", work.RoomID)
+
+	if _, errOut, err := in.cli("matrix enforce", "--notice", "--close-after", "2s"); err == nil || !strings.Contains(err.Error()+errOut, "admin_token") {
+		t.Errorf("enforcement without the admin token: %v %s, want admin_token named", err, errOut)
+	}
+	out, errOut, err := in.cli("matrix enforce", "--notice", "--close-after", "2s", "--admin-token-file", tokenFile)
+	if err != nil || !strings.Contains(out, `"close_after": "2s"`) || strings.Contains(out, hsAdmin) {
+		t.Fatalf("matrix enforce: %v %s %s (the token must not be shown)", err, out, errOut)
+	}
+
+	// The notice, then the closing, recorded on the alert.
+	if code := in.call("POST", "/api/v1/users", admin, map[string]any{"username": "bao.mi", "password": "password-bao.mi", "real_name": "鲍敏",
+		"roles": []map[string]string{{"role": "security_officer"}, {"role": "auditor"}}}, nil); code != 201 {
+		t.Fatalf("officer: %d", code)
+	}
+	officer := in.login("bao.mi", "password-bao.mi")
+	var alert struct {
+		ID      int64
+		RoomID  string `json:"room_id"`
+		Actions []struct{ Action, Target, Result string }
+	}
+	var alerts struct {
+		Items []struct {
+			ID     int64
+			Rule   string
+			RoomID string `json:"room_id"`
+		}
+	}
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline) && len(alert.Actions) < 2; time.Sleep(200 * time.Millisecond) {
+		in.call("GET", "/api/v1/alerts?rule=registry.unregistered_room", officer, nil, &alerts)
+		for _, a := range alerts.Items {
+			if a.RoomID == shadow.RoomID {
+				in.call("GET", fmt.Sprintf("/api/v1/alerts/%d", a.ID), officer, nil, &alert)
+			}
+		}
+	}
+	got := map[string]string{}
+	for _, x := range alert.Actions {
+		got[x.Action+" "+x.Target] = x.Result
+	}
+	if got["matrix.notice @alice.mx:localhost"] != "ok" || got["matrix.close "+shadow.RoomID] != "ok" || len(alert.Actions) != 2 {
+		t.Fatalf("actions on the alert %+v\n%s", alert.Actions, hs.log.String())
+	}
+
+	// On the homeserver: the notice reached Alice, and she is out of the
+	// closed room, still in the registered one.
+	var sync map[string]any
+	hs.call("GET", "/_matrix/client/v3/sync", alice, nil, &sync)
+	raw, _ := json.Marshal(sync)
+	if !strings.Contains(string(raw), "@_server:localhost") {
+		t.Errorf("no server notice in Alice's sync: %s", raw)
+	}
+	var joined struct {
+		JoinedRooms []string `json:"joined_rooms"`
+	}
+	hs.call("GET", "/_matrix/client/v3/joined_rooms", alice, nil, &joined)
+	rooms := strings.Join(joined.JoinedRooms, " ")
+	if strings.Contains(rooms, shadow.RoomID) || !strings.Contains(rooms, work.RoomID) {
+		t.Errorf("Alice's rooms after enforcement: %s; want out of %s, still in %s", rooms, shadow.RoomID, work.RoomID)
+	}
+	var trail struct{ Items []struct{ Action string } }
+	in.call("GET", "/api/v1/audit?limit=200", officer, nil, &trail)
+	actions := ""
+	for _, e := range trail.Items {
+		actions += e.Action + " "
+	}
+	for _, want := range []string{"matrix.enforcement", "matrix.notice", "matrix.close"} {
+		if !strings.Contains(actions, want) {
+			t.Errorf("audit trail has no %s: %s", want, actions)
 		}
 	}
 }

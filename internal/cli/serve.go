@@ -97,7 +97,11 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	// The report scheduler is waited for, so it never ticks on a closed database.
 	reportsDone := make(chan struct{})
 	go func() { defer close(reportsDone); a.Reports.Run(schedCtx, cfg.SchedulerEvery, e.Now, log) }()
-	defer func() { stopSched(); <-reportsDone }()
+	// Enforcement on the Matrix homeserver, when a security officer turned
+	// it on, at the same pace.
+	matrixDone := make(chan struct{})
+	go func() { defer close(matrixDone); a.Matrix.Run(schedCtx, cfg.SchedulerEvery, log) }()
+	defer func() { stopSched(); <-reportsDone; <-matrixDone }()
 	select {
 	case err := <-errc:
 		return err

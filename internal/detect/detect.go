@@ -29,7 +29,19 @@ type Message struct {
 	SenderDayTotalFen int64
 	// RoomMembers are display/usernames of the room's members, for transfer alerts.
 	RoomMembers []string
+	// Direct marks a one-to-one conversation, which is no group.
+	Direct bool
+	// RoomEvent is what a system message records of the room, when it is
+	// one the registry rules judge: EventJoin (the sender joined) or
+	// EventEncryption (the sender turned encryption on).
+	RoomEvent string
 }
+
+// The room events of Message.RoomEvent.
+const (
+	EventJoin       = "join"
+	EventEncryption = "encryption"
+)
 
 // Transfer is a red envelope or a transfer; amounts are in fen.
 type Transfer struct {

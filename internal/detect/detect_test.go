@@ -438,26 +438,36 @@ func TestRegistry(t *testing.T) {
 		sender Sender
 		kind   string
 		want   []string
+		edit   func(*Message)
 	}{
-		{"clean", group("active", LevelInternal), Sender{Resolved: true, Member: true, Verified: true}, "text", nil},
-		{"unregistered", nil, Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.unregistered_room"}},
-		{"non member", group("active", LevelPublic), Sender{Resolved: true, Verified: true}, "text", []string{"registry.non_member_sender"}},
-		{"unresolved", group("active", LevelPublic), Sender{}, "text", []string{"registry.non_member_sender"}},
-		{"unverified", group("active", LevelPublic), Sender{Resolved: true, Member: true}, "text", []string{"registry.unverified_sender"}},
-		{"external internal", group("active", LevelInternal), Sender{Resolved: true, Member: true, Verified: true, External: true}, "text", []string{"registry.external_sender"}},
-		{"external sensitive", group("active", LevelSensitive), Sender{Resolved: true, Member: true, Verified: true, External: true}, "text", []string{"registry.external_sender"}},
-		{"external public", group("active", LevelPublic), Sender{Resolved: true, Member: true, Verified: true, External: true}, "text", nil},
-		{"system message", group("active", LevelPublic), Sender{}, "system", nil},
-		{"approved not active", group("approved", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.inactive_group"}},
-		{"needs signature", group("needs_signature", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.inactive_group"}},
-		{"suspended", group("suspended", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.inactive_group"}},
-		{"expired", group("expired", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.inactive_group"}},
-		{"dissolved", group("dissolved", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.inactive_group"}},
+		{"clean", group("active", LevelInternal), Sender{Resolved: true, Member: true, Verified: true}, "text", nil, nil},
+		{"unregistered", nil, Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.unregistered_room"}, nil},
+		{"non member", group("active", LevelPublic), Sender{Resolved: true, Verified: true}, "text", []string{"registry.non_member_sender"}, nil},
+		{"unresolved", group("active", LevelPublic), Sender{}, "text", []string{"registry.non_member_sender"}, nil},
+		{"unverified", group("active", LevelPublic), Sender{Resolved: true, Member: true}, "text", []string{"registry.unverified_sender"}, nil},
+		{"external internal", group("active", LevelInternal), Sender{Resolved: true, Member: true, Verified: true, External: true}, "text", []string{"registry.external_sender"}, nil},
+		{"external sensitive", group("active", LevelSensitive), Sender{Resolved: true, Member: true, Verified: true, External: true}, "text", []string{"registry.external_sender"}, nil},
+		{"external public", group("active", LevelPublic), Sender{Resolved: true, Member: true, Verified: true, External: true}, "text", nil, nil},
+		{"system message", group("active", LevelPublic), Sender{}, "system", nil, nil},
+		{"approved not active", group("approved", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.inactive_group"}, nil},
+		{"needs signature", group("needs_signature", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.inactive_group"}, nil},
+		{"suspended", group("suspended", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.inactive_group"}, nil},
+		{"expired", group("expired", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.inactive_group"}, nil},
+		{"dissolved", group("dissolved", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "text", []string{"registry.inactive_group"}, nil},
+		{"a one-to-one room is no group", nil, Sender{}, "text", nil, func(m *Message) { m.Direct = true }},
+		{"an unregistered room from its creation", nil, Sender{}, "system", []string{"registry.unregistered_room"}, nil},
+		{"a non-member joins", group("active", LevelPublic), Sender{}, "system", []string{"registry.non_member_sender"}, func(m *Message) { m.RoomEvent = EventJoin }},
+		{"a member joins", group("active", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "system", nil, func(m *Message) { m.RoomEvent = EventJoin }},
+		{"encryption turned on", group("active", LevelPublic), Sender{Resolved: true, Member: true, Verified: true}, "system", []string{"registry.encrypted_room"}, func(m *Message) { m.RoomEvent = EventEncryption }},
+		{"encryption in an unregistered room: the room is the alert", nil, Sender{}, "system", []string{"registry.unregistered_room"}, func(m *Message) { m.RoomEvent = EventEncryption }},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			m := msg("hello")
 			m.Group, m.Sender, m.Kind = c.group, c.sender, c.kind
+			if c.edit != nil {
+				c.edit(m)
+			}
 			got := rules(defaultEngine.Scan(m))
 			want := append([]string{}, c.want...)
 			if !reflect.DeepEqual(got, want) {

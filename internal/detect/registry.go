@@ -13,7 +13,7 @@ func (e *Engine) scanRegistry(m *Message, out []Finding) []Finding {
 	}
 	g := m.Group
 	if g == nil {
-		if m.RoomID == "" || strings.HasPrefix(m.RoomID, "single:") {
+		if m.RoomID == "" || m.Direct || strings.HasPrefix(m.RoomID, "single:") {
 			return out // a one-to-one conversation is not a group, registered or not
 		}
 		if p := e.on(rRegUnregistered, m); p != nil {
@@ -27,8 +27,16 @@ func (e *Engine) scanRegistry(m *Message, out []Finding) []Finding {
 			add(rRegInactive, p, ruleDefs[rRegInactive].ID+":"+g.ID, map[string]any{"group_id": g.ID, "status": g.Status})
 		}
 	}
-	if m.Kind == "system" || m.SenderHandle == "" {
-		return out // no human sender to judge
+	if m.RoomEvent == EventEncryption {
+		if p := e.on(rRegEncrypted, m); p != nil {
+			add(rRegEncrypted, p, ruleDefs[rRegEncrypted].ID+":"+m.Platform+":"+m.RoomID,
+				map[string]any{"group_id": g.ID, "platform": m.Platform, "room_id": m.RoomID})
+		}
+	}
+	// A system line has no human sender to judge, but a member who joins is
+	// judged as a sender would be: before they write anything.
+	if m.Kind == "system" && m.RoomEvent != EventJoin || m.SenderHandle == "" {
+		return out
 	}
 	s := m.Sender
 	senderKey := func(r int) string { return ruleDefs[r].ID + ":" + g.ID + ":" + m.Platform + ":" + m.SenderHandle }

@@ -21,6 +21,7 @@ const (
 	rRegUnverified
 	rRegExternal
 	rRegInactive
+	rRegEncrypted
 	nFixedRules
 )
 
@@ -120,6 +121,8 @@ func buildRules() []RuleInfo {
 		"an external participant writes in a group of level internal or sensitive")
 	set(rRegInactive, "registry.inactive_group", CatRegistry, SevMedium, true,
 		"the group is not active: approved but not yet active, needs_signature, suspended, expired or dissolved")
+	set(rRegEncrypted, "registry.encrypted_room", CatRegistry, SevHigh, true,
+		"a registered room turned on end-to-end encryption: its later messages reach the archive only as ciphertext (one alert per room)")
 	for i := range credRules {
 		c := &credRules[i]
 		c.rule = len(ruleDefs)

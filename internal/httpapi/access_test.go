@@ -21,6 +21,7 @@ import (
 	"charter/internal/checkpoint"
 	"charter/internal/config"
 	"charter/internal/detect"
+	"charter/internal/matrix"
 	"charter/internal/metrics"
 	"charter/internal/pipeline"
 	"charter/internal/registry"
@@ -76,6 +77,7 @@ func newHarness(t testing.TB, engine string) *harness {
 		registry.NewDirectory(db), m, log, time.Now, time.UTC)
 	api := &Server{Cfg: &cfg, Storage: db, Accounts: accounts, Archive: arch, Registry: reg, Reports: reports, Audit: &audit.Service{Store: db}, Log: log, Metrics: m, Now: time.Now,
 		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies, Pipeline: pipe,
+		Matrix: &matrix.Service{Store: db, Archive: arch, Rooms: reg, Alerts: db, Now: time.Now},
 		Checkpoints: &checkpoint.Service{Store: db, Tx: store.TxFor[checkpoint.Store](db), Key: ed25519.NewKeyFromSeed(make([]byte, 32)), Now: time.Now}}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
@@ -269,7 +271,11 @@ var examples = map[string]example{
 	"POST /api/v1/groups/{id}/bindings": {as: func(h *harness, who string) (string, string) {
 		return fmt.Sprintf("/api/v1/groups/%d/bindings", h.group(who)), fmt.Sprintf(`{"platform":"wecom","room_id":"wr%d"}`, h.uniq())
 	}},
-	"GET /api/v1/groups/{id}/members": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d/members", h.group("member")) }},
+	"GET /api/v1/groups/{id}/members":      {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d/members", h.group("member")) }},
+	"GET /api/v1/groups/{id}/room-members": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d/room-members", h.group("member")) }},
+	"GET /api/v1/rooms":                    {path: fixed("/api/v1/rooms?unregistered=true")},
+	"GET /api/v1/matrix/enforcement":       {},
+	"PUT /api/v1/matrix/enforcement":       {body: func(h *harness) string { return `{"notice":false}` }},
 	"POST /api/v1/groups/{id}/members": {as: func(h *harness, who string) (string, string) {
 		return fmt.Sprintf("/api/v1/groups/%d/members", h.group(who)), fmt.Sprintf(`{"external":"x%d","organization":"o","justification":"j"}`, h.uniq())
 	}},

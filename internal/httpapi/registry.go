@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"net/http"
+	"strconv"
 
 	"charter/internal/errs"
 	"charter/internal/registry"
@@ -229,6 +230,38 @@ func (s *Server) memberTimeline(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	writeJSON(w, http.StatusOK, page[registry.Member]{Items: ms})
+	return nil
+}
+
+func (s *Server) roomMembers(w http.ResponseWriter, r *http.Request) error {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return err
+	}
+	ms, err := s.Registry.RoomMembers(r.Context(), principal(r), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page[registry.RoomMembership]{Items: ms})
+	return nil
+}
+
+// listRooms is the inventory: ?platform=matrix&unregistered=true.
+func (s *Server) listRooms(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	f := registry.RoomFilter{Platform: registry.Platform(q.Get("platform"))}
+	if v := q.Get("unregistered"); v != "" {
+		b, err := strconv.ParseBool(v)
+		if err != nil {
+			return errs.Field("unregistered", "%q is not true or false", v)
+		}
+		f.Unregistered = b
+	}
+	rs, err := s.Registry.Rooms(r.Context(), principal(r), f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page[registry.Room]{Items: rs})
 	return nil
 }
 

@@ -15,6 +15,10 @@ var routeTable = []route{
 	// servers); wrap checks its hs_token.
 	{"PUT", "/_matrix/app/v1/transactions/{txnId}", homeserver(), (*Server).matrixTransaction},
 	{"PUT", "/transactions/{txnId}", homeserver(), (*Server).matrixTransaction},
+	// Enforcement on the homeserver for unregistered rooms; the service
+	// lets only a security officer change it.
+	{"GET", "/api/v1/matrix/enforcement", roles(SecurityOfficer, Auditor, Admin), (*Server).getEnforcement},
+	{"PUT", "/api/v1/matrix/enforcement", roles(SecurityOfficer), (*Server).setEnforcement},
 	{"GET", "/metrics", metricsAccess(), (*Server).metrics},
 
 	{"POST", "/api/v1/login", public(), (*Server).login},
@@ -78,6 +82,8 @@ var routeTable = []route{
 	{"POST", "/api/v1/groups/{id}/statement", roles(Member), (*Server).signStatement},
 	{"POST", "/api/v1/groups/{id}/bindings", roles(Member), (*Server).bindGroup},
 	{"GET", "/api/v1/groups/{id}/members", roles(Member, Auditor), (*Server).memberTimeline},
+	{"GET", "/api/v1/groups/{id}/room-members", roles(Member, Auditor), (*Server).roomMembers},
+	{"GET", "/api/v1/rooms", roles(Admin, Auditor, SecurityOfficer), (*Server).listRooms},
 	{"POST", "/api/v1/groups/{id}/members", roles(Member), (*Server).addMember},
 	{"POST", "/api/v1/groups/{id}/members/{member}/leave", roles(Member), (*Server).removeMember},
 	{"POST", "/api/v1/groups/{id}/dissolve", roles(Member), (*Server).dissolveGroup},

@@ -6,6 +6,7 @@
 package matrix
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -14,14 +15,20 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"charter/internal/account"
 	"charter/internal/archive"
 	"charter/internal/audit"
+	"charter/internal/capture"
 	"charter/internal/errs"
+	"charter/internal/registry"
+	"charter/internal/review"
 )
 
 // AppService is Charter's registration with the homeserver.
@@ -42,6 +49,9 @@ type Store interface {
 	MatrixAppService(ctx context.Context) (*AppService, error)
 	MatrixTransactionSeen(ctx context.Context, txnID string) (bool, error)
 	RecordMatrixTransaction(ctx context.Context, txnID string, events int, at time.Time) error
+	// MatrixEnforcement is the zero Enforcement (all off) until one is saved.
+	MatrixEnforcement(ctx context.Context) (*Enforcement, error)
+	SaveMatrixEnforcement(ctx context.Context, e *Enforcement) error
 	AppendAudit(ctx context.Context, e *audit.Event) error
 }
 
@@ -50,11 +60,41 @@ type Archive interface {
 	Ingest(ctx context.Context, r io.Reader, b archive.Batch, progress func(archive.Result)) (*archive.Result, error)
 }
 
+// Rooms is the registry's inventory of rooms, which takes the facts of a
+// transaction (creations, names, memberships) with no message content.
+type Rooms interface {
+	RecordRoomFacts(ctx context.Context, facts []capture.RoomFact) error
+	Rooms(ctx context.Context, p *account.Principal, f registry.RoomFilter) ([]registry.Room, error)
+}
+
+// Alerts are review's: enforcement acts on a room's open alert and
+// records what it did there.
+type Alerts interface {
+	Alerts(ctx context.Context, f review.AlertFilter) ([]review.Alert, error)
+	AlertActions(ctx context.Context, alertID int64) ([]review.AlertAction, error)
+	AddAlertAction(ctx context.Context, x *review.AlertAction) (bool, error)
+}
+
 // Service registers Charter and takes the homeserver's transactions.
 type Service struct {
 	Store   Store
 	Archive Archive
-	Now     func() time.Time
+	Rooms   Rooms
+	Alerts  Alerts
+	// Review resolves the alert of a room found to be a one-to-one chat.
+	Review interface {
+		Resolve(ctx context.Context, id int64, r review.Resolution) (*review.Alert, error)
+	}
+	Now func() time.Time
+	// Client calls the homeserver; nil: a client with a 30 s timeout.
+	Client *http.Client
+
+	server atomic.Pointer[serverName] // the organization's server, as last read
+}
+
+type serverName struct {
+	name string
+	read time.Time
 }
 
 // Registration is what `charter matrix register` is given.
@@ -135,12 +175,79 @@ func (s *Service) Transaction(ctx context.Context, txnID string, body io.Reader)
 	if seen, err := s.Store.MatrixTransactionSeen(ctx, txnID); err != nil || seen {
 		return &archive.Result{}, err
 	}
-	res, err := s.Archive.Ingest(ctx, body, archive.Batch{Format: "matrix", Source: "matrix:" + txnID}, nil)
+	data, err := io.ReadAll(io.LimitReader(body, capture.MaxLine+1))
+	if err != nil {
+		return nil, err
+	}
+	// The room facts go to the registry before the messages go to the
+	// archive, so a room's creation is judged knowing whether the same
+	// transaction made it a one-to-one conversation. Both are idempotent:
+	// a transaction cut off between the two is taken again whole.
+	if facts, err := capture.MatrixFacts(data); err == nil && len(data) <= capture.MaxLine {
+		if err := s.Rooms.RecordRoomFacts(ctx, facts); err != nil {
+			return nil, err
+		}
+		if err := s.dismissDirect(ctx, facts); err != nil {
+			return nil, err
+		}
+	}
+	res, err := s.Archive.Ingest(ctx, bytes.NewReader(data), archive.Batch{Format: "matrix", Source: "matrix:" + txnID}, nil)
 	if err != nil {
 		return nil, err
 	}
 	n := res.Accepted + res.Duplicates + len(res.Rejected)
 	return res, s.Store.RecordMatrixTransaction(ctx, txnID, n, s.Now().UTC())
+}
+
+// dismissDirect resolves the unregistered-room alert of a room that an
+// invitation has just shown to be a one-to-one conversation: the room's
+// creation came first and was judged as a group's.
+func (s *Service) dismissDirect(ctx context.Context, facts []capture.RoomFact) error {
+	if s.Review == nil {
+		return nil
+	}
+	done := map[string]bool{}
+	for _, f := range facts {
+		if !f.Direct || done[f.RoomID] {
+			continue
+		}
+		done[f.RoomID] = true
+		a, err := s.unresolvedAlert(ctx, f.RoomID)
+		if err != nil || a == nil {
+			return err
+		}
+		ctx := audit.WithActor(ctx, audit.Actor{Name: "charter", Addr: "matrix"})
+		_, err = s.Review.Resolve(ctx, a.ID, review.Resolution{Disposition: review.FalsePositive, Reassign: true,
+			Note: "a one-to-one conversation (its invitation was marked direct), not a group"})
+		if err != nil && !errs.Is(err, errs.Conflict) { // Conflict: a reviewer resolved it meanwhile
+			return err
+		}
+	}
+	return nil
+}
+
+// Foreign reports whether a Matrix handle is of another server than the
+// organization's: such a sender is external, whoever they are. The server
+// name is read again after a minute, so a new registration takes effect in
+// a running server.
+func (s *Service) Foreign(platform, handle string) bool {
+	if platform != "matrix" {
+		return false
+	}
+	_, server, ok := strings.Cut(handle, ":")
+	if !ok {
+		return false
+	}
+	own := s.server.Load()
+	if own == nil || s.Now().Sub(own.read) > time.Minute {
+		a, err := s.Store.MatrixAppService(context.Background())
+		if err != nil {
+			return false // not registered: no server is the organization's
+		}
+		own = &serverName{name: a.ServerName, read: s.Now()}
+		s.server.Store(own)
+	}
+	return server != own.name
 }
 
 func token() string {

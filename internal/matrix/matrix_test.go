@@ -11,6 +11,7 @@ import (
 	"charter/internal/errs"
 	"charter/internal/errs/errstest"
 	"charter/internal/matrix"
+	"charter/internal/registry"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
 )
@@ -20,7 +21,8 @@ var ctx = context.Background()
 func newService(t *testing.T, db store.DB) (*matrix.Service, *archive.Service) {
 	now := func() time.Time { return time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) }
 	arch := archive.NewService(db, store.TxFor[archive.TxStore](db), now)
-	return &matrix.Service{Store: db, Archive: arch, Now: now}, arch
+	reg := registry.NewService(db, store.TxFor[registry.TxStore](db), now, registry.DefaultPolicy())
+	return &matrix.Service{Store: db, Archive: arch, Rooms: reg, Now: now}, arch
 }
 
 var good = matrix.Registration{HomeserverURL: "http://matrix.example.org:8008/", ServerName: "example.org", CharterURL: "http://charter.example.org:8080"}
@@ -87,6 +89,8 @@ func TestRegister(t *testing.T) {
 func TestTransaction(t *testing.T) {
 	const body = `{"events":[
 		{"type":"m.room.create","event_id":"$c","room_id":"!r:example.org","sender":"@a:example.org","origin_server_ts":1796154447150,"state_key":"","content":{}},
+		{"type":"m.room.member","event_id":"$j","room_id":"!r:example.org","sender":"@a:example.org","origin_server_ts":1796154447150,"state_key":"@a:example.org","content":{"membership":"join"}},
+		{"type":"m.room.name","event_id":"$n","room_id":"!r:example.org","sender":"@a:example.org","origin_server_ts":1796154447150,"state_key":"","content":{"name":"预算组"}},
 		{"type":"m.room.message","event_id":"$m","room_id":"!r:example.org","sender":"@a:example.org","origin_server_ts":1796154447151,"content":{"msgtype":"m.text","body":"这份文件是机密"}},
 		{"type":"m.room.message","event_id":"$bad","room_id":"!r:example.org","sender":"@a:example.org","origin_server_ts":1796154447152,"content":{"body":"no msgtype"}}]}`
 	storetest.Each(t, func(t *testing.T, db store.DB) {
@@ -97,9 +101,9 @@ func TestTransaction(t *testing.T) {
 			dups      int
 			rejected  int
 		}{
-			{"the first delivery archives the message and quarantines the bad event", "t1", 1, 0, 1},
+			{"the first delivery archives the message and the room's facts, and quarantines the bad event", "t1", 4, 0, 1},
 			{"the same transaction again is answered at once", "t1", 0, 0, 0},
-			{"the same events in another transaction are duplicates", "t2", 0, 1, 1},
+			{"the same events in another transaction are duplicates", "t2", 0, 4, 1},
 		}
 		for _, st := range steps {
 			t.Run(st.name, func(t *testing.T) {
@@ -112,9 +116,46 @@ func TestTransaction(t *testing.T) {
 				}
 			})
 		}
+		t.Run("the room is in the inventory once, with its creator, name and member", func(t *testing.T) {
+			r, err := db.Room(ctx, "matrix", "!r:example.org")
+			if err != nil || r.Creator != "@a:example.org" || r.Name != "预算组" || strings.Join(r.Members, ",") != "@a:example.org" || r.Direct {
+				t.Fatalf("room %+v %v", r, err)
+			}
+			ms, err := db.RoomMemberships(ctx, "matrix", "!r:example.org")
+			if err != nil || len(ms) != 1 {
+				t.Errorf("memberships %+v %v, want one join however often it was delivered", ms, err)
+			}
+		})
 		t.Run("no transaction ID", func(t *testing.T) {
 			_, err := s.Transaction(ctx, "", strings.NewReader(body))
 			errstest.Want(t, err, errs.Invalid, "txnId")
 		})
+	})
+}
+
+func TestForeign(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		s, _ := newService(t, db)
+		if s.Foreign("matrix", "@a:other.org") {
+			t.Error("before any registration a handle was foreign")
+		}
+		s, _ = newService(t, db) // a fresh cache, as a new process has
+		if _, err := s.Register(ctx, good); err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range []struct {
+			platform, handle string
+			want             bool
+		}{
+			{"matrix", "@zhang.wei:example.org", false},
+			{"matrix", "@zhang.wei:other.org", true},
+			{"matrix", "@zhang.wei:example.org.evil", true},
+			{"wecom", "zhangwei:x", false},
+			{"matrix", "no-server", false},
+		} {
+			if got := s.Foreign(c.platform, c.handle); got != c.want {
+				t.Errorf("Foreign(%s, %s) = %v, want %v", c.platform, c.handle, got, c.want)
+			}
+		}
 	})
 }

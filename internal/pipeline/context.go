@@ -15,8 +15,9 @@ import (
 // from one registry snapshot, and about a sender's earlier transfers from
 // the archive.
 type scanContext struct {
-	snap  *registry.Snapshot
-	store Store
+	snap    *registry.Snapshot
+	store   Store
+	foreign func(platform, handle string) bool
 }
 
 func (c *scanContext) GroupContext(_ context.Context, groupID int64) (*detect.Group, []string, error) {
@@ -35,7 +36,7 @@ func (c *scanContext) GroupContext(_ context.Context, groupID int64) (*detect.Gr
 func (c *scanContext) SenderContext(_ context.Context, platform, handle string, groupID int64) (detect.Sender, error) {
 	s := c.snap.Sender(platform, handle, groupID)
 	if s == nil {
-		return detect.Sender{}, nil
+		return detect.Sender{External: c.foreign != nil && c.foreign(platform, handle)}, nil
 	}
 	return detect.Sender{Resolved: true, Member: s.Member, Verified: s.Verified || s.External, External: s.External}, nil
 }

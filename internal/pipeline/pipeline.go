@@ -59,6 +59,10 @@ type Pipeline struct {
 	// LagAlarm is the age of the oldest unscanned message at which Health
 	// reports degraded.
 	LagAlarm time.Duration
+	// Foreign, when set, reports a handle from another organization's
+	// server (a Matrix user of another homeserver): a sender the registry
+	// does not know is then also external.
+	Foreign func(platform, handle string) bool
 	// BeforeScan, when set, runs after a chunk is committed and before it is
 	// scanned: the crash tests kill the process there.
 	BeforeScan func()
@@ -135,10 +139,10 @@ func (p *Pipeline) scan(ctx context.Context, msgs []archive.Stored, queueID int6
 	if err != nil {
 		return outcome{}, errs.Wrap(err, "read the registry")
 	}
-	det := p.Scanner.NewDetection(&scanContext{snap: snap, store: p.Store})
+	det := p.Scanner.NewDetection(&scanContext{snap: snap, store: p.Store, foreign: p.Foreign})
 	items := make([]item, len(msgs))
 	for i := range msgs {
-		c := p.captured(&msgs[i])
+		c := p.captured(&msgs[i], snap)
 		items[i] = item{msg: &msgs[i]}
 		items[i].findings, items[i].err = det.Detect(ctx, &c)
 	}
@@ -161,8 +165,8 @@ func (p *Pipeline) scan(ctx context.Context, msgs []archive.Stored, queueID int6
 	return out, nil
 }
 
-func (p *Pipeline) captured(m *archive.Stored) review.Captured {
-	c := review.Captured{ArchiveID: m.ID, Msg: m.Message}
+func (p *Pipeline) captured(m *archive.Stored, snap *registry.Snapshot) review.Captured {
+	c := review.Captured{ArchiveID: m.ID, Msg: m.Message, Direct: snap.Direct(m.Platform, m.RoomID)}
 	if p.Zone != nil {
 		c.Msg.SentAt = c.Msg.SentAt.In(p.Zone)
 	}

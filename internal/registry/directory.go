@@ -60,6 +60,8 @@ type SnapshotRows struct {
 	Units    []SnapshotUnit
 	Handles  []SnapshotHandle
 	Members  []SnapshotMember
+	// Direct are the one-to-one rooms of the inventory, as platform and room.
+	Direct [][2]string
 }
 
 type SnapshotBinding struct {
@@ -106,6 +108,7 @@ type Snapshot struct {
 	handles   map[[2]string]*SnapshotHandle
 	members   map[int64]map[string]bool     // group -> current usernames
 	externals map[externalKey]*externalStay // the stay that speaks for an external handle
+	direct    map[[2]string]bool
 }
 
 type externalKey struct {
@@ -120,7 +123,11 @@ type externalStay struct {
 
 func newSnapshot(r *SnapshotRows) *Snapshot {
 	s := &Snapshot{Version: r.Version, rooms: make(map[[2]string]int64, len(r.Bindings)), groups: make(map[int64]*GroupFacts, len(r.Groups)),
-		handles: make(map[[2]string]*SnapshotHandle, len(r.Handles)), members: map[int64]map[string]bool{}, externals: map[externalKey]*externalStay{}}
+		handles: make(map[[2]string]*SnapshotHandle, len(r.Handles)), members: map[int64]map[string]bool{}, externals: map[externalKey]*externalStay{},
+		direct: make(map[[2]string]bool, len(r.Direct))}
+	for _, d := range r.Direct {
+		s.direct[d] = true
+	}
 	for _, b := range r.Bindings {
 		s.rooms[[2]string{b.Platform, b.RoomID}] = b.GroupID
 	}
@@ -178,6 +185,10 @@ func (s *Snapshot) RoomGroup(platform, roomID string) (int64, bool) {
 	id, ok := s.rooms[[2]string{platform, roomID}]
 	return id, ok
 }
+
+// Direct reports whether a room is a one-to-one conversation, which is no
+// group, registered or not.
+func (s *Snapshot) Direct(platform, roomID string) bool { return s.direct[[2]string{platform, roomID}] }
 
 // SenderUser returns the username holding a platform handle.
 func (s *Snapshot) SenderUser(platform, handle string) (string, bool) {

@@ -395,6 +395,8 @@ type Store interface {
 	Notifications(ctx context.Context, username string, unreadOnly bool) ([]Notification, error)
 	MarkRead(ctx context.Context, id int64, username string, at time.Time) error
 
+	RoomStore
+
 	// The capture pipeline calls these two for every message; both are one
 	// indexed lookup. Each returns (nil, nil) when nothing matches.
 }

@@ -74,6 +74,20 @@ type Alert struct {
 	Disposition string `json:"disposition,omitempty"`
 	Note        string `json:"note,omitempty"`
 	CaseID      *int64 `json:"case_id,omitempty"`
+	// Actions are what was done on the platform about the alert (read
+	// with one alert, not in listings).
+	Actions []AlertAction `json:"actions,omitempty"`
+}
+
+// AlertAction is one thing a connector did about an alert on its platform:
+// a server notice to a member, a room closed. Result is "ok" or why not.
+type AlertAction struct {
+	AlertID int64     `json:"alert_id"`
+	Action  string    `json:"action"`
+	Target  string    `json:"target"`
+	Actor   string    `json:"actor"`
+	Result  string    `json:"result"`
+	At      time.Time `json:"at"`
 }
 
 // MaxListedSources bounds the source ids an alert lists: an unregistered room
@@ -93,6 +107,7 @@ type Source struct {
 // AlertFilter narrows an alert listing; zero fields match everything.
 type AlertFilter struct {
 	Status, Category, Severity, Rule string
+	Platform, RoomID                 string
 	GroupID                          int64
 	Before                           int64 // page: alerts with ID < Before
 	Limit                            int
@@ -154,6 +169,10 @@ type Store interface {
 	// UpdateAlertReview stores status, assignee, claimed/resolved fields, disposition, note and case id.
 	UpdateAlertReview(ctx context.Context, a *Alert) error
 	AlertSources(ctx context.Context, alertID int64, limit int) ([]Source, error)
+	// AddAlertAction records an action once per alert, action and target;
+	// it reports whether it stored it.
+	AddAlertAction(ctx context.Context, x *AlertAction) (bool, error)
+	AlertActions(ctx context.Context, alertID int64) ([]AlertAction, error)
 	// AlertFigures counts a group's alerts first seen in [from, to) by
 	// category and disposition (status while unresolved).
 	AlertFigures(ctx context.Context, groupID int64, from, to time.Time) (map[string]map[string]int, error)

@@ -23,6 +23,7 @@ type Captured struct {
 	Group     *detect.Group // nil: looked up by GroupID
 	Members   []string      // room members, for transfer alerts; nil: looked up with Group
 	Sender    *detect.Sender
+	Direct    bool // the room is a one-to-one conversation
 }
 
 // Context is what the Scanner asks the registry and the archive for. The
@@ -212,7 +213,15 @@ type groupInfo struct {
 func (l *lookups) message(ctx context.Context, c *Captured) (*detect.Message, error) {
 	msg := &c.Msg
 	m := &detect.Message{Platform: msg.Platform, RoomID: msg.RoomID, SenderHandle: msg.Sender, SourceID: msg.SourceID,
-		Kind: string(msg.Kind), Text: msg.Text, SentAt: msg.SentAt, Group: c.Group, RoomMembers: c.Members}
+		Kind: string(msg.Kind), Text: msg.Text, SentAt: msg.SentAt, Group: c.Group, RoomMembers: c.Members, Direct: c.Direct}
+	if f := capture.FactOf(msg); f != nil {
+		switch {
+		case f.Type == capture.FactEncryption:
+			m.RoomEvent = detect.EventEncryption
+		case f.Type == capture.FactMember && f.Membership == "join":
+			m.RoomEvent = detect.EventJoin
+		}
+	}
 	for _, a := range msg.Attachments {
 		if a.Name != "" {
 			m.FileNames = append(m.FileNames, a.Name)

@@ -54,7 +54,11 @@ func (s *Service) Alerts(ctx context.Context, f AlertFilter) ([]Alert, error) {
 // Alert returns one alert.
 func (s *Service) Alert(ctx context.Context, id int64) (*Alert, error) {
 	a, err := s.Store.Alert(ctx, id)
-	return a, errs.Wrap(err, "read alert")
+	if err != nil {
+		return nil, errs.Wrap(err, "read alert")
+	}
+	a.Actions, err = s.Store.AlertActions(ctx, id)
+	return a, errs.Wrap(err, "read alert actions")
 }
 
 // Claim makes the caller the alert's reviewer. Claiming one's own claim again

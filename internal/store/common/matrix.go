@@ -40,3 +40,23 @@ func (s Shared) RecordMatrixTransaction(ctx context.Context, txnID string, event
 		ON CONFLICT (txn_id) DO NOTHING`, txnID, events, at.UTC())
 	return err
 }
+
+func (s Shared) MatrixEnforcement(ctx context.Context) (*matrix.Enforcement, error) {
+	var e matrix.Enforcement
+	var secs int64
+	err := s.row(ctx, `SELECT notice, close_after, admin_token, updated_by, updated_at FROM matrix_enforcement WHERE id = 1`).
+		Scan(&e.Notice, &secs, &e.AdminToken, &e.UpdatedBy, &e.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return &matrix.Enforcement{}, nil
+	}
+	e.CloseAfter, e.UpdatedAt = time.Duration(secs)*time.Second, e.UpdatedAt.UTC()
+	return &e, err
+}
+
+func (s Shared) SaveMatrixEnforcement(ctx context.Context, e *matrix.Enforcement) error {
+	_, err := s.exec(ctx, `INSERT INTO matrix_enforcement (id, notice, close_after, admin_token, updated_by, updated_at)
+		VALUES (1, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET notice = excluded.notice, close_after = excluded.close_after,
+		admin_token = excluded.admin_token, updated_by = excluded.updated_by, updated_at = excluded.updated_at`,
+		e.Notice, int64(e.CloseAfter/time.Second), e.AdminToken, e.UpdatedBy, e.UpdatedAt.UTC())
+	return err
+}

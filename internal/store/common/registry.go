@@ -85,6 +85,17 @@ func (s Shared) RegistrySnapshot(ctx context.Context) (*registry.SnapshotRows, e
 	if err != nil {
 		return nil, err
 	}
+	err = Each(ctx, s.r, `SELECT platform, room_id FROM platform_rooms WHERE direct`, func(sc Scanner) error {
+		var d [2]string
+		if err := sc.Scan(&d[0], &d[1]); err != nil {
+			return err
+		}
+		snap.Direct = append(snap.Direct, d)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	return snap, nil
 }
 

@@ -40,6 +40,12 @@ func (s Shared) Alerts(ctx context.Context, f review.AlertFilter) ([]review.Aler
 	if f.GroupID > 0 {
 		w.Add("group_id = ?", f.GroupID)
 	}
+	if f.Platform != "" {
+		w.Add("platform = ?", f.Platform)
+	}
+	if f.RoomID != "" {
+		w.Add("room_id = ?", f.RoomID)
+	}
 	if f.Before > 0 {
 		w.Add("id < ?", f.Before)
 	}
@@ -213,4 +219,23 @@ func (s Shared) SaveDetectionConfig(ctx context.Context, cfg detect.Config, prev
 		return errs.E(errs.Conflict, "the detection policy was changed meanwhile; reload and try again")
 	}
 	return err
+}
+
+func (s Shared) AddAlertAction(ctx context.Context, x *review.AlertAction) (bool, error) {
+	res, err := s.exec(ctx, `INSERT INTO alert_actions (alert_id, action, target, actor, result, at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (alert_id, action, target) DO NOTHING`, x.AlertID, x.Action, x.Target, x.Actor, x.Result, x.At.UTC())
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
+}
+
+func (s Shared) AlertActions(ctx context.Context, alertID int64) ([]review.AlertAction, error) {
+	return list(ctx, s, func(sc Scanner) (review.AlertAction, error) {
+		var x review.AlertAction
+		err := sc.Scan(&x.AlertID, &x.Action, &x.Target, &x.Actor, &x.Result, &x.At)
+		x.At = x.At.UTC()
+		return x, err
+	}, `SELECT alert_id, action, target, actor, result, at FROM alert_actions WHERE alert_id = ? ORDER BY id`, alertID)
 }

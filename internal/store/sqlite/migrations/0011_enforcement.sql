@@ -1,0 +1,25 @@
+-- What was done about an alert beyond reviewing it: a connector's action
+-- on the platform (a server notice to a member, a room closed). Once per
+-- alert, action and target, so a repeated pass does nothing twice.
+CREATE TABLE alert_actions (
+    id       INTEGER PRIMARY KEY,
+    alert_id INTEGER NOT NULL REFERENCES alerts(id),
+    action   TEXT NOT NULL,
+    target   TEXT NOT NULL,
+    actor    TEXT NOT NULL,
+    result   TEXT NOT NULL,
+    at       TIMESTAMP NOT NULL,
+    UNIQUE (alert_id, action, target)
+);
+
+-- Enforcement on the Matrix homeserver for rooms outside the registry, off
+-- until a security officer turns it on. The admin token is what Charter
+-- sends the homeserver's admin API, so it is kept as is, like the as_token.
+CREATE TABLE matrix_enforcement (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    notice      BOOLEAN NOT NULL,
+    close_after BIGINT NOT NULL, -- seconds after the room's creation; 0: never close
+    admin_token TEXT NOT NULL,
+    updated_by  TEXT NOT NULL,
+    updated_at  TIMESTAMP NOT NULL
+);
