@@ -77,7 +77,7 @@ func newHarness(t testing.TB, engine string) *harness {
 		registry.NewDirectory(db), m, log, time.Now, time.UTC)
 	api := &Server{Cfg: &cfg, Storage: db, Accounts: accounts, Archive: arch, Registry: reg, Reports: reports, Audit: &audit.Service{Store: db}, Log: log, Metrics: m, Now: time.Now,
 		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies, Pipeline: pipe,
-		Matrix: &matrix.Service{Store: db, Archive: arch, Rooms: reg, Alerts: db, Now: time.Now},
+		Matrix:      &matrix.Service{Store: db, Archive: arch, Rooms: reg, Alerts: db, Now: time.Now},
 		Checkpoints: &checkpoint.Service{Store: db, Tx: store.TxFor[checkpoint.Store](db), Key: ed25519.NewKeyFromSeed(make([]byte, 32)), Now: time.Now}}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
