@@ -107,7 +107,7 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 	a.Reports = newReports(cfg, db, now, a.Registry, a.Checkpoints)
 	a.Audit = &audit.Service{Store: db}
 	a.Matrix = &matrix.Service{Store: db, Archive: a.Archive, Rooms: a.Registry, Alerts: db, Review: a.Review, Now: now}
-	a.Pipeline.Foreign = a.Matrix.Foreign
+	a.Pipeline.Foreign, a.Pipeline.Bot = a.Matrix.Foreign, a.Matrix.Bot
 	// Every group signs some statement: ship the default as version 1
 	// (audited as the command line, whichever command opens first).
 	if err := a.Registry.EnsureDefaultTemplate(audit.WithActor(ctx, audit.Actor{Name: "cli", Addr: "local"})); err != nil {

@@ -1,11 +1,9 @@
 package matrix
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -196,7 +194,7 @@ func (s *Service) unresolvedAlert(ctx context.Context, roomID string) (*review.A
 	return nil, err
 }
 
-func botID(a *AppService) string { return "@charter:" + a.ServerName }
+func botID(a *AppService) string { return "@charter:" + a.ServerName } // the registration's sender_localpart
 
 // noticeText is Charter's own words to a member of an unregistered room,
 // in both languages: what is wrong, how to apply, and what follows.
@@ -233,37 +231,11 @@ func (s *Service) closeRoom(ctx context.Context, a *AppService, e *Enforcement, 
 	return err
 }
 
-// admin calls the homeserver's admin API; an answer other than 200 is an
-// error with the homeserver's words.
+// admin calls the homeserver's admin API with the officer's admin token.
 func (s *Service) admin(ctx context.Context, a *AppService, e *Enforcement, method, path string, body any) (int, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return 0, err
-	}
-	req, err := http.NewRequestWithContext(ctx, method, a.HomeserverURL+path, bytes.NewReader(b))
-	if err != nil {
-		return 0, err
-	}
-	req.Header.Set("Authorization", "Bearer "+e.AdminToken)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := s.client().Do(req)
-	if err != nil {
-		return 0, err
-	}
-	defer resp.Body.Close()
-	msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
-	if resp.StatusCode != http.StatusOK {
-		return resp.StatusCode, fmt.Errorf("%s %s: %d %s", method, path, resp.StatusCode, bytes.TrimSpace(msg))
-	}
-	return resp.StatusCode, nil
+	return s.call(ctx, a.HomeserverURL, e.AdminToken, method, path, body, nil)
 }
 
-func (s *Service) client() *http.Client {
-	if s.Client != nil {
-		return s.Client
-	}
-	return &http.Client{Timeout: 30 * time.Second}
-}
 
 // Run enforces (and backfills bound rooms) every interval until ctx ends;
 // a failed pass is logged and tried again at the next.
@@ -271,6 +243,11 @@ func (s *Service) Run(ctx context.Context, every time.Duration, log *slog.Logger
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
+		if n, err := s.BackfillDue(ctx); err != nil && ctx.Err() == nil {
+			log.Error("matrix backfill", "err", err)
+		} else if n > 0 {
+			log.Info("matrix backfill", "rooms", n)
+		}
 		if n, err := s.Enforce(ctx); err != nil && ctx.Err() == nil {
 			log.Error("matrix enforcement", "err", err)
 		} else if n > 0 {

@@ -52,6 +52,9 @@ type Store interface {
 	// MatrixEnforcement is the zero Enforcement (all off) until one is saved.
 	MatrixEnforcement(ctx context.Context) (*Enforcement, error)
 	SaveMatrixEnforcement(ctx context.Context, e *Enforcement) error
+	// MatrixBackfillsDue are the bound rooms whose history is not fetched yet.
+	MatrixBackfillsDue(ctx context.Context) ([]Backfill, error)
+	SaveMatrixBackfill(ctx context.Context, b *Backfill) error
 	AppendAudit(ctx context.Context, e *audit.Event) error
 }
 
@@ -179,10 +182,19 @@ func (s *Service) Transaction(ctx context.Context, txnID string, body io.Reader)
 	if err != nil {
 		return nil, err
 	}
-	// The room facts go to the registry before the messages go to the
-	// archive, so a room's creation is judged knowing whether the same
-	// transaction made it a one-to-one conversation. Both are idempotent:
-	// a transaction cut off between the two is taken again whole.
+	res, err := s.take(ctx, data, archive.Batch{Format: "matrix", Source: "matrix:" + txnID})
+	if err != nil {
+		return nil, err
+	}
+	n := res.Accepted + res.Duplicates + len(res.Rejected)
+	return res, s.Store.RecordMatrixTransaction(ctx, txnID, n, s.Now().UTC())
+}
+
+// take records a body of events: the room facts go to the registry before
+// the messages go to the archive, so a room's creation is judged knowing
+// whether the same events made it a one-to-one conversation. Both are
+// idempotent: a body cut off between the two is taken again whole.
+func (s *Service) take(ctx context.Context, data []byte, b archive.Batch) (*archive.Result, error) {
 	if facts, err := capture.MatrixFacts(data); err == nil && len(data) <= capture.MaxLine {
 		if err := s.Rooms.RecordRoomFacts(ctx, facts); err != nil {
 			return nil, err
@@ -191,12 +203,7 @@ func (s *Service) Transaction(ctx context.Context, txnID string, body io.Reader)
 			return nil, err
 		}
 	}
-	res, err := s.Archive.Ingest(ctx, bytes.NewReader(data), archive.Batch{Format: "matrix", Source: "matrix:" + txnID}, nil)
-	if err != nil {
-		return nil, err
-	}
-	n := res.Accepted + res.Duplicates + len(res.Rejected)
-	return res, s.Store.RecordMatrixTransaction(ctx, txnID, n, s.Now().UTC())
+	return s.Archive.Ingest(ctx, bytes.NewReader(data), b, nil)
 }
 
 // dismissDirect resolves the unregistered-room alert of a room that an
@@ -227,27 +234,37 @@ func (s *Service) dismissDirect(ctx context.Context, facts []capture.RoomFact) e
 }
 
 // Foreign reports whether a Matrix handle is of another server than the
-// organization's: such a sender is external, whoever they are. The server
-// name is read again after a minute, so a new registration takes effect in
-// a running server.
+// organization's: such a sender is external, whoever they are.
 func (s *Service) Foreign(platform, handle string) bool {
-	if platform != "matrix" {
-		return false
-	}
 	_, server, ok := strings.Cut(handle, ":")
-	if !ok {
-		return false
+	own := s.ownServer(platform)
+	return ok && own != "" && server != own
+}
+
+// Bot reports whether a handle is Charter's own bot, which joins bound
+// rooms to read their history: not a member to judge.
+func (s *Service) Bot(platform, handle string) bool {
+	own := s.ownServer(platform)
+	return own != "" && handle == "@charter:"+own
+}
+
+// ownServer is the organization's Matrix server name, "" when Charter is
+// not registered. It is read again after a minute, so a new registration
+// takes effect in a running server.
+func (s *Service) ownServer(platform string) string {
+	if platform != "matrix" {
+		return ""
 	}
 	own := s.server.Load()
 	if own == nil || s.Now().Sub(own.read) > time.Minute {
 		a, err := s.Store.MatrixAppService(context.Background())
 		if err != nil {
-			return false // not registered: no server is the organization's
+			return ""
 		}
 		own = &serverName{name: a.ServerName, read: s.Now()}
 		s.server.Store(own)
 	}
-	return server != own.name
+	return own.name
 }
 
 func token() string {

@@ -18,6 +18,7 @@ type scanContext struct {
 	snap    *registry.Snapshot
 	store   Store
 	foreign func(platform, handle string) bool
+	bot     func(platform, handle string) bool
 }
 
 func (c *scanContext) GroupContext(_ context.Context, groupID int64) (*detect.Group, []string, error) {
@@ -34,6 +35,9 @@ func (c *scanContext) GroupContext(_ context.Context, groupID int64) (*detect.Gr
 // employees and have no identity to verify: the external-sender rule is the
 // one that speaks for them, so they are not also reported as unverified.
 func (c *scanContext) SenderContext(_ context.Context, platform, handle string, groupID int64) (detect.Sender, error) {
+	if c.bot != nil && c.bot(platform, handle) {
+		return detect.Sender{Resolved: true, Member: true, Verified: true}, nil
+	}
 	s := c.snap.Sender(platform, handle, groupID)
 	if s == nil {
 		return detect.Sender{External: c.foreign != nil && c.foreign(platform, handle)}, nil

@@ -63,6 +63,9 @@ type Pipeline struct {
 	// server (a Matrix user of another homeserver): a sender the registry
 	// does not know is then also external.
 	Foreign func(platform, handle string) bool
+	// Bot, when set, reports a handle that is Charter's own (its Matrix
+	// bot joins bound rooms to read their history): never judged.
+	Bot func(platform, handle string) bool
 	// BeforeScan, when set, runs after a chunk is committed and before it is
 	// scanned: the crash tests kill the process there.
 	BeforeScan func()
@@ -139,7 +142,7 @@ func (p *Pipeline) scan(ctx context.Context, msgs []archive.Stored, queueID int6
 	if err != nil {
 		return outcome{}, errs.Wrap(err, "read the registry")
 	}
-	det := p.Scanner.NewDetection(&scanContext{snap: snap, store: p.Store, foreign: p.Foreign})
+	det := p.Scanner.NewDetection(&scanContext{snap: snap, store: p.Store, foreign: p.Foreign, bot: p.Bot})
 	items := make([]item, len(msgs))
 	for i := range msgs {
 		c := p.captured(&msgs[i], snap)

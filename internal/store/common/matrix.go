@@ -60,3 +60,23 @@ func (s Shared) SaveMatrixEnforcement(ctx context.Context, e *matrix.Enforcement
 		e.Notice, int64(e.CloseAfter/time.Second), e.AdminToken, e.UpdatedBy, e.UpdatedAt.UTC())
 	return err
 }
+
+// MatrixBackfillsDue are the Matrix rooms bound to a group whose history
+// was not fetched yet, each with the group's planned establishment.
+func (s Shared) MatrixBackfillsDue(ctx context.Context) ([]matrix.Backfill, error) {
+	return list(ctx, s, func(sc Scanner) (matrix.Backfill, error) {
+		var b matrix.Backfill
+		err := sc.Scan(&b.RoomID, &b.GroupID, &b.Since)
+		b.Since = b.Since.UTC()
+		return b, err
+	}, `SELECT b.room_id, b.group_id, g.established_at FROM group_bindings b JOIN work_groups g ON g.id = b.group_id
+		LEFT JOIN matrix_backfills f ON f.room_id = b.room_id
+		WHERE b.platform = 'matrix' AND (f.room_id IS NULL OR NOT f.done) ORDER BY b.id`)
+}
+
+func (s Shared) SaveMatrixBackfill(ctx context.Context, b *matrix.Backfill) error {
+	_, err := s.exec(ctx, `INSERT INTO matrix_backfills (room_id, group_id, done, events, detail, updated_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT (room_id) DO UPDATE SET group_id = excluded.group_id, done = excluded.done, events = excluded.events,
+		detail = excluded.detail, updated_at = excluded.updated_at`, b.RoomID, b.GroupID, b.Done, b.Events, b.Detail, b.At.UTC())
+	return err
+}

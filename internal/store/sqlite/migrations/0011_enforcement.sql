@@ -23,3 +23,14 @@ CREATE TABLE matrix_enforcement (
     updated_by  TEXT NOT NULL,
     updated_at  TIMESTAMP NOT NULL
 );
+
+-- The history of each Matrix room bound to a group, fetched once through
+-- /messages: done, or waiting with the reason (the bot was not let in).
+CREATE TABLE matrix_backfills (
+    room_id    TEXT PRIMARY KEY,
+    group_id   INTEGER NOT NULL,
+    done       BOOLEAN NOT NULL,
+    events     INTEGER NOT NULL,
+    detail     TEXT NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
