@@ -194,7 +194,7 @@ func userHandle(ctx context.Context, e *Env, args []string) error {
 	var platform, handle string
 	c := newCmdline(e, "user handle", "USERNAME", config.Storage)
 	c.fs.StringVar(&platform, "platform", "", "wecom, wechat, dingtalk, feishu, matrix or other (required)")
-	c.fs.StringVar(&handle, "handle", "", "the user's ID on that platform (required)")
+	c.fs.StringVar(&handle, "handle", "", "the user's ID on that platform (required); on matrix a user ID, @localpart:server")
 	return c.run(ctx, args, func(a *app.App) error {
 		name, err := c.oneArg("USERNAME")
 		if err != nil {

@@ -29,6 +29,8 @@ func TestAddHandle(t *testing.T) {
 		{"a free handle", "zhang.san", "wecom", "ZhangSan", "", ""},
 		{"the taken name on another platform", "zhang.san", "dingtalk", "LiSi", "", ""},
 		{"a second handle of a user", "li.si", "matrix", "@lisi:example.org", "", ""},
+		{"a Matrix handle without its server", "zhang.san", "matrix", "@zhangsan", errs.Invalid, "handle"},
+		{"a Matrix handle without its @", "zhang.san", "matrix", "zhangsan:example.org", errs.Invalid, "handle"},
 		{"the handle of an external contact still in a group", "zhang.san", "wecom", "wmGUEST", errs.Conflict, ""},
 		{"the handle of an external contact who left", "zhang.san", "wecom", "wmLEFT", "", ""},
 	}

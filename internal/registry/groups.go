@@ -481,14 +481,12 @@ func (s *Service) Handles(ctx context.Context, p *account.Principal, username st
 }
 
 // AddHandle records a user's handle on a platform, so captured messages
-// resolve to the person. A handle belongs to one user.
+// resolve to the person. A handle belongs to one user; a Matrix handle must
+// be a Matrix user ID.
 func (s *Service) AddHandle(ctx context.Context, username string, platform Platform, handle string) (*Handle, error) {
 	handle = strings.TrimSpace(handle)
-	if !validPlatform(platform) {
-		return nil, errs.Field("platform", "%q is not one of wecom, wechat, dingtalk, feishu, matrix, other", platform)
-	}
-	if handle == "" {
-		return nil, errs.Field("handle", "required")
+	if err := checkHandle(platform, handle); err != nil {
+		return nil, err
 	}
 	h := &Handle{Username: username, Platform: platform, Handle: handle, CreatedAt: s.now()}
 	err := s.Tx(ctx, func(tx TxStore) error {
