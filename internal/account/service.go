@@ -25,6 +25,12 @@ type Service struct {
 	Now        func() time.Time
 	SessionTTL time.Duration
 	Throttle   Throttle
+	// ImportTx runs one row of a directory import in one transaction that
+	// writes the accounts (TxStore) and the row's platform handles
+	// (Handles), so the row commits whole or not at all. The composition
+	// root makes it from the database transaction both domains' stores
+	// share; nil (a service on its own) imports no handle columns.
+	ImportTx func(ctx context.Context, fn func(TxStore, Handles) error) error
 }
 
 // NewService wires the service with DefaultThrottle.
