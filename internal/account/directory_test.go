@@ -220,6 +220,15 @@ func TestImportDirectory(t *testing.T) {
 				}
 			})
 		}
+		// The registry writes handles (app wires it in as ImportTx); a
+		// service without it refuses a file with handle columns whole
+		// rather than drop the handles.
+		t.Run("handle columns without ImportTx", func(t *testing.T) {
+			_, err := s.ImportCSV(context.Background(), strings.NewReader("username,real_name,matrix\nzhou.yi,周毅,@zhou.yi:example.org\n"))
+			errstest.Want(t, err, errs.Internal, "")
+			_, err = s.User(context.Background(), nil, "zhou.yi")
+			errstest.Want(t, err, errs.NotFound, "")
+		})
 	})
 }
 

@@ -25,6 +25,12 @@ type Service struct {
 	Now        func() time.Time
 	SessionTTL time.Duration
 	Throttle   Throttle
+	// ImportTx runs one row of a directory import in one transaction that
+	// writes the accounts (TxStore) and the row's platform handles
+	// (Handles), so the row commits whole or not at all. The composition
+	// root makes it from the database transaction both domains' stores
+	// share; nil (a service on its own) imports no handle columns.
+	ImportTx func(ctx context.Context, fn func(TxStore, Handles) error) error
 }
 
 // NewService wires the service with DefaultThrottle.
@@ -165,6 +171,19 @@ type NewUser struct {
 // CreateUser adds a user. An empty password leaves the account unable to
 // sign in until one is set (users imported from HR start that way).
 func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
+	u, err := s.newUser(in)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Tx(ctx, func(tx TxStore) error { return s.createUser(ctx, tx, u) }); err != nil {
+		return nil, err
+	}
+	return u, nil
+}
+
+// newUser checks in and hashes its password, before any transaction: the
+// hash takes a while and needs no database.
+func (s *Service) newUser(in NewUser) (*User, error) {
 	now := s.Now().UTC()
 	u := &User{Username: in.Username, DisplayName: in.DisplayName, RealName: in.RealName, EmployeeNo: in.EmployeeNo,
 		OrgUnit: in.OrgUnit, Verified: in.Verified, Roles: in.Roles, Language: in.Language, Active: true, CreatedAt: now, UpdatedAt: now}
@@ -178,19 +197,18 @@ func (s *Service) CreateUser(ctx context.Context, in NewUser) (*User, error) {
 		}
 		u.PasswordHash = h
 	}
-	err := s.Tx(ctx, func(tx TxStore) error {
-		if err := checkOrgUnits(ctx, tx, u); err != nil {
-			return err
-		}
-		if err := tx.CreateUser(ctx, u); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), "user.create", "user:"+u.Username, audit.Summarize(userSummary(u))))
-	})
-	if err != nil {
-		return nil, err
-	}
 	return u, nil
+}
+
+// createUser stores u, made by newUser, in tx with its audit event.
+func (s *Service) createUser(ctx context.Context, tx TxStore, u *User) error {
+	if err := checkOrgUnits(ctx, tx, u); err != nil {
+		return err
+	}
+	if err := tx.CreateUser(ctx, u); err != nil {
+		return err
+	}
+	return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), "user.create", "user:"+u.Username, audit.Summarize(userSummary(u))))
 }
 
 // UserPatch changes the fields that are set.
@@ -210,74 +228,83 @@ type UserPatch struct {
 func (s *Service) UpdateUser(ctx context.Context, username string, p UserPatch) (*User, error) {
 	var out *User
 	err := s.Tx(ctx, func(tx TxStore) error {
-		u, err := tx.User(ctx, username)
-		if err != nil {
-			return err
-		}
-		changed := map[string]any{}
-		set := func(name string, dst *string, v *string) {
-			if v != nil && *v != *dst {
-				*dst = *v
-				changed[name] = *v
-			}
-		}
-		set("display_name", &u.DisplayName, p.DisplayName)
-		set("real_name", &u.RealName, p.RealName)
-		set("employee_no", &u.EmployeeNo, p.EmployeeNo)
-		set("org_unit", &u.OrgUnit, p.OrgUnit)
-		set("language", &u.Language, p.Language)
-		if p.Verified != nil && *p.Verified != u.Verified {
-			u.Verified = *p.Verified
-			changed["verified"] = u.Verified
-		}
-		if p.Active != nil && *p.Active != u.Active {
-			u.Active = *p.Active
-			changed["active"] = u.Active
-		}
-		endSessions := p.Active != nil && !*p.Active && changed["active"] != nil
-		if p.Roles != nil {
-			endSessions = endSessions || lostRole(u.Roles, *p.Roles)
-			u.Roles = *p.Roles
-			changed["roles"] = u.Roles
-		}
-		if p.Password != nil {
-			h, err := HashPassword(*p.Password)
-			if err != nil {
-				return err
-			}
-			u.PasswordHash = h
-			changed["password"] = "(changed)"
-			endSessions = true
-		}
-		if err := u.Validate(); err != nil {
-			return err
-		}
-		if err := checkOrgUnits(ctx, tx, u); err != nil {
-			return err
-		}
-		out = u
-		if len(changed) == 0 {
-			return nil
-		}
-		u.UpdatedAt = s.Now().UTC()
-		if err := tx.UpdateUser(ctx, u); err != nil {
-			return err
-		}
-		// A new password, a deactivation or a role taken away ends every
-		// session: none survives to be revived by a reactivation.
-		if endSessions {
-			if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
-				return err
-			}
-			changed["sessions_ended"] = true
-		}
-		action := "user.update"
-		if p.Active != nil && !*p.Active && len(changed) == 1 {
-			action = "user.deactivate"
-		}
-		return tx.AppendAudit(ctx, audit.New(ctx, s.Now(), action, "user:"+u.Username, audit.Summarize(changed)))
+		var err error
+		out, err = s.updateUser(ctx, tx, username, p)
+		return err
 	})
 	return out, err
+}
+
+// updateUser is UpdateUser in tx.
+func (s *Service) updateUser(ctx context.Context, tx TxStore, username string, p UserPatch) (*User, error) {
+	u, err := tx.User(ctx, username)
+	if err != nil {
+		return nil, err
+	}
+	changed := map[string]any{}
+	set := func(name string, dst *string, v *string) {
+		if v != nil && *v != *dst {
+			*dst = *v
+			changed[name] = *v
+		}
+	}
+	set("display_name", &u.DisplayName, p.DisplayName)
+	set("real_name", &u.RealName, p.RealName)
+	set("employee_no", &u.EmployeeNo, p.EmployeeNo)
+	set("org_unit", &u.OrgUnit, p.OrgUnit)
+	set("language", &u.Language, p.Language)
+	if p.Verified != nil && *p.Verified != u.Verified {
+		u.Verified = *p.Verified
+		changed["verified"] = u.Verified
+	}
+	if p.Active != nil && *p.Active != u.Active {
+		u.Active = *p.Active
+		changed["active"] = u.Active
+	}
+	endSessions := p.Active != nil && !*p.Active && changed["active"] != nil
+	if p.Roles != nil {
+		endSessions = endSessions || lostRole(u.Roles, *p.Roles)
+		u.Roles = *p.Roles
+		changed["roles"] = u.Roles
+	}
+	if p.Password != nil {
+		h, err := HashPassword(*p.Password)
+		if err != nil {
+			return nil, err
+		}
+		u.PasswordHash = h
+		changed["password"] = "(changed)"
+		endSessions = true
+	}
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	if err := checkOrgUnits(ctx, tx, u); err != nil {
+		return nil, err
+	}
+	if len(changed) == 0 {
+		return u, nil
+	}
+	u.UpdatedAt = s.Now().UTC()
+	if err := tx.UpdateUser(ctx, u); err != nil {
+		return nil, err
+	}
+	// A new password, a deactivation or a role taken away ends every
+	// session: none survives to be revived by a reactivation.
+	if endSessions {
+		if err := tx.DeleteUserSessions(ctx, u.ID); err != nil {
+			return nil, err
+		}
+		changed["sessions_ended"] = true
+	}
+	action := "user.update"
+	if p.Active != nil && !*p.Active && len(changed) == 1 {
+		action = "user.deactivate"
+	}
+	if err := tx.AppendAudit(ctx, audit.New(ctx, s.Now(), action, "user:"+u.Username, audit.Summarize(changed))); err != nil {
+		return nil, err
+	}
+	return u, nil
 }
 
 // lostRole reports whether next lacks a grant that prev had.

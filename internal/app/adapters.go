@@ -3,6 +3,8 @@ package app
 import (
 	"context"
 
+	"charter/internal/account"
+	"charter/internal/registry"
 	"charter/internal/review"
 	"charter/internal/store"
 )
@@ -24,4 +26,20 @@ func (a archiveContext) MessagesAround(ctx context.Context, groupID int64, platf
 		out[i] = review.ContextMessage{ArchiveID: m.ID, Message: m.Message}
 	}
 	return out, nil
+}
+
+// importTx runs each row of the HR directory import in one database
+// transaction: the account service writes the user, the registry the user's
+// platform handles, with the registry's own checks (a Matrix ID's form,
+// another user's handle, an external member's) and audit events. The
+// registry owns user_handles and imports account, so account cannot call
+// it; moving the import into the registry would put HR's rows in the wrong
+// domain; and handing account a handle writer that type-asserts its
+// account.TxStore back into a registry.TxStore would hide the join in a
+// cast. Here one store.DB transaction is, statically, both domains' store,
+// and each domain gets the view it asks for.
+func importTx(db store.DB, reg *registry.Service) func(context.Context, func(account.TxStore, account.Handles) error) error {
+	return func(ctx context.Context, fn func(account.TxStore, account.Handles) error) error {
+		return db.Tx(ctx, func(tx store.DB) error { return fn(tx, reg.HandlesIn(tx)) })
+	}
 }

@@ -91,8 +91,8 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 		return nil, err
 	}
 	a := &App{Config: cfg, DB: db, Log: log, Now: now, Metrics: metrics.New(), Policies: policies}
-	a.Accounts = newAccounts(cfg, db, now)
 	a.Registry = registry.NewService(db, store.TxFor[registry.TxStore](db), now, policy)
+	a.Accounts = newAccounts(cfg, db, now, a.Registry)
 	a.Directory = registry.NewDirectory(db)
 	// Review reads message context from the archive's storage (adapters.go).
 	a.Review = &review.Service{Store: db, Tx: reviewTx, Now: now, Archive: archiveContext{db}}
@@ -129,10 +129,12 @@ func registryPolicy(cfg *config.Config) (registry.Policy, error) {
 }
 
 // newAccounts makes the account service with the configured session
-// lifetime and sign-in limit per client address.
-func newAccounts(cfg *config.Config, db store.DB, now func() time.Time) *account.Service {
+// lifetime and sign-in limit per client address; its directory import
+// writes handles through the registry (importTx).
+func newAccounts(cfg *config.Config, db store.DB, now func() time.Time, reg *registry.Service) *account.Service {
 	s := account.NewService(db, store.TxFor[account.TxStore](db), now, cfg.SessionTTL)
 	s.Throttle.AddrLimit = int(cfg.LoginAddressLimit)
+	s.ImportTx = importTx(db, reg)
 	return s
 }
 

@@ -48,6 +48,9 @@ func TestOpen(t *testing.T) {
 				if a.Accounts.Throttle.AddrLimit != 7 {
 					t.Errorf("sign-in limit %d", a.Accounts.Throttle.AddrLimit)
 				}
+				if a.Accounts.ImportTx == nil {
+					t.Errorf("the directory import has no transaction to write handles in")
+				}
 				if a.Reports.Zone != cfg.Location || a.Reports.Checkpoints != a.Checkpoints || a.Reports.Getenv(export.FontEnv) != "/fonts/cjk.ttf" {
 					t.Errorf("reports not configured")
 				}

@@ -42,13 +42,25 @@ func TestFoundationEndToEnd(t *testing.T) {
 		}
 		must(in.call("GET", "/api/v1/users", chen, nil, nil), 403, "an approver listing users")
 
-		// The HR directory and a machine token through the CLI.
+		// The HR directory, with Matrix handles, and a machine token through the CLI.
 		csv := filepath.Join(t.TempDir(), "hr.csv")
-		os.WriteFile(csv, []byte("username,real_name,org_unit,verified\nliu.yang,刘洋,Finance,true\n,无名,Finance,true\nsun.li,孙丽,Finance,true\n"), 0o600)
+		os.WriteFile(csv, []byte("username,real_name,org_unit,verified,matrix\nliu.yang,刘洋,Finance,true,@liu.yang:example.org\n"+
+			",无名,Finance,true,\nsun.li,孙丽,Finance,true,\nzhou.yi,周毅,Finance,true,zhou.yi@example.org\n"), 0o600)
 		out, errOut, err := in.cli("user import", csv)
-		if err == nil || !strings.Contains(out, "2 created") || !strings.Contains(errOut, "line 3: username: required") {
+		if err == nil || !strings.Contains(out, "2 created, 0 updated, 1 handles added, 2 rejected") || !strings.Contains(errOut, "line 3: username: required") ||
+			!strings.Contains(errOut, `line 5: matrix: "zhou.yi@example.org" is not a Matrix user ID`) {
 			t.Fatalf("user import: %v\n%s\n%s", err, out, errOut)
 		}
+		if out, _, err = in.cli("user handles", "liu.yang"); err != nil || !strings.Contains(out, "@liu.yang:example.org") {
+			t.Fatalf("user handles: %v\n%s", err, out)
+		}
+		if out, _, _ = in.cli("user import", csv); !strings.Contains(out, "0 created, 2 updated, 0 handles added, 2 rejected") {
+			t.Fatalf("user import again: %s", out)
+		}
+		if _, _, err = in.cli("user handle", "--platform", "matrix", "--handle", "@sun.li", "sun.li"); err == nil || !strings.Contains(err.Error(), `handle: "@sun.li" is not a Matrix user ID`) {
+			t.Fatalf("user handle without a server: %v", err)
+		}
+		must(in.call("POST", "/api/v1/users/sun.li/handles", admin, map[string]string{"platform": "matrix", "handle": "sun.li:example.org"}, nil), 400, "a Matrix handle without @")
 		out, _, err = in.cli("token create", "--name", "wecom-archive", "--scope", "ingest")
 		if err != nil || !strings.HasPrefix(out, "cht_") {
 			t.Fatalf("token create: %v %q", err, out)

@@ -32,6 +32,7 @@ func TestHelp(t *testing.T) {
 		"serve":             {want: []string{"-addr", "-data", "-retention-sensitive-days", "-scheduler-every", "-metrics-public", "-scan-lease", "-approval-remind-after"}},
 		"user list":         {want: []string{"-data", "-database-url", "-log-level"}, not: []string{"-approval-remind-after"}},
 		"user create":       {want: []string{"-username", "-roles", "-password-env"}},
+		"user import":       {want: []string{"Columns:", "employee_no", "matrix", "wecom", "feishu", "-data"}},
 		"archive purge":     {want: []string{"-retention-sensitive-days", "-retention-unregistered-days"}},
 		"archive export":    {want: []string{"-out", "-q"}, not: []string{"-retention-sensitive-days"}},
 		"tick":              {want: []string{"-at", "-approval-remind-after", "-recert-months"}},

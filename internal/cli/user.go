@@ -163,6 +163,17 @@ func userDeactivate(ctx context.Context, e *Env, args []string) error {
 
 func userImport(ctx context.Context, e *Env, args []string) error {
 	c := newCmdline(e, "user import", "FILE.csv", config.Storage)
+	c.fs.Usage = func() {
+		fmt.Fprintf(c.fs.Output(), "Usage: charter user import FILE.csv [flags]\n\n"+
+			"Columns: %s\n"+
+			"  username and real_name are required; roles is like \"approver:Finance;reviewer\".\n"+
+			"  %s: the user's handles on that platform\n"+
+			"  (a Matrix user ID such as @zhang.wei:example.org, a WeCom userid...), several\n"+
+			"  in a cell separated by \";\". Each row is imported whole or not at all; handles\n"+
+			"  are only added, never removed.\n\nFlags:\n",
+			strings.Join(account.ImportColumns, ","), strings.Join(account.HandleColumns, ", "))
+		c.fs.PrintDefaults()
+	}
 	return c.run(ctx, args, func(a *app.App) error {
 		path, err := c.oneArg("CSV file")
 		if err != nil {
@@ -180,7 +191,7 @@ func userImport(ctx context.Context, e *Env, args []string) error {
 		for _, line := range res.Errors {
 			fmt.Fprintf(e.Stderr, "%s: %s\n", path, line)
 		}
-		fmt.Fprintf(e.Stdout, "imported %s: %d created, %d updated, %d rejected\n", path, res.Created, res.Updated, len(res.Errors))
+		fmt.Fprintf(e.Stdout, "imported %s: %d created, %d updated, %d handles added, %d rejected\n", path, res.Created, res.Updated, res.Handles, len(res.Errors))
 		if len(res.Errors) > 0 {
 			return fmt.Errorf("%d rows rejected", len(res.Errors))
 		}
@@ -194,7 +205,7 @@ func userHandle(ctx context.Context, e *Env, args []string) error {
 	var platform, handle string
 	c := newCmdline(e, "user handle", "USERNAME", config.Storage)
 	c.fs.StringVar(&platform, "platform", "", "wecom, wechat, dingtalk, feishu, matrix or other (required)")
-	c.fs.StringVar(&handle, "handle", "", "the user's ID on that platform (required)")
+	c.fs.StringVar(&handle, "handle", "", "the user's ID on that platform (required); on matrix a user ID, @localpart:server")
 	return c.run(ctx, args, func(a *app.App) error {
 		name, err := c.oneArg("USERNAME")
 		if err != nil {

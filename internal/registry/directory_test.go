@@ -1,10 +1,12 @@
 package registry_test
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 
 	"charter/internal/errs"
+	"charter/internal/errs/errstest"
 	"charter/internal/registry"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
@@ -29,6 +31,8 @@ func TestAddHandle(t *testing.T) {
 		{"a free handle", "zhang.san", "wecom", "ZhangSan", "", ""},
 		{"the taken name on another platform", "zhang.san", "dingtalk", "LiSi", "", ""},
 		{"a second handle of a user", "li.si", "matrix", "@lisi:example.org", "", ""},
+		{"a Matrix handle without its server", "zhang.san", "matrix", "@zhangsan", errs.Invalid, "handle"},
+		{"a Matrix handle without its @", "zhang.san", "matrix", "zhangsan:example.org", errs.Invalid, "handle"},
 		{"the handle of an external contact still in a group", "zhang.san", "wecom", "wmGUEST", errs.Conflict, ""},
 		{"the handle of an external contact who left", "zhang.san", "wecom", "wmLEFT", "", ""},
 	}
@@ -78,6 +82,71 @@ func TestAddHandle(t *testing.T) {
 		// li.si: LiSi (the fixture's) and the matrix one; zhang.san: three.
 		f.wantActions(t, "user:li.si", map[string]int{"user.handle.add": 2})
 		f.wantActions(t, "user:zhang.san", map[string]int{"user.handle.add": 3})
+	})
+}
+
+// HandlesIn adds handles in a transaction its caller runs (the HR import's
+// row): checked as AddHandle checks them, a handle the user has already
+// left as it is, and nothing kept when the caller's transaction fails.
+func TestHandlesIn(t *testing.T) {
+	cases := []struct {
+		name     string
+		username string
+		platform registry.Platform
+		handle   string
+		added    bool
+		kind     errs.Kind
+		field    string
+	}{
+		{"a new handle", "zhang.san", "matrix", "@zhang.san:example.org", true, "", ""},
+		{"the same handle again", "zhang.san", "matrix", " @zhang.san:example.org ", false, "", ""},
+		{"another user's handle", "zhang.san", "wecom", "LiSi", false, errs.Conflict, ""},
+		{"an external member's handle", "zhang.san", "wecom", "wmGUEST", false, errs.Conflict, ""},
+		{"not a Matrix user ID", "zhang.san", "matrix", "zhang.san@example.org", false, errs.Invalid, "handle"},
+		{"an unknown user", "nobody", "wecom", "Nobody", false, errs.NotFound, ""},
+	}
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		f := newFixture(t, db)
+		gid := f.approved(t, f.application()).GroupID
+		if _, err := f.reg.AddMember(ctx, f.as("zhang.san"), gid, registry.NewMember{External: "wmGUEST", Organization: "Guest",
+			Justification: "project", Platform: "wecom", Handle: "wmGUEST"}); err != nil {
+			t.Fatal(err)
+		}
+		tx := store.TxFor[registry.TxStore](db)
+		for _, c := range cases {
+			t.Run(c.name, func(t *testing.T) {
+				var added bool
+				err := tx(ctx, func(tx registry.TxStore) error {
+					var err error
+					added, err = f.reg.HandlesIn(tx).AddHandle(ctx, c.username, string(c.platform), c.handle)
+					return err
+				})
+				errstest.Want(t, err, c.kind, c.field)
+				if added != c.added {
+					t.Errorf("added %v, want %v", added, c.added)
+				}
+			})
+		}
+		t.Run("the caller's transaction fails", func(t *testing.T) {
+			failed := errors.New("the row's user could not be written")
+			err := tx(ctx, func(tx registry.TxStore) error {
+				if _, err := f.reg.HandlesIn(tx).AddHandle(ctx, "zhang.san", "wecom", "ZhangSan"); err != nil {
+					t.Fatal(err)
+				}
+				return failed
+			})
+			if !errors.Is(err, failed) {
+				t.Fatalf("got %v", err)
+			}
+			if user, _, err := db.HandleHolders(ctx, "wecom", "ZhangSan"); err != nil || user != "" {
+				t.Fatalf("a handle outlived its transaction: %q %v", user, err)
+			}
+		})
+		hs, err := f.reg.Handles(ctx, nil, "zhang.san")
+		if err != nil || len(hs) != 1 || hs[0].Handle != "@zhang.san:example.org" {
+			t.Fatalf("zhang.san's handles: %v %+v", err, hs)
+		}
+		f.wantActions(t, "user:zhang.san", map[string]int{"user.handle.add": 1})
 	})
 }
 

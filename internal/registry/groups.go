@@ -481,33 +481,75 @@ func (s *Service) Handles(ctx context.Context, p *account.Principal, username st
 }
 
 // AddHandle records a user's handle on a platform, so captured messages
-// resolve to the person. A handle belongs to one user.
+// resolve to the person. A handle belongs to one user; a Matrix handle must
+// be a Matrix user ID.
 func (s *Service) AddHandle(ctx context.Context, username string, platform Platform, handle string) (*Handle, error) {
 	handle = strings.TrimSpace(handle)
-	if !validPlatform(platform) {
-		return nil, errs.Field("platform", "%q is not one of wecom, wechat, dingtalk, feishu, matrix, other", platform)
+	if err := checkHandle(platform, handle); err != nil {
+		return nil, err
 	}
-	if handle == "" {
-		return nil, errs.Field("handle", "required")
-	}
-	h := &Handle{Username: username, Platform: platform, Handle: handle, CreatedAt: s.now()}
+	var h *Handle
 	err := s.Tx(ctx, func(tx TxStore) error {
-		if _, err := tx.User(ctx, username); err != nil {
-			return err
-		}
-		// Nor can a user take the handle of an external contact still in a
-		// group: the contact's messages would be read as the user's.
-		if _, groups, err := tx.HandleHolders(ctx, platform, handle); err != nil {
-			return err
-		} else if len(groups) > 0 {
-			return errs.E(errs.Conflict, "%s handle %q is an external member's in group %d", platform, handle, groups[0])
-		}
-		if err := tx.AddHandle(ctx, h); err != nil {
-			return err
-		}
-		return tx.AppendAudit(ctx, event(ctx, h.CreatedAt, "user.handle.add", "user:"+username, map[string]any{"platform": platform, "handle": handle}))
+		var err error
+		h, err = s.addHandle(ctx, tx, username, platform, handle, false)
+		return err
 	})
 	if err != nil {
+		return nil, err
+	}
+	return h, nil
+}
+
+// HandlesIn adds handles in tx, a transaction its caller runs: the HR
+// directory import writes a user and the user's handles in one, so that a
+// row with a bad handle leaves nothing behind (account.Handles).
+func (s *Service) HandlesIn(tx TxStore) TxHandles { return TxHandles{s: s, tx: tx} }
+
+// TxHandles adds users' handles within one transaction.
+type TxHandles struct {
+	s  *Service
+	tx TxStore
+}
+
+// AddHandle gives username the handle, checked as Service.AddHandle checks
+// it, and audits it. A handle the user has already is left as it is
+// (added is false), so importing the same file twice changes nothing.
+func (h TxHandles) AddHandle(ctx context.Context, username, platform, handle string) (added bool, err error) {
+	handle = strings.TrimSpace(handle)
+	if err := checkHandle(Platform(platform), handle); err != nil {
+		return false, err
+	}
+	got, err := h.s.addHandle(ctx, h.tx, username, Platform(platform), handle, true)
+	return got != nil, err
+}
+
+// addHandle checks a well-formed handle against its holders and adds it in
+// tx with its audit event. A handle username holds already is nil and no
+// error when again is set, a Conflict otherwise.
+func (s *Service) addHandle(ctx context.Context, tx TxStore, username string, platform Platform, handle string, again bool) (*Handle, error) {
+	if _, err := tx.User(ctx, username); err != nil {
+		return nil, err
+	}
+	user, groups, err := tx.HandleHolders(ctx, platform, handle)
+	switch {
+	case err != nil:
+		return nil, err
+	case user == username && again:
+		return nil, nil
+	case user == username:
+		return nil, errs.E(errs.Conflict, "%s handle %q is %s's already", platform, handle, username)
+	case user != "":
+		return nil, errs.E(errs.Conflict, "%s handle %q belongs to user %s", platform, handle, user)
+	case len(groups) > 0:
+		// An external contact still in a group keeps its handle: were it
+		// the user's, the contact's messages would be read as the user's.
+		return nil, errs.E(errs.Conflict, "%s handle %q is an external member's in group %d", platform, handle, groups[0])
+	}
+	h := &Handle{Username: username, Platform: platform, Handle: handle, CreatedAt: s.now()}
+	if err := tx.AddHandle(ctx, h); err != nil {
+		return nil, err
+	}
+	if err := tx.AppendAudit(ctx, event(ctx, h.CreatedAt, "user.handle.add", "user:"+username, map[string]any{"platform": platform, "handle": handle})); err != nil {
 		return nil, err
 	}
 	return h, nil
