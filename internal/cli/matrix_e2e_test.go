@@ -569,7 +569,9 @@ func TestMatrixBackfillOnBind(t *testing.T) {
 		t.Fatalf("the group's messages after the backfill %v, want the redaction the homeserver did not deliver\n%s", kinds, in.stderr.String())
 	}
 	// The bot's join is in the room's timeline, and raised no alert.
-	var timeline struct{ Items []struct{ Member, Membership string } }
+	var timeline struct {
+		Items []struct{ Member, Membership string }
+	}
 	must(in.call("GET", fmt.Sprintf("/api/v1/groups/%d/room-members", gid), officer, nil, &timeline), 200, "room members")
 	if fmt.Sprint(timeline.Items) != "[{@owner.mx:localhost join} {@charter:localhost join}]" {
 		t.Errorf("room members %v, want the owner and Charter's bot", timeline.Items)

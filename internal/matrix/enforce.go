@@ -236,7 +236,6 @@ func (s *Service) admin(ctx context.Context, a *AppService, e *Enforcement, meth
 	return s.call(ctx, a.HomeserverURL, e.AdminToken, method, path, body, nil)
 }
 
-
 // Run enforces (and backfills bound rooms) every interval until ctx ends;
 // a failed pass is logged and tried again at the next.
 func (s *Service) Run(ctx context.Context, every time.Duration, log *slog.Logger) {
