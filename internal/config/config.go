@@ -77,6 +77,22 @@ type Config struct {
 	CheckpointSeed  string
 	CheckpointEvery time.Duration
 
+	// WeCom (企业微信): pulling its chat archive through the vendor's
+	// Finance SDK, its callbacks and its API. Nothing of it runs until
+	// WeComCorpID is set. The secrets come from the environment only, so
+	// they never show in a process list.
+	WeComCorpID         string        // --wecom-corp-id, CHARTER_WECOM_CORP_ID
+	WeComSecret         string        // CHARTER_WECOM_SECRET: the chat-archive app's secret (SDK Init, msgaudit API)
+	WeComContactSecret  string        // CHARTER_WECOM_CONTACT_SECRET: the customer-contact secret (groupchat list/get); empty: WeComSecret
+	WeComPrivateKeys    string        // --wecom-private-keys, CHARTER_WECOM_PRIVATE_KEYS: "1=/etc/charter/v1.pem,2=/etc/charter/v2.pem", by publickey_ver
+	WeComSDK            string        // --wecom-sdk, CHARTER_WECOM_SDK: path of libWeWorkFinanceSdk_C.so
+	WeComAPIBase        string        // --wecom-api-base, CHARTER_WECOM_API_BASE
+	WeComCallbackToken  string        // CHARTER_WECOM_CALLBACK_TOKEN
+	WeComCallbackAESKey string        // CHARTER_WECOM_CALLBACK_AES_KEY: the EncodingAESKey (43 characters)
+	WeComPullEvery      time.Duration // --wecom-pull-every, CHARTER_WECOM_PULL_EVERY
+	WeComProxy          string        // --wecom-proxy, CHARTER_WECOM_PROXY: proxy for the SDK's calls, e.g. socks5://10.0.0.1:1080
+	WeComProxyPassword  string        // CHARTER_WECOM_PROXY_PASSWORD: user:password for the proxy
+
 	// PDFFont and PDFLatinFont are the TrueType fonts reports draw PDFs
 	// with (CHARTER_PDF_FONT, CHARTER_PDF_LATIN_FONT); empty: the first
 	// known system font.
@@ -115,6 +131,8 @@ func Default() Config {
 		SQLiteSynchronous:         "full",
 		LoginAddressLimit:         100,
 		CheckpointEvery:           time.Hour,
+		WeComAPIBase:              "https://qyapi.weixin.qq.com",
+		WeComPullEvery:            30 * time.Second,
 	}
 }
 
@@ -133,8 +151,11 @@ const (
 	Retention
 	// Registry is the registry's timing: reminders, signatures, re-certification.
 	Registry
+	// WeCom is the connection to the organization's WeCom (企业微信): the
+	// archive pull, its callbacks and its API.
+	WeCom
 
-	All = Storage | Server | Retention | Registry
+	All = Storage | Server | Retention | Registry | WeCom
 )
 
 // setting is one configuration value: the flag that sets it, the
@@ -179,6 +200,13 @@ func (c *Config) settings() []setting {
 		{Registry, "signature-days", "CHARTER_SIGNATURE_DAYS", "days after which a statement signature lapses (0: never)", &c.SignatureDays},
 		{Registry, "recert-months", "CHARTER_RECERT_MONTHS", `start re-certification every N months per level, e.g. "sensitive=6,internal=12"`, &c.RecertMonths},
 		{Registry, "recert-default", "CHARTER_RECERT_DEFAULT", "keep or suspend: what happens to a group nobody re-certified", &c.RecertDefault},
+
+		{WeCom, "wecom-corp-id", "CHARTER_WECOM_CORP_ID", "the corp ID (企业ID); empty: no WeCom connection", &c.WeComCorpID},
+		{WeCom, "wecom-private-keys", "CHARTER_WECOM_PRIVATE_KEYS", `the archive's RSA private keys by publickey_ver, "1=v1.pem,2=v2.pem" (keep old versions)`, &c.WeComPrivateKeys},
+		{WeCom, "wecom-sdk", "CHARTER_WECOM_SDK", "path of the vendor's Finance SDK library libWeWorkFinanceSdk_C.so", &c.WeComSDK},
+		{WeCom, "wecom-api-base", "CHARTER_WECOM_API_BASE", "base URL of the WeCom API", &c.WeComAPIBase},
+		{WeCom, "wecom-pull-every", "CHARTER_WECOM_PULL_EVERY", "how often serve pulls the chat archive (a msgaudit_notify callback pulls at once)", &c.WeComPullEvery},
+		{WeCom, "wecom-proxy", "CHARTER_WECOM_PROXY", "proxy the SDK reaches WeCom through, e.g. socks5://10.0.0.1:1080 (empty: none)", &c.WeComProxy},
 	}
 }
 
@@ -227,6 +255,9 @@ func (c *Config) Register(fs *flag.FlagSet, getenv func(string) string, groups G
 	// Secrets and test hooks are never flags.
 	c.CheckpointSeed = getenv("CHARTER_CHECKPOINT_KEY")
 	c.AdminPassword = getenv("CHARTER_ADMIN_PASSWORD")
+	c.WeComSecret, c.WeComContactSecret = getenv("CHARTER_WECOM_SECRET"), getenv("CHARTER_WECOM_CONTACT_SECRET")
+	c.WeComCallbackToken, c.WeComCallbackAESKey = getenv("CHARTER_WECOM_CALLBACK_TOKEN"), getenv("CHARTER_WECOM_CALLBACK_AES_KEY")
+	c.WeComProxyPassword = getenv("CHARTER_WECOM_PROXY_PASSWORD")
 	c.PDFFont, c.PDFLatinFont = getenv("CHARTER_PDF_FONT"), getenv("CHARTER_PDF_LATIN_FONT")
 	if n, err := strconv.Atoi(getenv("CHARTER_TEST_KILL_BEFORE_SCAN")); err == nil && n > 0 {
 		c.KillBeforeScan = n

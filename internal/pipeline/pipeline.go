@@ -311,17 +311,41 @@ func reason(err error) string {
 // raiseFailure makes the system alert for a message whose retries are spent
 // and tells every security officer. Neither carries message content.
 func (p *Pipeline) raiseFailure(ctx context.Context, tx TxStore, m *archive.Stored, f *Failure) (int64, error) {
-	now := p.Now().UTC()
-	a := review.Alert{Key: "system.scan_failed:" + strconv.FormatInt(m.ID, 10), Rule: "system.scan_failed", Category: "system", Severity: "high",
-		Status: review.StatusOpen, Platform: m.Platform, RoomID: m.RoomID,
+	a := review.Alert{Key: "system.scan_failed:" + strconv.FormatInt(m.ID, 10), Rule: "system.scan_failed", Platform: m.Platform, RoomID: m.RoomID,
 		Excerpt: fmt.Sprintf("message %d could not be scanned: %s", m.ID, f.Reason), Detail: map[string]any{"message_id": m.ID, "attempts": f.Attempts},
-		FirstSeen: m.SentAt.UTC(), LastSeen: m.SentAt.UTC(), CreatedAt: now, UpdatedAt: now}
+		FirstSeen: m.SentAt.UTC(), LastSeen: m.SentAt.UTC()}
 	if m.GroupID != 0 {
 		id := m.GroupID
 		a.GroupID = &id
 	}
 	src := review.Source{Platform: m.Platform, RoomID: m.RoomID, SourceID: m.SourceID, ArchiveID: m.ID, SentAt: m.SentAt.UTC()}
-	if _, _, err := tx.RecordFinding(ctx, &a, src); err != nil {
+	subject := "检测失败 / Scan failed: system.scan_failed"
+	body := fmt.Sprintf("归档消息 %d 在 %d 次尝试后仍无法完成检测（%s）。\nArchived message %d could not be scanned after %d attempts (%s).",
+		m.ID, f.Attempts, f.Reason, m.ID, f.Attempts, f.Reason)
+	id, err := raiseSystem(ctx, tx, p.Now().UTC(), &a, src, subject, body)
+	if err == nil {
+		p.Log.Error("a message could not be scanned after its retries; a system alert is raised", "message", m.ID, "alert", id, "reason", f.Reason)
+	}
+	return id, err
+}
+
+// RaiseSystem raises a system alert about the capture itself (a WeCom
+// archive gap, a pull lagging toward the vendor's window) and tells every
+// security officer, once per alert key, with no message content. src names
+// what the alert is about; it need not be an archived message.
+func (p *Pipeline) RaiseSystem(ctx context.Context, a review.Alert, src review.Source, subject, body string) (int64, error) {
+	var id int64
+	err := p.Tx(ctx, func(tx TxStore) error {
+		var err error
+		id, err = raiseSystem(ctx, tx, p.Now().UTC(), &a, src, subject, body)
+		return err
+	})
+	return id, err
+}
+
+func raiseSystem(ctx context.Context, tx TxStore, now time.Time, a *review.Alert, src review.Source, subject, body string) (int64, error) {
+	a.Category, a.Severity, a.Status, a.CreatedAt, a.UpdatedAt = "system", "high", review.StatusOpen, now, now
+	if _, _, err := tx.RecordFinding(ctx, a, src); err != nil {
 		return 0, err
 	}
 	active := true
@@ -329,17 +353,14 @@ func (p *Pipeline) raiseFailure(ctx context.Context, tx TxStore, m *archive.Stor
 	if err != nil {
 		return 0, err
 	}
-	subject := "检测失败 / Scan failed: system.scan_failed"
-	body := fmt.Sprintf("归档消息 %d 在 %d 次尝试后仍无法完成检测（%s）。请查看告警 #%d。\nArchived message %d could not be scanned after %d attempts (%s). See alert #%d.",
-		m.ID, f.Attempts, f.Reason, a.ID, m.ID, f.Attempts, f.Reason, a.ID)
+	ref := strconv.FormatInt(a.ID, 10)
 	for _, u := range officers {
-		n := &registry.Notification{Username: u.Username, Kind: "alert", Object: "alert:" + strconv.FormatInt(a.ID, 10), Message: subject + "\n" + body,
-			Key: "scan_failed:" + strconv.FormatInt(m.ID, 10), CreatedAt: now}
+		n := &registry.Notification{Username: u.Username, Kind: "alert", Object: "alert:" + ref,
+			Message: subject + "\n" + body + "\n告警 / Alert #" + ref, Key: a.Key, CreatedAt: now}
 		if _, err := tx.Notify(ctx, n); err != nil {
 			return 0, err
 		}
 	}
-	p.Log.Error("a message could not be scanned after its retries; a system alert is raised", "message", m.ID, "alert", a.ID, "reason", f.Reason)
 	return a.ID, nil
 }
 
