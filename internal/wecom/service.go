@@ -127,8 +127,8 @@ func (s *Service) checkSeq(ctx context.Context, prev int64, batch []capwecom.Ite
 		if prev > 0 && it.Seq > prev+1 {
 			from, to := prev+1, it.Seq-1
 			a := review.Alert{Key: fmt.Sprintf("system.wecom_seq_gap:%s:%d", s.CorpID, from), Rule: "system.wecom_seq_gap", Platform: "wecom",
-				Excerpt: fmt.Sprintf("WeCom archive seq %d to %d missing: %d records", from, to, to-from+1),
-				Detail:  map[string]any{"corp_id": s.CorpID, "from_seq": from, "to_seq": to, "missing": to - from + 1},
+				Excerpt:   fmt.Sprintf("WeCom archive seq %d to %d missing: %d records", from, to, to-from+1),
+				Detail:    map[string]any{"corp_id": s.CorpID, "from_seq": from, "to_seq": to, "missing": to - from + 1},
 				FirstSeen: s.Now().UTC(), LastSeen: s.Now().UTC()}
 			src := review.Source{Platform: "wecom", SourceID: "seq:" + strconv.FormatInt(from, 10) + "-" + strconv.FormatInt(to, 10), SentAt: s.Now().UTC()}
 			subject := "会话存档缺失 / WeCom archive gap: system.wecom_seq_gap"
@@ -160,8 +160,8 @@ func (s *Service) checkLag(ctx context.Context) {
 	}
 	now := s.Now().UTC()
 	a := review.Alert{Key: "system.wecom_pull_lag:" + s.CorpID + ":" + now.Format("2006-01-02"), Rule: "system.wecom_pull_lag", Platform: "wecom",
-		Excerpt: fmt.Sprintf("the WeCom archive pull has not caught up for %s; the vendor keeps %s", lag.Round(time.Minute), Window),
-		Detail:  map[string]any{"corp_id": s.CorpID, "lag_seconds": int64(lag.Seconds()), "window_seconds": int64(Window.Seconds())},
+		Excerpt:   fmt.Sprintf("the WeCom archive pull has not caught up for %s; the vendor keeps %s", lag.Round(time.Minute), Window),
+		Detail:    map[string]any{"corp_id": s.CorpID, "lag_seconds": int64(lag.Seconds()), "window_seconds": int64(Window.Seconds())},
 		FirstSeen: now, LastSeen: now}
 	src := review.Source{Platform: "wecom", SourceID: "lag:" + now.Format(time.RFC3339), SentAt: now}
 	subject := "会话存档拉取滞后 / WeCom archive pull lagging: system.wecom_pull_lag"

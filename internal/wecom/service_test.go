@@ -43,7 +43,7 @@ func (a *archiveSource) GetChatData(seq int64, limit int) ([]capwecom.ChatData, 
 type memCursor struct{ seq int64 }
 
 func (c *memCursor) Load() (int64, error) { return c.seq, nil }
-func (c *memCursor) Save(s int64) error  { c.seq = s; return nil }
+func (c *memCursor) Save(s int64) error   { c.seq = s; return nil }
 
 type raised struct{ alerts []review.Alert }
 
@@ -73,7 +73,10 @@ func TestPull(t *testing.T) {
 	var archived []capwecom.Item
 	cur := &memCursor{}
 	p := &capwecom.Puller{Source: src, Cursor: cur, Keys: ring, Decrypter: plainDecrypter{}, Limit: 1000,
-		Sink: func(_ context.Context, _ int64, b []capwecom.Item) error { archived = append(archived, b...); return nil }}
+		Sink: func(_ context.Context, _ int64, b []capwecom.Item) error {
+			archived = append(archived, b...)
+			return nil
+		}}
 	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
 	clock := func() time.Time { return now }
 	sys := &raised{}
