@@ -7,10 +7,12 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"charter/internal/account"
 	"charter/internal/audit"
 	"charter/internal/httpapi"
+	"charter/internal/review"
 )
 
 func TestCSRF(t *testing.T) {
@@ -295,6 +297,32 @@ func TestContentSecurityPolicy(t *testing.T) {
 		csp := resp.Header.Get("Content-Security-Policy")
 		if !strings.Contains(csp, "default-src 'none'") || strings.Contains(csp, "script-src") || resp.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Fatalf("%s: CSP %q", path, csp)
+		}
+	}
+}
+
+// What a connector did on the platform about an alert (a Matrix server
+// notice, a room closed) is on the alert's page, in both languages, with
+// the homeserver's answer when it refused.
+func TestAlertActions(t *testing.T) {
+	h := newHarness(t)
+	id := h.alert()
+	now := time.Now().UTC()
+	for _, x := range []review.AlertAction{
+		{AlertID: id, Action: "matrix.notice", Target: "@alice:example.org", Actor: "charter", Result: "ok", At: now},
+		{AlertID: id, Action: "matrix.close", Target: "!room:example.org", Actor: "charter", Result: "POST /_dendrite/admin/evacuateRoom: 403 M_FORBIDDEN", At: now},
+	} {
+		if _, err := h.db.AddAlertAction(context.Background(), &x); err != nil {
+			t.Fatal(err)
+		}
+	}
+	officer := h.secrets["security_officer"]
+	for lang, want := range map[string][]string{"en": {"Done on the platform", "Server notice", "Room closed"}, "zh-CN": {"平台上的处置", "服务器通知", "关闭聊天室"}} {
+		_, body := h.do("GET", fmt.Sprintf("/alerts/%d", id), officer, nil, "Accept-Language", lang)
+		for _, w := range append(want, "@alice:example.org", "403 M_FORBIDDEN") {
+			if !strings.Contains(body, w) {
+				t.Errorf("%s: the alert page has no %q", lang, w)
+			}
 		}
 	}
 }
