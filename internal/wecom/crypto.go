@@ -80,9 +80,12 @@ func (c *Crypto) Signature(timestamp, nonce, encrypted string) string {
 }
 
 // VerifyURL answers WeCom's GET to a callback URL: it checks the signature
-// of echostr (already URL-decoded, as net/url gives it) and returns its
+// of echostr (URL-decoded, as r.URL.Query gives it) and returns its
 // plaintext, which the handler writes back as the whole response body.
 func (c *Crypto) VerifyURL(signature, timestamp, nonce, echostr string) ([]byte, error) {
+	// Query decoding turns a '+' sent unescaped into a space; base64 has no
+	// spaces, so each one was a '+' when WeCom signed it.
+	echostr = strings.ReplaceAll(echostr, " ", "+")
 	return c.open(signature, timestamp, nonce, echostr)
 }
 

@@ -169,6 +169,14 @@ func TestNearMisses(t *testing.T) {
 	get, post := samples[2], samples[3]
 	c := mustCrypto(t, get.token, get.aesKey, get.corpID)
 
+	t.Run("an echostr whose '+' arrived unescaped", func(t *testing.T) {
+		s := samples[0]
+		echo := strings.ReplaceAll(s.echostr, "+", " ")
+		got, err := mustCrypto(t, s.token, s.aesKey, s.corpID).VerifyURL(s.signature, s.ts, s.nonce, echo)
+		if err != nil || string(got) != s.want {
+			t.Fatalf("got %q, %v", got, err)
+		}
+	})
 	t.Run("upper-case hex signature", func(t *testing.T) {
 		if _, err := get.open(c, strings.ToUpper(get.signature)); err != nil {
 			t.Fatal(err)
@@ -224,7 +232,7 @@ func TestNearMisses(t *testing.T) {
 		name   string
 		cipher string
 	}{
-		{"not base64", "not base64!"},
+		{"not base64", "not-base64!"},
 		{"empty", ""},
 		{"not whole blocks", base64.StdEncoding.EncodeToString(make([]byte, 24))},
 		{"padding byte zero", rawEncrypt(t, get.aesKey, pad(bytes.Clone(base), 21, 0))},
