@@ -18,7 +18,7 @@ import (
 
 // dendriteBin is the folder of the Dendrite binaries .ci/run builds
 // (CHARTER_DENDRITE_BIN, else .cache/dendrite/bin in the checkout).
-func dendriteBin(t *testing.T) string {
+func dendriteBin(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("CHARTER_DENDRITE_BIN")
 	if dir == "" {
@@ -34,14 +34,14 @@ func dendriteBin(t *testing.T) string {
 
 // homeserver is a Dendrite run for one test, with Charter's registration.
 type homeserver struct {
-	t        *testing.T
+	t        testing.TB
 	bin, dir string
 	URL      string
 	log      *syncBuffer
 }
 
 // freeAddr is a local address nothing listens on.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,21 +54,24 @@ func freeAddr(t *testing.T) string {
 // startDendrite runs a homeserver for server name "localhost" on addr in its
 // own directory, federation and registration off, with the
 // application-service registration file reg; it is stopped when t ends.
-func startDendrite(t *testing.T, addr, reg string) *homeserver {
+// edits are further changes to the generated dendrite.yaml, pairs of text
+// and its replacement.
+func startDendrite(t testing.TB, addr, reg string, edits ...string) *homeserver {
 	t.Helper()
 	h := &homeserver{t: t, bin: dendriteBin(t), dir: t.TempDir()}
 	h.run("generate-keys", "--private-key", "matrix_key.pem")
 	conf := h.run("generate-config", "-ci", "-dir", h.dir, "-server", "localhost")
-	for old, repl := range map[string]string{
-		"  disable_federation: false":    "  disable_federation: true",
-		"    enable_outbound: true":      "    enable_outbound: false",
-		"  registration_disabled: false": "  registration_disabled: true",
-		"  config_files: []":             "  config_files: [" + reg + "]",
-	} {
-		if !strings.Contains(conf, old) {
-			t.Fatalf("dendrite.yaml has no %q", old)
+	edits = append([]string{
+		"  disable_federation: false", "  disable_federation: true",
+		"    enable_outbound: true", "    enable_outbound: false",
+		"  registration_disabled: false", "  registration_disabled: true",
+		"  config_files: []", "  config_files: [" + reg + "]",
+	}, edits...)
+	for i := 0; i+1 < len(edits); i += 2 {
+		if !strings.Contains(conf, edits[i]) {
+			t.Fatalf("dendrite.yaml has no %q", edits[i])
 		}
-		conf = strings.Replace(conf, old, repl, 1)
+		conf = strings.Replace(conf, edits[i], edits[i+1], 1)
 	}
 	if err := os.WriteFile(filepath.Join(h.dir, "dendrite.yaml"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
