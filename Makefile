@@ -2,7 +2,7 @@
 # SQLite is modernc.org/sqlite, with full-text search built in).
 GO ?= go
 
-.PHONY: run demo test build bench bench-archive bench-driver vet
+.PHONY: run demo test build bench bench-archive bench-driver bench-matrix vet
 
 # The README's first command: serve on the embedded SQLite default.
 run:
@@ -38,3 +38,10 @@ bench-archive:
 # compiler; the tags build mattn/go-sqlite3 with FTS5 beside the default.
 bench-driver:
 	$(GO) test -tags sqlite_mattn,sqlite_fts5 -run '^$$' -bench Driver -benchtime 10x ./internal/archive/
+
+# Matrix capture under load: 10 clients at 50 messages a second each through
+# a real Dendrite homeserver (.cache/dendrite/bin or CHARTER_DENDRITE_BIN, as
+# .ci/run builds it; skipped without it), send answered to alert stored; then
+# Charter alone taking the same 500 a second as the homeserver's transactions.
+bench-matrix:
+	$(GO) test -run '^$$' -bench 'Matrix(SendTo|TransactionsTo)Alert' -benchtime 1x -timeout 30m ./internal/cli/

@@ -40,7 +40,7 @@ func (s *syncBuffer) String() string {
 // instance is a whole charter process run in-test: `charter serve` on a free
 // port with a temporary data directory (or a fresh PostgreSQL schema).
 type instance struct {
-	t       *testing.T
+	t       testing.TB
 	URL     string
 	args    []string // the storage flags, for running other commands on the same database
 	env     map[string]string
@@ -54,7 +54,7 @@ type instance struct {
 const testAdminPassword = "admin-password-for-tests"
 
 // startCharter boots the program on engine ("sqlite" or "postgres").
-func startCharter(t *testing.T, engine string, extra ...string) *instance {
+func startCharter(t testing.TB, engine string, extra ...string) *instance {
 	t.Helper()
 	args := []string{"--data", t.TempDir()}
 	if engine == "postgres" {

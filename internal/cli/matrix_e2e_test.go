@@ -20,7 +20,7 @@ import (
 
 // dendriteBin is the folder of the Dendrite binaries .ci/run builds
 // (CHARTER_DENDRITE_BIN, else .cache/dendrite/bin in the checkout).
-func dendriteBin(t *testing.T) string {
+func dendriteBin(t testing.TB) string {
 	t.Helper()
 	dir := os.Getenv("CHARTER_DENDRITE_BIN")
 	if dir == "" {
@@ -36,16 +36,14 @@ func dendriteBin(t *testing.T) string {
 
 // homeserver is a Dendrite run for one test, with Charter's registration.
 type homeserver struct {
-	t              *testing.T
-	bin, dir, addr string
-	conf           string // dendrite.yaml without a registration
-	URL            string
-	log            *syncBuffer
-	stop           func()
+	t        testing.TB
+	bin, dir string
+	URL      string
+	log      *syncBuffer
 }
 
 // freeAddr is a local address nothing listens on.
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -58,53 +56,43 @@ func freeAddr(t *testing.T) string {
 // startDendrite runs a homeserver for server name "localhost" on addr in its
 // own directory, federation and registration off, with the
 // application-service registration file reg; it is stopped when t ends.
-func startDendrite(t *testing.T, addr, reg string) *homeserver {
+// edits are further changes to the generated dendrite.yaml, pairs of text
+// and its replacement.
+func startDendrite(t testing.TB, addr, reg string, edits ...string) *homeserver {
 	t.Helper()
-	h := &homeserver{t: t, bin: dendriteBin(t), dir: t.TempDir(), addr: addr}
+	h := &homeserver{t: t, bin: dendriteBin(t), dir: t.TempDir()}
 	h.run("generate-keys", "--private-key", "matrix_key.pem")
-	h.conf = h.run("generate-config", "-ci", "-dir", h.dir, "-server", "localhost")
-	for old, repl := range map[string]string{
-		"  disable_federation: false":    "  disable_federation: true",
-		"    enable_outbound: true":      "    enable_outbound: false",
-		"  registration_disabled: false": "  registration_disabled: true",
-	} {
-		if !strings.Contains(h.conf, old) {
-			t.Fatalf("dendrite.yaml has no %q", old)
+	conf := h.run("generate-config", "-ci", "-dir", h.dir, "-server", "localhost")
+	edits = append([]string{
+		"  disable_federation: false", "  disable_federation: true",
+		"    enable_outbound: true", "    enable_outbound: false",
+		"  registration_disabled: false", "  registration_disabled: true",
+		"  config_files: []", "  config_files: [" + reg + "]",
+	}, edits...)
+	for i := 0; i+1 < len(edits); i += 2 {
+		if !strings.Contains(conf, edits[i]) {
+			t.Fatalf("dendrite.yaml has no %q", edits[i])
 		}
-		h.conf = strings.Replace(h.conf, old, repl, 1)
-	}
-	h.start(reg)
-	return h
-}
-
-// start runs the homeserver with the registration file reg ("": none, as
-// before the organization connected Charter).
-func (h *homeserver) start(reg string) {
-	t := h.t
-	t.Helper()
-	conf := h.conf
-	if reg != "" {
-		conf = strings.Replace(conf, "  config_files: []", "  config_files: ["+reg+"]", 1)
+		conf = strings.Replace(conf, edits[i], edits[i+1], 1)
 	}
 	if err := os.WriteFile(filepath.Join(h.dir, "dendrite.yaml"), []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, filepath.Join(h.bin, "dendrite"), "-config", "dendrite.yaml", "-http-bind-address", h.addr, "-https-bind-address", "")
+	cmd := exec.CommandContext(ctx, filepath.Join(h.bin, "dendrite"), "-config", "dendrite.yaml", "-http-bind-address", addr, "-https-bind-address", "")
 	cmd.Dir = h.dir
 	h.log = &syncBuffer{}
 	cmd.Stdout, cmd.Stderr = h.log, h.log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	h.stop = func() { cancel(); cmd.Wait() }
-	t.Cleanup(h.stop)
-	h.URL = "http://" + h.addr
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+	h.URL = "http://" + addr
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(200 * time.Millisecond) {
 		if resp, err := http.Get(h.URL + "/_matrix/client/versions"); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return
+				return h
 			}
 		}
 		if time.Now().After(deadline) {

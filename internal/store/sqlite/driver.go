@@ -95,6 +95,17 @@ func RawWriter(driver, path string) (*sql.DB, error) {
 	return sql.Open(drv.name, drv.dsn(path, false, false))
 }
 
+// RawReader opens path read-only, as Charter's readers do: a benchmark
+// watches a running Charter's database with it (WAL lets it read while
+// Charter writes).
+func RawReader(driver, path string) (*sql.DB, error) {
+	drv, err := lookup(driver)
+	if err != nil {
+		return nil, err
+	}
+	return sql.Open(drv.name, drv.dsn(path, true, false))
+}
+
 func lookup(name string) (driver, error) {
 	d, ok := drivers[name]
 	if !ok {
