@@ -29,6 +29,7 @@ import (
 	"charter/internal/report/export"
 	"charter/internal/review"
 	"charter/internal/store"
+	"charter/internal/wecom"
 )
 
 // App is Charter assembled: the database and the domain services on it.
@@ -56,6 +57,9 @@ type App struct {
 	// Matrix takes the transactions of the homeserver Charter is
 	// registered with into the archive.
 	Matrix *matrix.Service
+	// WeCom pulls the organization's WeCom archive, takes its callbacks
+	// and keeps its groups in the inventory.
+	WeCom *wecom.Service
 }
 
 // Open opens and migrates the database and builds the services, in the
@@ -108,6 +112,9 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 	a.Audit = &audit.Service{Store: db}
 	a.Matrix = &matrix.Service{Store: db, Archive: a.Archive, Rooms: a.Registry, Alerts: db, Review: a.Review, Now: now}
 	a.Pipeline.Foreign, a.Pipeline.Bot = a.Matrix.Foreign, a.Matrix.Bot
+	if a.WeCom, err = a.newWeCom(cfg); err != nil {
+		return nil, err
+	}
 	// Every group signs some statement: ship the default as version 1
 	// (audited as the command line, whichever command opens first).
 	if err := a.Registry.EnsureDefaultTemplate(audit.WithActor(ctx, audit.Actor{Name: "cli", Addr: "local"})); err != nil {

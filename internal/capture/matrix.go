@@ -196,6 +196,11 @@ const (
 	FactTopic      = "topic"
 	FactEncryption = "encryption"
 	FactMember     = "member"
+	// FactDismiss: the platform dissolved the group (WeCom's dismiss).
+	FactDismiss = "dismiss"
+	// FactConsent: a member's answer to being archived (WeCom's
+	// check_room_agree); Member is who, Value "agree" or "disagree".
+	FactConsent = "consent"
 )
 
 // Text is the fact as a line of the archive.
@@ -213,6 +218,10 @@ func (f *RoomFact) Text() string {
 		return f.Actor + " set the topic" + reason
 	case FactEncryption:
 		return f.Actor + " turned on end-to-end encryption (" + f.Value + "): later messages cannot be archived"
+	case FactDismiss:
+		return "the group was dismissed"
+	case FactConsent:
+		return f.Member + " answered " + f.Value + " to being archived"
 	}
 	switch f.Membership {
 	case "join":

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -29,6 +31,7 @@ import (
 	"charter/internal/review"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
+	"charter/internal/wecom"
 )
 
 // harness is a server on a fresh SQLite database with one principal per role.
@@ -78,6 +81,7 @@ func newHarness(t testing.TB, engine string) *harness {
 	api := &Server{Cfg: &cfg, Storage: db, Accounts: accounts, Archive: arch, Registry: reg, Reports: reports, Audit: &audit.Service{Store: db}, Log: log, Metrics: m, Now: time.Now,
 		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies, Pipeline: pipe,
 		Matrix:      &matrix.Service{Store: db, Archive: arch, Rooms: reg, Alerts: db, Now: time.Now},
+		WeCom:       newWeComCallbacks(t, pipe, m, log),
 		Checkpoints: &checkpoint.Service{Store: db, Tx: store.TxFor[checkpoint.Store](db), Key: ed25519.NewKeyFromSeed(make([]byte, 32)), Now: time.Now}}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
@@ -275,7 +279,15 @@ var examples = map[string]example{
 	"GET /api/v1/groups/{id}/room-members": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/groups/%d/room-members", h.group("member")) }},
 	"GET /api/v1/rooms":                    {path: fixed("/api/v1/rooms?unregistered=true")},
 	"GET /api/v1/matrix/enforcement":       {},
-	"PUT /api/v1/matrix/enforcement":       {body: func(h *harness) string { return `{"notice":false}` }},
+	"GET /api/v1/wecom/callback": {path: func(h *harness) string {
+		enc := wecomEncrypt(h.t, []byte("echo"))
+		return "/api/v1/wecom/callback?" + wecomQuery(enc) + "&echostr=" + url.QueryEscape(enc)
+	}},
+	"POST /api/v1/wecom/callback": {as: func(h *harness, _ string) (string, string) {
+		enc := wecomEncrypt(h.t, []byte(`<xml><ToUserName><![CDATA[wwtest]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>1796154447</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[msgaudit_notify]]></Event><AgentID>2000004</AgentID></xml>`))
+		return "/api/v1/wecom/callback?" + wecomQuery(enc), "<xml><ToUserName><![CDATA[wwtest]]></ToUserName><Encrypt><![CDATA[" + enc + "]]></Encrypt><AgentID><![CDATA[2000004]]></AgentID></xml>"
+	}},
+	"PUT /api/v1/matrix/enforcement": {body: func(h *harness) string { return `{"notice":false}` }},
 	"POST /api/v1/groups/{id}/members": {as: func(h *harness, who string) (string, string) {
 		return fmt.Sprintf("/api/v1/groups/%d/members", h.group(who)), fmt.Sprintf(`{"external":"x%d","organization":"o","justification":"j"}`, h.uniq())
 	}},
@@ -758,4 +770,28 @@ func TestOversizedUserImportImportsNothing(t *testing.T) {
 	if _, err := h.db.User(context.Background(), "bulk0"); err == nil {
 		t.Fatal("a row of a refused upload was imported")
 	}
+}
+
+// The callback routes are public: WeCom's signature is their check. The
+// harness takes callbacks signed with this token and key.
+var testCallbackCrypto, _ = wecom.NewCrypto("QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "wwtest")
+
+func newWeComCallbacks(t testing.TB, sys wecom.System, m *metrics.Registry, log *slog.Logger) *wecom.Service {
+	s := wecom.NewService("wwtest", nil, sys, m, log, time.Now)
+	s.Crypto = testCallbackCrypto
+	return s
+}
+
+func wecomEncrypt(t testing.TB, msg []byte) string {
+	enc, err := testCallbackCrypto.Encrypt(msg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc
+}
+
+// wecomQuery is a callback's signed query for the encrypted text enc.
+func wecomQuery(enc string) string {
+	ts := strconv.FormatInt(time.Now().Unix(), 10)
+	return url.Values{"msg_signature": {testCallbackCrypto.Signature(ts, "n1", enc)}, "timestamp": {ts}, "nonce": {"n1"}}.Encode()
 }

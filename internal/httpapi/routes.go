@@ -15,6 +15,10 @@ var routeTable = []route{
 	// servers); wrap checks its hs_token.
 	{"PUT", "/_matrix/app/v1/transactions/{txnId}", homeserver(), (*Server).matrixTransaction},
 	{"PUT", "/transactions/{txnId}", homeserver(), (*Server).matrixTransaction},
+	// WeCom's callbacks, signed with the callback token (checked in the
+	// service: a bad signature is 403).
+	{"GET", "/api/v1/wecom/callback", public(), (*Server).wecomVerify},
+	{"POST", "/api/v1/wecom/callback", public(), (*Server).wecomCallback},
 	// Enforcement on the homeserver for unregistered rooms; the service
 	// lets only a security officer change it.
 	{"GET", "/api/v1/matrix/enforcement", roles(SecurityOfficer, Auditor, Admin), (*Server).getEnforcement},

@@ -26,6 +26,7 @@ import (
 	"charter/internal/report"
 	"charter/internal/review"
 	"charter/internal/store"
+	"charter/internal/wecom"
 )
 
 // SessionCookie is the name of the sign-in cookie.
@@ -58,6 +59,7 @@ type Server struct {
 	// Checkpoints lists the signed checkpoints of the hash chains.
 	Checkpoints *checkpoint.Service
 	Matrix      *matrix.Service // the homeserver's transactions
+	WeCom       *wecom.Service  // WeCom's callbacks
 
 	storageFull atomic.Int64 // unix time of the last write refused for a full disk
 }

@@ -25,8 +25,20 @@ type Room struct {
 	LastEventAt time.Time  `json:"last_event_at"`
 	// GroupID is the registered group the room is bound to; 0: none.
 	GroupID int64 `json:"group_id,omitempty"`
+	// DismissedAt is when the platform dissolved the group.
+	DismissedAt *time.Time `json:"dismissed_at,omitempty"`
 	// Members are the platform handles joined now.
 	Members []string `json:"members"`
+	// Consents are the members' answers to being archived, where the
+	// platform asks them (WeCom's external contacts).
+	Consents []Consent `json:"consents,omitempty"`
+}
+
+// Consent is a member's latest answer to being archived.
+type Consent struct {
+	Member    string    `json:"member"`
+	Status    string    `json:"status"` // agree, disagree
+	ChangedAt time.Time `json:"changed_at"`
 }
 
 // RoomMembership is one change of membership the platform reported.
@@ -127,4 +139,10 @@ func CurrentMembers(ms []RoomMembership) []string {
 		}
 	}
 	return out
+}
+
+// Room is one room of the inventory, for the connectors that keep it; NotFound
+// when no fact named it.
+func (s *Service) Room(ctx context.Context, platform Platform, roomID string) (*Room, error) {
+	return s.Store.Room(ctx, platform, roomID)
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
 	capwecom "charter/internal/capture/wecom"
+	"charter/internal/errs"
 	"charter/internal/metrics"
 	"charter/internal/review"
 )
@@ -33,11 +36,15 @@ type System interface {
 type Service struct {
 	CorpID string
 	// Puller moves the archive into Charter; nil when no SDK is configured.
-	Puller  *capwecom.Puller
-	System  System
-	Metrics *metrics.Registry
-	Log     *slog.Logger
-	Now     func() time.Time
+	Puller *capwecom.Puller
+	// Inventory follows WeCom's groups; Crypto checks and opens callbacks
+	// (nil: no callback token and key set).
+	Inventory *Inventory
+	Crypto    *Crypto
+	System    System
+	Metrics   *metrics.Registry
+	Log       *slog.Logger
+	Now       func() time.Time
 
 	wake chan struct{}
 	mu   sync.Mutex
@@ -45,11 +52,13 @@ type Service struct {
 	// lag is the time since (the zero time: not yet, counted from start).
 	drainedAt, started time.Time
 	lagRaised          bool
+	resolved           map[string]bool // internal rooms looked up (or tried) since start
 }
 
 // NewService returns the service; p may be nil (no archive pull).
 func NewService(corpID string, p *capwecom.Puller, sys System, m *metrics.Registry, log *slog.Logger, now func() time.Time) *Service {
-	s := &Service{CorpID: corpID, Puller: p, System: sys, Metrics: m, Log: log, Now: now, wake: make(chan struct{}, 1), started: now()}
+	s := &Service{CorpID: corpID, Puller: p, System: sys, Metrics: m, Log: log, Now: now, wake: make(chan struct{}, 1), started: now(),
+		resolved: map[string]bool{}}
 	if p != nil {
 		m.Gauge("charter_wecom_pull_lag_seconds", "Time since the WeCom archive pull last reached the end of the archive (the vendor keeps 5 days).",
 			func() float64 { return s.Lag().Seconds() })
@@ -102,6 +111,7 @@ func (s *Service) Pull(ctx context.Context, progress func(Progress)) (int, error
 			return err
 		}
 		s.checkSeq(ctx, prev, batch)
+		s.resolveRooms(ctx, batch)
 		total += len(batch)
 		s.Metrics.Add("charter_wecom_pulled_records_total", "Records pulled from the WeCom archive.", float64(len(batch)))
 		if progress != nil {
@@ -143,6 +153,76 @@ func (s *Service) checkSeq(ctx context.Context, prev int64, batch []capwecom.Ite
 			prev = it.Seq
 		}
 	}
+}
+
+// resolveRooms looks up, once, each internal group the archive names that
+// the inventory does not know yet. A failure is logged: the messages are
+// archived already, and the group is tried again after a restart.
+func (s *Service) resolveRooms(ctx context.Context, batch []capwecom.Item) {
+	if s.Inventory == nil || s.Inventory.Audit == nil {
+		return
+	}
+	for _, it := range batch {
+		m := it.Msg
+		if m == nil || m.RoomID == "" || strings.HasPrefix(m.RoomID, "single:") || s.resolved[m.RoomID] {
+			continue
+		}
+		s.resolved[m.RoomID] = true
+		if _, err := s.Inventory.Rooms.Room(ctx, "wecom", m.RoomID); err == nil {
+			continue
+		}
+		if err := s.Inventory.InternalRoom(ctx, m.RoomID); err != nil {
+			s.Log.Warn("wecom internal group not resolved", "room", m.RoomID, "err", err)
+		}
+	}
+}
+
+// VerifyURL answers WeCom's check of the callback URL (GET): the plaintext
+// of echostr, written back as is.
+func (s *Service) VerifyURL(q url.Values) ([]byte, error) {
+	if s.Crypto == nil {
+		return nil, errs.E(errs.NotFound, "WeCom callbacks are not configured (CHARTER_WECOM_CALLBACK_TOKEN, CHARTER_WECOM_CALLBACK_AES_KEY)")
+	}
+	if err := checkTimestamp(q, s.Now()); err != nil {
+		return nil, s.refused(err)
+	}
+	out, err := s.Crypto.VerifyURL(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), q.Get("echostr"))
+	return out, s.refused(err)
+}
+
+// Callback takes one event (POST): msgaudit_notify pulls at once; a
+// customer group created, changed or dismissed updates the inventory.
+func (s *Service) Callback(ctx context.Context, q url.Values, body []byte) error {
+	if s.Crypto == nil {
+		return errs.E(errs.NotFound, "WeCom callbacks are not configured (CHARTER_WECOM_CALLBACK_TOKEN, CHARTER_WECOM_CALLBACK_AES_KEY)")
+	}
+	if err := checkTimestamp(q, s.Now()); err != nil {
+		return s.refused(err)
+	}
+	plain, err := s.Crypto.DecryptMessage(q.Get("msg_signature"), q.Get("timestamp"), q.Get("nonce"), body)
+	if err != nil {
+		return s.refused(err)
+	}
+	e, err := ParseEvent(plain)
+	if err != nil {
+		return err
+	}
+	s.Metrics.Add("charter_wecom_callbacks_total", "WeCom callback events taken, by event.", 1, "event", e.Event)
+	if s.Inventory == nil {
+		if e.Event == EventMsgAuditNotify {
+			s.Wake()
+		}
+		return nil
+	}
+	return s.Inventory.Callback(ctx, e, plain, s.Wake)
+}
+
+// refused counts a callback refused for its signature, receiver or age.
+func (s *Service) refused(err error) error {
+	if errs.Is(err, errs.Forbidden) {
+		s.Metrics.Add("charter_wecom_callbacks_refused_total", "WeCom callbacks refused: bad signature, another corp, or too old.", 1)
+	}
+	return err
 }
 
 // checkLag raises one system alert when the pull has not drained the

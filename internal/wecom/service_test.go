@@ -10,12 +10,17 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
+	"charter/internal/archive"
+	"charter/internal/capture"
 	capwecom "charter/internal/capture/wecom"
+	"charter/internal/errs"
 	"charter/internal/metrics"
+	"charter/internal/registry"
 	"charter/internal/review"
 )
 
@@ -119,4 +124,99 @@ type failing struct{}
 
 func (failing) GetChatData(int64, int) ([]capwecom.ChatData, error) {
 	return nil, fmt.Errorf("network error (10001)")
+}
+
+type fakeRooms struct {
+	facts []capture.RoomFact
+	known map[string]*registry.Room
+}
+
+func (r *fakeRooms) RecordRoomFacts(_ context.Context, fs []capture.RoomFact) error {
+	r.facts = append(r.facts, fs...)
+	return nil
+}
+
+func (r *fakeRooms) Room(_ context.Context, _ registry.Platform, id string) (*registry.Room, error) {
+	if x := r.known[id]; x != nil {
+		return x, nil
+	}
+	return nil, errs.E(errs.NotFound, "no room %s", id)
+}
+
+type fakeArchive struct{ lines []string }
+
+func (a *fakeArchive) Ingest(_ context.Context, r io.Reader, b archive.Batch, _ func(archive.Result)) (*archive.Result, error) {
+	data, _ := io.ReadAll(r)
+	a.lines = append(a.lines, b.Format+" "+string(data))
+	return &archive.Result{Accepted: 1}, nil
+}
+
+type fakeGroups struct{}
+
+func (fakeGroups) GroupChatIDs(context.Context, GroupChatFilter) ([]string, error) {
+	return []string{"wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA"}, nil
+}
+
+func (fakeGroups) GroupChat(_ context.Context, id string, _ bool) (*GroupChat, error) {
+	return &GroupChat{ChatID: id, Name: "客户群", Owner: "zhangsan", CreateTime: time.Unix(1796150000, 0),
+		Members: []GroupMember{{UserID: "zhangsan", Type: 1, JoinTime: time.Unix(1796150000, 0)},
+			{UserID: "wmEXT", Type: 2, JoinTime: time.Unix(1796150100, 0), Invitor: "zhangsan"}}}, nil
+}
+
+// Callbacks: only WeCom's signature, fresh, for this corp, is taken; an
+// archive notice pulls at once; a customer group's creation reaches the
+// inventory and the archive as a system line, with no message read.
+func TestCallback(t *testing.T) {
+	cr, err := NewCrypto("QDG6eK", "jWmYm7qr5nMoAUwZRjGtBxmz3KA1tkAj3ykkR6q2B2C", "ww1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Unix(1796154447, 0)
+	rooms, arch := &fakeRooms{}, &fakeArchive{}
+	m := metrics.New()
+	s := NewService("ww1", nil, &raised{}, m, slog.New(slog.NewTextHandler(io.Discard, nil)), func() time.Time { return now })
+	s.Crypto = cr
+	s.Inventory = &Inventory{Rooms: rooms, Archive: arch, Groups: fakeGroups{}, Now: func() time.Time { return now }}
+	event := func(kind, extra string) (url.Values, []byte) {
+		enc, _ := cr.Encrypt([]byte(`<xml><ToUserName><![CDATA[ww1]]></ToUserName><FromUserName><![CDATA[sys]]></FromUserName><CreateTime>1796154447</CreateTime><MsgType><![CDATA[event]]></MsgType><Event><![CDATA[` + kind + `]]></Event>` + extra + `</xml>`))
+		ts := "1796154447"
+		q := url.Values{"msg_signature": {cr.Signature(ts, "n", enc)}, "timestamp": {ts}, "nonce": {"n"}}
+		return q, []byte(`<xml><ToUserName><![CDATA[ww1]]></ToUserName><Encrypt><![CDATA[` + enc + `]]></Encrypt></xml>`)
+	}
+	q, body := event("msgaudit_notify", "")
+	if err := s.Callback(context.Background(), q, body); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-s.wake:
+	default:
+		t.Error("msgaudit_notify did not ask for a pull")
+	}
+	bad := url.Values{"msg_signature": {"0000"}, "timestamp": q["timestamp"], "nonce": q["nonce"]}
+	old := url.Values{"msg_signature": q["msg_signature"], "timestamp": {"1796150000"}, "nonce": q["nonce"]}
+	for name, qq := range map[string]url.Values{"a bad signature": bad, "an old timestamp (a replay)": old} {
+		if err := s.Callback(context.Background(), qq, body); !errs.Is(err, errs.Forbidden) {
+			t.Errorf("%s: %v, want Forbidden", name, err)
+		}
+	}
+	var out strings.Builder
+	m.Write(&out)
+	if !strings.Contains(out.String(), "charter_wecom_callbacks_refused_total 2") {
+		t.Errorf("refused callbacks not counted twice:\n%s", out.String())
+	}
+
+	q, body = event("change_external_chat", `<ChatId><![CDATA[wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA]]></ChatId><ChangeType><![CDATA[create]]></ChangeType>`)
+	if err := s.Callback(context.Background(), q, body); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range rooms.facts {
+		got = append(got, f.Type+" "+f.Member+" "+f.Value)
+	}
+	if strings.Join(got, "|") != "create  |name  客户群|member zhangsan |member wmEXT " {
+		t.Errorf("facts %q", got)
+	}
+	if len(arch.lines) != 1 || !strings.Contains(arch.lines[0], `"kind":"system"`) || !strings.Contains(arch.lines[0], "wecom-group:wrOgQhDgAAMYQiS5ol9G7gK9JVAAAA:create") {
+		t.Errorf("archived %q, want the group's creation as one system line", arch.lines)
+	}
 }

@@ -35,6 +35,12 @@ func (s Shared) RecordRoomFact(ctx context.Context, f *capture.RoomFact, seen ti
 	case capture.FactEncryption:
 		_, err = s.exec(ctx, `UPDATE platform_rooms SET encryption = ?, encrypted_at = ?`+where+` AND (encrypted_at IS NULL OR encrypted_at > ?)`,
 			f.Value, f.At, f.Platform, f.RoomID, f.At)
+	case capture.FactDismiss:
+		_, err = s.exec(ctx, `UPDATE platform_rooms SET dismissed_at = ?`+where+` AND dismissed_at IS NULL`, f.At, f.Platform, f.RoomID)
+	case capture.FactConsent:
+		_, err = s.exec(ctx, `INSERT INTO room_consents (platform, room_id, member, status, changed_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT (platform, room_id, member) DO UPDATE SET status = excluded.status, changed_at = excluded.changed_at
+			WHERE excluded.changed_at >= room_consents.changed_at`, f.Platform, f.RoomID, f.Member, f.Value, f.At)
 	case capture.FactMember:
 		_, err = s.exec(ctx, `INSERT INTO room_memberships (platform, room_id, source_id, member, membership, actor, reason, at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, source_id) DO NOTHING`,
@@ -47,7 +53,7 @@ func (s Shared) RecordRoomFact(ctx context.Context, f *capture.RoomFact, seen ti
 }
 
 const roomColumns = `SELECT r.platform, r.room_id, r.creator, r.created_at, r.name, r.topic, r.encryption, r.encrypted_at, r.direct,
-	r.first_seen, r.last_event_at, COALESCE(b.group_id, 0)
+	r.first_seen, r.last_event_at, COALESCE(b.group_id, 0), r.dismissed_at
 	FROM platform_rooms r LEFT JOIN group_bindings b ON b.platform = r.platform AND b.room_id = r.room_id`
 
 // Rooms lists the inventory, newest event first, each with its members now.
@@ -83,16 +89,25 @@ func (s Shared) Room(ctx context.Context, platform registry.Platform, roomID str
 
 func (s Shared) roomMembers(ctx context.Context, r *registry.Room) error {
 	ms, err := s.RoomMemberships(ctx, r.Platform, r.RoomID)
+	if err != nil {
+		return err
+	}
 	r.Members = registry.CurrentMembers(ms)
+	r.Consents, err = list(ctx, s, func(sc Scanner) (registry.Consent, error) {
+		var c registry.Consent
+		err := sc.Scan(&c.Member, &c.Status, &c.ChangedAt)
+		c.ChangedAt = c.ChangedAt.UTC()
+		return c, err
+	}, `SELECT member, status, changed_at FROM room_consents WHERE platform = ? AND room_id = ? ORDER BY member`, r.Platform, r.RoomID)
 	return err
 }
 
 func scanRoom(sc Scanner) (registry.Room, error) {
 	var r registry.Room
-	var created, encrypted sql.NullTime
+	var created, encrypted, dismissed sql.NullTime
 	err := sc.Scan(&r.Platform, &r.RoomID, &r.Creator, &created, &r.Name, &r.Topic, &r.Encryption, &encrypted, &r.Direct,
-		&r.FirstSeen, &r.LastEventAt, &r.GroupID)
-	r.CreatedAt, r.EncryptedAt = sqlutil.TimePtr(created), sqlutil.TimePtr(encrypted)
+		&r.FirstSeen, &r.LastEventAt, &r.GroupID, &dismissed)
+	r.CreatedAt, r.EncryptedAt, r.DismissedAt = sqlutil.TimePtr(created), sqlutil.TimePtr(encrypted), sqlutil.TimePtr(dismissed)
 	sqlutil.UTC(&r.FirstSeen, &r.LastEventAt)
 	return r, err
 }
