@@ -2,12 +2,17 @@ package sdk
 
 import (
 	"errors"
+	"flag"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 )
+
+// This package has no golden files; the flag is accepted so that
+// go test ./internal/capture/... -update works across packages.
+var _ = flag.Bool("update", false, "no golden files in this package")
 
 // These need neither the vendor's library nor a C compiler: the default
 // build must compile the bridge and fail cleanly without the file.
