@@ -122,8 +122,9 @@ func seconds(d time.Duration) int32 {
 }
 
 // Init initialises the handle with the corp ID and the archive's secret
-// (会话内容存档 Secret, not an application's). The SDK checks neither here:
-// a wrong secret shows as a ServerError from the first GetChatData.
+// (会话内容存档 Secret, not an application's). Public reports say a wrong
+// secret is not refused here but by the first GetChatData, as a
+// ServerError (errcode 41001, or 48002 for an application's secret).
 func (c *Client) Init(corpID, secret string) error {
 	if err := noNUL("Init", corpID, secret); err != nil {
 		return err
