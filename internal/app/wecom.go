@@ -1,7 +1,16 @@
 package app
 
 import (
+	"context"
+	"os"
+	"strconv"
+	"strings"
+
+	"charter/internal/archive"
+	capwecom "charter/internal/capture/wecom"
+	"charter/internal/capture/wecom/sdk"
 	"charter/internal/config"
+	"charter/internal/errs"
 	"charter/internal/wecom"
 )
 
@@ -43,4 +52,65 @@ func (a *App) newWeCom(cfg *config.Config) (*wecom.Service, error) {
 		s.Crypto = c
 	}
 	return s, nil
+}
+
+// OpenWeComPull loads the archive's private keys and the vendor's SDK and
+// gives the WeCom service its puller; the returned close releases the
+// SDK. Only serve and `charter wecom pull` open it: other commands need no
+// vendor library.
+func (a *App) OpenWeComPull(cfg *config.Config) (close func() error, err error) {
+	switch {
+	case cfg.WeComCorpID == "":
+		return nil, errs.Field("wecom-corp-id", "required to pull the WeCom archive")
+	case cfg.WeComSDK == "":
+		return nil, errs.Field("wecom-sdk", "required to pull the WeCom archive: the path of libWeWorkFinanceSdk_C.so")
+	case cfg.WeComSecret == "":
+		return nil, errs.Field("CHARTER_WECOM_SECRET", "required to pull the WeCom archive: the chat-archive app's secret")
+	}
+	keys, err := loadWeComKeys(cfg.WeComPrivateKeys)
+	if err != nil {
+		return nil, err
+	}
+	lib, err := sdk.Open(cfg.WeComSDK, sdk.Options{Proxy: cfg.WeComProxy, ProxyPassword: cfg.WeComProxyPassword})
+	if err != nil {
+		return nil, errs.Field("wecom-sdk", "%v", err)
+	}
+	if err := lib.Init(cfg.WeComCorpID, cfg.WeComSecret); err != nil {
+		lib.Close()
+		return nil, err
+	}
+	ctx := context.Background() // the cursor outlives any one request
+	a.WeCom.Puller = &capwecom.Puller{Source: lib, Decrypter: lib, Keys: keys, Limit: 1000,
+		Cursor: &archive.PullCursor{Store: a.DB, Ctx: ctx, Corp: cfg.WeComCorpID, Source: "archive"},
+		Sink:   a.Archive.WeComSink(cfg.WeComCorpID, "archive")}
+	a.WeCom.WatchLag()
+	return lib.Close, nil
+}
+
+// loadWeComKeys reads "1=v1.pem,2=v2.pem": every key version stays, since
+// records encrypted before a rotation name the old one.
+func loadWeComKeys(spec string) (*capwecom.KeyRing, error) {
+	ring := capwecom.NewKeyRing()
+	for _, part := range strings.Split(spec, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		v, path, ok := strings.Cut(part, "=")
+		ver, err := strconv.Atoi(strings.TrimSpace(v))
+		if !ok || err != nil || ver < 1 {
+			return nil, errs.Field("wecom-private-keys", "%q is not VERSION=FILE", part)
+		}
+		pem, err := os.ReadFile(strings.TrimSpace(path))
+		if err != nil {
+			return nil, errs.Field("wecom-private-keys", "version %d: %v", ver, err)
+		}
+		if err := ring.Add(ver, pem); err != nil {
+			return nil, err
+		}
+	}
+	if len(ring.Versions()) == 0 {
+		return nil, errs.Field("wecom-private-keys", "required: the archive's RSA private keys, VERSION=FILE,...")
+	}
+	return ring, nil
 }

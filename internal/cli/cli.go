@@ -54,6 +54,7 @@ func commands() []command {
 		{name: "archive", summary: "archive maintenance: purge, export", verbs: archiveVerbs},
 		{name: "report", summary: "periodic reports and registration forms: generate, list, export, roster, form", verbs: reportVerbs},
 		{name: "matrix", summary: "connect the organization's Matrix homeserver: register, enforce (notices and closing for unregistered rooms; off by default)", verbs: matrixVerbs},
+		{name: "wecom", summary: "the organization's WeCom: pull --once (the chat archive, by hand), sync (the customer groups into the inventory)", verbs: wecomVerbs},
 		{name: "version", summary: "print the version", run: version},
 	}
 }

@@ -97,11 +97,27 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	// The report scheduler is waited for, so it never ticks on a closed database.
 	reportsDone := make(chan struct{})
 	go func() { defer close(reportsDone); a.Reports.Run(schedCtx, cfg.SchedulerEvery, e.Now, log) }()
+	// The WeCom archive, pulled every --wecom-pull-every and at once on a
+	// msgaudit_notify callback, and its customer groups; only when a corp
+	// is configured, the vendor's SDK only when its path is.
+	wecomDone := make(chan struct{})
+	if cfg.WeComCorpID != "" {
+		if cfg.WeComSDK != "" {
+			closeSDK, err := a.OpenWeComPull(cfg)
+			if err != nil {
+				return err
+			}
+			defer closeSDK()
+		}
+		go func() { defer close(wecomDone); a.WeCom.Run(schedCtx, cfg.WeComPullEvery) }()
+	} else {
+		close(wecomDone)
+	}
 	// Enforcement on the Matrix homeserver, when a security officer turned
 	// it on, at the same pace.
 	matrixDone := make(chan struct{})
 	go func() { defer close(matrixDone); a.Matrix.Run(schedCtx, cfg.SchedulerEvery, log) }()
-	defer func() { stopSched(); <-reportsDone; <-matrixDone }()
+	defer func() { stopSched(); <-reportsDone; <-matrixDone; <-wecomDone }()
 	select {
 	case err := <-errc:
 		return err

@@ -60,10 +60,16 @@ func NewService(corpID string, p *capwecom.Puller, sys System, m *metrics.Regist
 	s := &Service{CorpID: corpID, Puller: p, System: sys, Metrics: m, Log: log, Now: now, wake: make(chan struct{}, 1), started: now(),
 		resolved: map[string]bool{}}
 	if p != nil {
-		m.Gauge("charter_wecom_pull_lag_seconds", "Time since the WeCom archive pull last reached the end of the archive (the vendor keeps 5 days).",
-			func() float64 { return s.Lag().Seconds() })
+		s.WatchLag()
 	}
 	return s
+}
+
+// WatchLag shows the pull's lag in the metrics; call it once the puller
+// is set.
+func (s *Service) WatchLag() {
+	s.Metrics.Gauge("charter_wecom_pull_lag_seconds", "Time since the WeCom archive pull last reached the end of the archive (the vendor keeps 5 days).",
+		func() float64 { return s.Lag().Seconds() })
 }
 
 // Wake asks for a pull now (a msgaudit_notify callback); it never blocks.
@@ -252,19 +258,32 @@ func (s *Service) checkLag(ctx context.Context) {
 	}
 }
 
-// Run pulls every interval and whenever Wake is called, until ctx ends. A
-// failed round is logged and tried again at the next.
+// SyncEvery is how often Run lists the customer groups again; the
+// change_external_chat callbacks keep them current in between.
+const SyncEvery = 6 * time.Hour
+
+// Run pulls every interval and whenever Wake is called, and lists the
+// customer groups at start and every SyncEvery, until ctx ends. A failed
+// round is logged and tried again at the next.
 func (s *Service) Run(ctx context.Context, every time.Duration) {
-	if s.Puller == nil {
-		return
-	}
 	t := time.NewTicker(every)
 	defer t.Stop()
+	var synced time.Time
 	for {
-		if n, err := s.Pull(ctx, nil); err != nil && ctx.Err() == nil {
-			s.Log.Error("wecom archive pull", "err", err, "records", n)
-		} else if n > 0 {
-			s.Log.Info("wecom archive pull", "records", n)
+		if s.Inventory != nil && s.Inventory.Groups != nil && s.Now().Sub(synced) >= SyncEvery {
+			if n, err := s.Inventory.SyncCustomerGroups(ctx); err != nil && ctx.Err() == nil {
+				s.Log.Error("wecom customer groups", "err", err)
+			} else {
+				synced = s.Now()
+				s.Log.Info("wecom customer groups", "groups", n)
+			}
+		}
+		if s.Puller != nil {
+			if n, err := s.Pull(ctx, nil); err != nil && ctx.Err() == nil {
+				s.Log.Error("wecom archive pull", "err", err, "records", n)
+			} else if n > 0 {
+				s.Log.Info("wecom archive pull", "records", n)
+			}
 		}
 		select {
 		case <-ctx.Done():

@@ -14,69 +14,19 @@ import (
 	"encoding/pem"
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
-	"github.com/ebitengine/purego"
+	"charter/internal/capture/wecom/sdk/sdktest"
 
 	"charter/internal/capture"
 	"charter/internal/capture/wecom"
 )
 
-// fake is a test's hold on its own build of testdata/fakesdk.c: the extra
-// calls that load it with data and report on it.
-type fake struct {
-	path        string
-	expect      func(corpID, secret string)
-	addChat     func(seq uint64, item string)
-	addMedia    func(fileID string, data []byte, n int32)
-	fail        func(fn string, code int32)
-	live        func() int32
-	lastProxy   func() string
-	lastPasswd  func() string
-	lastTimeout func() int32
-}
+// fake is a test's own build of the stand-in library (sdktest).
+type fake struct{ *sdktest.Fake }
 
-// compile builds a shared library from C source with the system compiler,
-// skipping the test, with the reason, when there is none.
-func compile(tb testing.TB, src, name string) string {
-	tb.Helper()
-	cc := strings.Fields(os.Getenv("CC"))
-	if len(cc) == 0 {
-		cc = []string{"cc"}
-	}
-	if _, err := exec.LookPath(cc[0]); err != nil {
-		tb.Skipf("no C compiler (%s) to build the stand-in Finance SDK: %v", cc[0], err)
-	}
-	so := filepath.Join(tb.TempDir(), name)
-	args := append(cc[1:], "-shared", "-fPIC", "-O2", "-Wall", "-Werror", "-o", so, src)
-	if out, err := exec.Command(cc[0], args...).CombinedOutput(); err != nil {
-		tb.Fatalf("%s %s: %v\n%s", cc[0], strings.Join(args, " "), err, out)
-	}
-	return so
-}
-
-// newFake builds a fresh library, so no test sees another's data or counts.
-func newFake(tb testing.TB) *fake {
-	f := &fake{path: compile(tb, "testdata/fakesdk.c", "libWeWorkFinanceSdk_C.so")}
-	h, err := purego.Dlopen(f.path, purego.RTLD_NOW|purego.RTLD_LOCAL)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	purego.RegisterLibFunc(&f.expect, h, "fake_expect")
-	purego.RegisterLibFunc(&f.addChat, h, "fake_add_chat")
-	purego.RegisterLibFunc(&f.addMedia, h, "fake_add_media")
-	purego.RegisterLibFunc(&f.fail, h, "fake_fail")
-	purego.RegisterLibFunc(&f.live, h, "fake_live")
-	purego.RegisterLibFunc(&f.lastProxy, h, "fake_last_proxy")
-	purego.RegisterLibFunc(&f.lastPasswd, h, "fake_last_passwd")
-	purego.RegisterLibFunc(&f.lastTimeout, h, "fake_last_timeout")
-	f.expect(testCorp, testSecret)
-	return f
-}
+func newFake(tb testing.TB) *fake { return &fake{sdktest.New(tb, testCorp, testSecret)} }
 
 const (
 	testCorp   = "wwd08c8e7c775ab44d"
@@ -86,7 +36,7 @@ const (
 // open opens the fake through the bridge, initialised, closed at the end.
 func (f *fake) open(tb testing.TB, opt Options) *Client {
 	tb.Helper()
-	c, err := Open(f.path, opt)
+	c, err := Open(f.Path, opt)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -123,15 +73,6 @@ type corpus struct {
 	keys  []string // the random key of each item, before RSA
 }
 
-// fakeEncrypt is the inverse of the fake's DecryptData.
-func fakeEncrypt(key string, plain []byte) string {
-	b := append([]byte("FAKE:"), plain...)
-	for i := range b {
-		b[i] ^= key[i%len(key)]
-	}
-	return base64.StdEncoding.EncodeToString(b)
-}
-
 // newCorpus encrypts n messages as the vendor would hand them out, seq
 // 1, 2, … under key version 3, cycling through the valid vendor examples.
 func newCorpus(tb testing.TB, n int) *corpus {
@@ -162,7 +103,7 @@ func newCorpus(tb testing.TB, n int) *corpus {
 		c.items = append(c.items, wecom.ChatData{
 			Seq: int64(i + 1), MsgID: m.MsgID, PublicKeyVer: 3,
 			EncryptRandomKey: base64.StdEncoding.EncodeToString(ek),
-			EncryptChatMsg:   fakeEncrypt(key, plain),
+			EncryptChatMsg:   sdktest.Encrypt(key, plain),
 		})
 		c.plain = append(c.plain, plain)
 		c.keys = append(c.keys, key)
@@ -177,7 +118,7 @@ func (f *fake) serve(tb testing.TB, c *corpus) {
 		if err != nil {
 			tb.Fatal(err)
 		}
-		f.addChat(uint64(it.Seq), string(b))
+		f.AddChat(uint64(it.Seq), string(b))
 	}
 }
 

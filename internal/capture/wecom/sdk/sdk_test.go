@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"charter/internal/capture/wecom"
+	"charter/internal/capture/wecom/sdk/sdktest"
 )
 
 func TestOpenMissingSymbol(t *testing.T) {
@@ -23,7 +24,7 @@ func TestOpenMissingSymbol(t *testing.T) {
 	if err := os.WriteFile(src, []byte("void *NewSdk(void) { return 0; }\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	so := compile(t, src, "libhalf.so")
+	so := sdktest.Compile(t, src, "libhalf.so")
 	_, err := Open(so, Options{})
 	if err == nil || !strings.Contains(err.Error(), so) || !strings.Contains(err.Error(), "has no Init") {
 		t.Fatalf("want an error naming %s and the missing Init, got %v", so, err)
@@ -36,7 +37,7 @@ func TestInit(t *testing.T) {
 		f.open(t, Options{})
 	})
 	t.Run("ErrParamOnEmptyCorpID", func(t *testing.T) {
-		c, err := Open(f.path, Options{})
+		c, err := Open(f.Path, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -51,7 +52,7 @@ func TestInit(t *testing.T) {
 		}
 	})
 	t.Run("NULRefused", func(t *testing.T) {
-		c, err := Open(f.path, Options{})
+		c, err := Open(f.Path, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -97,15 +98,15 @@ func TestGetChatData(t *testing.T) {
 		if _, err := c.GetChatData(0, 1); err != nil {
 			t.Fatal(err)
 		}
-		if f.lastProxy() != "socks5://10.0.0.1:8081" || f.lastPasswd() != "user_name:passwd_123" || f.lastTimeout() != 3 {
-			t.Fatalf("SDK saw proxy %q passwd %q timeout %d", f.lastProxy(), f.lastPasswd(), f.lastTimeout())
+		if f.LastProxy() != "socks5://10.0.0.1:8081" || f.LastPasswd() != "user_name:passwd_123" || f.LastTimeout() != 3 {
+			t.Fatalf("SDK saw proxy %q passwd %q timeout %d", f.LastProxy(), f.LastPasswd(), f.LastTimeout())
 		}
 		d := f.open(t, Options{})
 		if _, err := d.GetChatData(0, 1); err != nil {
 			t.Fatal(err)
 		}
-		if f.lastProxy() != "" || f.lastTimeout() != 10 {
-			t.Fatalf("defaults: SDK saw proxy %q timeout %d", f.lastProxy(), f.lastTimeout())
+		if f.LastProxy() != "" || f.LastTimeout() != 10 {
+			t.Fatalf("defaults: SDK saw proxy %q timeout %d", f.LastProxy(), f.LastTimeout())
 		}
 	})
 	t.Run("ErrParamOverLimit1000", func(t *testing.T) {
@@ -123,7 +124,7 @@ func TestGetChatData(t *testing.T) {
 		}
 	})
 	t.Run("WrongSecretIsServerError", func(t *testing.T) {
-		c, err := Open(f.path, Options{})
+		c, err := Open(f.Path, Options{})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -177,7 +178,7 @@ func TestDecryptData(t *testing.T) {
 func (f *fake) media(t *testing.T, fileID string, n int) []byte {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
-	f.addMedia(fileID, b, int32(n))
+	f.AddMedia(fileID, b, int32(n))
 	return b
 }
 
@@ -245,7 +246,7 @@ func TestGetMediaData(t *testing.T) {
 			buf.Write(ch.Data)
 			resume = ch.Next
 			if calls++; calls == 1 {
-				f.fail("GetMediaData", int32(ErrNetwork)) // the next chunk fails
+				f.Fail("GetMediaData", int32(ErrNetwork)) // the next chunk fails
 			}
 			return nil
 		})
@@ -299,7 +300,7 @@ var headerCodes = map[Code]string{
 
 func TestEveryCodeMapped(t *testing.T) {
 	f := newFake(t)
-	f.addMedia("m", []byte("x"), 1)
+	f.AddMedia("m", []byte("x"), 1)
 	c := f.open(t, Options{})
 	calls := map[string]func() error{
 		"Init":         func() error { return c.Init(testCorp, testSecret) },
@@ -313,7 +314,7 @@ func TestEveryCodeMapped(t *testing.T) {
 	}
 	for op, call := range calls {
 		for _, code := range codes {
-			f.fail(op, int32(code))
+			f.Fail(op, int32(code))
 			err := call()
 			var e *Error
 			if !errors.As(err, &e) || e.Op != op || e.Code != code || !errors.Is(err, code) {
@@ -334,7 +335,7 @@ func TestCloseFrees(t *testing.T) {
 	f := newFake(t)
 	cp := newCorpus(t, 5)
 	f.serve(t, cp)
-	f.addMedia("m", bytes.Repeat([]byte("x"), 600*1024), 600*1024)
+	f.AddMedia("m", bytes.Repeat([]byte("x"), 600*1024), 600*1024)
 	c := f.open(t, Options{})
 	items, err := c.GetChatData(0, 100)
 	if err != nil || len(items) != 5 {
@@ -350,13 +351,13 @@ func TestCloseFrees(t *testing.T) {
 	if err := c.GetMediaData("m", "", func(Chunk) error { return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.live(); n != 1 {
+	if n := f.Live(); n != 1 {
 		t.Fatalf("%d SDK objects live besides the handle, want none", n-1)
 	}
 	if err := c.Close(); err != nil {
 		t.Fatal(err)
 	}
-	if n := f.live(); n != 0 {
+	if n := f.Live(); n != 0 {
 		t.Fatalf("%d SDK objects live after Close", n)
 	}
 	if err := c.Close(); err != nil {
@@ -411,7 +412,7 @@ func TestConcurrentUse(t *testing.T) {
 	f := newFake(t)
 	cp := newCorpus(t, 20)
 	f.serve(t, cp)
-	f.addMedia("m", bytes.Repeat([]byte("y"), 700*1024), 700*1024)
+	f.AddMedia("m", bytes.Repeat([]byte("y"), 700*1024), 700*1024)
 	c := f.open(t, Options{})
 	var wg sync.WaitGroup
 	errc := make(chan error, 8)
@@ -447,7 +448,7 @@ func TestConcurrentUse(t *testing.T) {
 	for err := range errc {
 		t.Fatal(err)
 	}
-	if n := f.live(); n != 1 {
+	if n := f.Live(); n != 1 {
 		t.Fatalf("%d SDK objects live besides the handle", n-1)
 	}
 }
