@@ -163,6 +163,17 @@ type Committed struct {
 // returns how many of the messages it left pending (not yet scanned).
 type Observer func(ctx context.Context, c Committed) (pending int)
 
+// capturedAt records when the archive took m. A message whose source gave
+// no sending time (SentAtUnknown) is timed by its capture: it sorts,
+// searches and is retained from then, and readers are told the time is the
+// capture's.
+func (m *Stored) capturedAt(now time.Time) {
+	m.CapturedAt = now
+	if m.SentAtUnknown {
+		m.SentAt = now
+	}
+}
+
 // Prepare fixes times to microseconds (PostgreSQL keeps no more) and sets
 // BodyHash and ContentHash. The ingest pipeline calls it before the
 // transaction, so hashing overlaps the writes of the previous chunk.
@@ -242,8 +253,8 @@ func BodyHash(m *Stored) string {
 }
 
 // ContentHash is the SHA-256 of everything captured about a message: the
-// envelope a tombstone keeps (platform, source id, room, group, times,
-// kind) and the hash of the body. A tombstone's envelope, and so its
+// envelope a tombstone keeps (platform, source id, room, group, times and
+// whether the sending time is unknown, kind) and the hash of the body. A tombstone's envelope, and so its
 // sending time, stays verifiable after the body is gone.
 func ContentHash(m *Stored, bodyHash string) string {
 	f := newFieldHasher("charter-archive-1")
@@ -255,6 +266,11 @@ func ContentHash(m *Stored, bodyHash string) string {
 	f.str(m.CapturedAt.UTC().Format(time.RFC3339Nano))
 	f.str(string(m.Kind))
 	f.str(bodyHash)
+	// Written only when set, so the hashes of messages archived before the
+	// flag existed (all with a known time) still verify.
+	if m.SentAtUnknown {
+		f.str("sent_at_unknown")
+	}
 	return f.sum()
 }
 

@@ -47,7 +47,7 @@ const (
 	ExportManifest = "manifest.json"
 )
 
-var csvHeader = []string{"id", "platform", "source_id", "group_id", "room_id", "sender", "user", "sent_at", "kind", "text",
+var csvHeader = []string{"id", "platform", "source_id", "group_id", "room_id", "sender", "user", "sent_at", "sent_at_unknown", "kind", "text",
 	"attachments", "amount_fen", "transfer_count", "transfer_type", "recalls", "recalled", "recalled_at", "captured_at", "hash"}
 
 type hashingWriter struct {
@@ -171,7 +171,7 @@ func csvRow(m *Stored) []string {
 		recalledAt = m.RecalledAt.UTC().Format(time.RFC3339Nano)
 	}
 	return []string{itoa(m.ID), m.Platform, cell(m.SourceID), g, cell(m.RoomID), cell(m.Sender), cell(m.User), m.SentAt.UTC().Format(time.RFC3339Nano),
-		string(m.Kind), cell(m.Text), cell(AttachmentsJSON(m.Attachments)), amount, count, cell(typ), cell(m.Recalls), strconv.FormatBool(m.Recalled),
+		strconv.FormatBool(m.SentAtUnknown), string(m.Kind), cell(m.Text), cell(AttachmentsJSON(m.Attachments)), amount, count, cell(typ), cell(m.Recalls), strconv.FormatBool(m.Recalled),
 		recalledAt, m.CapturedAt.UTC().Format(time.RFC3339Nano), m.Hash}
 }
 

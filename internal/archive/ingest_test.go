@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"charter/internal/archive"
 	"charter/internal/errs"
@@ -49,6 +50,33 @@ func TestIngest(t *testing.T) {
 			items, _ := f.search(t, archive.Query{Text: "内部资料"})
 			if len(items) != 1 || items[0].SourceID != "w1" || !items[0].Recalled || items[0].Text == "" {
 				t.Fatalf("recalled original: %+v", items)
+			}
+		}},
+		{"a WeCom message without a sending time is archived at its capture, marked so, and verifies", func(t *testing.T, f *archiveFixture) {
+			// The vendor's own image example has msgtime 0; this one is a text.
+			line := `{"msgid":"t0","action":"send","from":"zhangsan","tolist":["lisi"],"roomid":"wr-finance","msgtime":0,"msgtype":"text","text":{"content":"没有时间的内部资料"}}` + "\n"
+			f.clk.add(time.Hour)
+			if res := f.ingest(t, "wecom", line, 0); res.Accepted != 1 || len(res.Rejected) != 0 {
+				t.Fatalf("result %+v, want 1 accepted", res)
+			}
+			items, _ := f.search(t, archive.Query{Text: "内部资料"})
+			if len(items) != 1 {
+				t.Fatalf("found %+v", items)
+			}
+			m := items[0]
+			if !m.SentAtUnknown || !m.SentAt.Equal(m.CapturedAt) || !m.CapturedAt.Equal(f.clk.now()) {
+				t.Fatalf("unknown %v sent %s captured %s, want unknown, both %s", m.SentAtUnknown, m.SentAt, m.CapturedAt, f.clk.now())
+			}
+			if it := m.Item(false); !it.SentAtUnknown {
+				t.Fatalf("item does not say the time is unknown: %+v", it)
+			}
+			if v := f.verify(t); v.Messages != 1 {
+				t.Fatalf("verified %+v", v)
+			}
+			known := m
+			known.SentAtUnknown = false
+			if archive.ContentHash(&known, m.BodyHash) == m.ContentHash {
+				t.Fatal("the flag is not part of the hashed envelope")
 			}
 		}},
 		{"a personal-WeChat export is archived into the group it names", func(t *testing.T, f *archiveFixture) {

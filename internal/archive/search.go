@@ -34,31 +34,33 @@ const MaxLimit = 500
 
 // Item is how a message is shown to a reader of the archive.
 type Item struct {
-	ID          int64                `json:"id"`
-	Platform    string               `json:"platform"`
-	SourceID    string               `json:"source_id"`
-	GroupID     *int64               `json:"group_id"`
-	RoomID      string               `json:"room_id"`
-	Sender      string               `json:"sender"`
-	User        string               `json:"user,omitempty"`
-	SentAt      time.Time            `json:"sent_at"`
-	Kind        capture.Kind         `json:"kind"`
-	Text        string               `json:"text"`
-	Attachments []capture.Attachment `json:"attachments,omitempty"`
-	Transfer    *capture.Transfer    `json:"transfer,omitempty"`
-	Recalls     string               `json:"recalls,omitempty"`
-	Recalled    bool                 `json:"recalled"`
-	RecalledAt  *time.Time           `json:"recalled_at,omitempty"`
-	Purged      bool                 `json:"purged,omitempty"`
-	CapturedAt  time.Time            `json:"captured_at"`
-	Hash        string               `json:"hash"`
-	Raw         json.RawMessage      `json:"raw,omitempty"`
+	ID       int64     `json:"id"`
+	Platform string    `json:"platform"`
+	SourceID string    `json:"source_id"`
+	GroupID  *int64    `json:"group_id"`
+	RoomID   string    `json:"room_id"`
+	Sender   string    `json:"sender"`
+	User     string    `json:"user,omitempty"`
+	SentAt   time.Time `json:"sent_at"`
+	// SentAtUnknown: the source gave no sending time; SentAt is CapturedAt.
+	SentAtUnknown bool                 `json:"sent_at_unknown,omitempty"`
+	Kind          capture.Kind         `json:"kind"`
+	Text          string               `json:"text"`
+	Attachments   []capture.Attachment `json:"attachments,omitempty"`
+	Transfer      *capture.Transfer    `json:"transfer,omitempty"`
+	Recalls       string               `json:"recalls,omitempty"`
+	Recalled      bool                 `json:"recalled"`
+	RecalledAt    *time.Time           `json:"recalled_at,omitempty"`
+	Purged        bool                 `json:"purged,omitempty"`
+	CapturedAt    time.Time            `json:"captured_at"`
+	Hash          string               `json:"hash"`
+	Raw           json.RawMessage      `json:"raw,omitempty"`
 }
 
 // Item renders m for a reader; raw is included only when asked (export).
 func (m *Stored) Item(withRaw bool) Item {
 	it := Item{ID: m.ID, Platform: m.Platform, SourceID: m.SourceID, RoomID: m.RoomID, Sender: m.Sender, User: m.User,
-		SentAt: m.SentAt.UTC(), Kind: m.Kind, Text: m.Text, Attachments: m.Attachments, Transfer: m.Transfer, Recalls: m.Recalls,
+		SentAt: m.SentAt.UTC(), SentAtUnknown: m.SentAtUnknown, Kind: m.Kind, Text: m.Text, Attachments: m.Attachments, Transfer: m.Transfer, Recalls: m.Recalls,
 		Recalled: m.Recalled, RecalledAt: m.RecalledAt, Purged: m.PurgedAt != nil, CapturedAt: m.CapturedAt.UTC(), Hash: m.Hash}
 	if m.GroupID != 0 {
 		g := m.GroupID

@@ -218,7 +218,8 @@ func (s *Service) ingest(ctx context.Context, b Batch, next func() (capture.Reco
 					send()
 					return
 				}
-				m := &Stored{Message: *rec.Msg, GroupID: b.GroupID, CapturedAt: now}
+				m := &Stored{Message: *rec.Msg, GroupID: b.GroupID}
+				m.capturedAt(now)
 				resolve(view, m)
 				Prepare(m)
 				c.msgs = append(c.msgs, m)
@@ -484,7 +485,7 @@ func (s *Service) Reprocess(ctx context.Context, id int64, content []byte, forma
 	}
 	resolve(view, m)
 	now := s.Now().UTC()
-	m.CapturedAt = now
+	m.capturedAt(now)
 	var queueID int64
 	err = s.Tx(ctx, func(tx TxStore) error {
 		if err := tx.AppendMessages(ctx, []*Stored{m}); err != nil {

@@ -11,9 +11,21 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 var update = flag.Bool("update", false, "rewrite the .golden files under testdata")
+
+// goldenNow is the clock of the golden runs: a record without a sending
+// time is timed by it.
+var goldenNow = time.Date(2026, 12, 1, 8, 0, 0, 0, time.UTC)
+
+// newWeComAt is NewWeCom with a fixed clock.
+func newWeComAt(now time.Time) func(io.Reader) Reader {
+	return func(r io.Reader) Reader {
+		return &wecomReader{lr: newLineReader(r), now: func() time.Time { return now }}
+	}
+}
 
 // importer names one input file and how to read it.
 type importer struct {
@@ -24,7 +36,8 @@ type importer struct {
 
 var importers = []importer{
 	{"ndjson", "ndjson.jsonl", NewNDJSON},
-	{"wecom", "wecom.jsonl", NewWeCom},
+	{"wecom", "wecom.jsonl", newWeComAt(goldenNow)},
+	{"wecom_vendor", "wecom_vendor.jsonl", newWeComAt(goldenNow)},
 	{"pywxdump_csv", "pywxdump.csv", func(r io.Reader) Reader { return NewPyWxDumpCSV(r, "") }},
 	{"pywxdump_json", "pywxdump.json", func(r io.Reader) Reader { return NewPyWxDumpJSON(r, "") }},
 	{"pywxdump_truncated", "pywxdump_truncated.json", func(r io.Reader) Reader { return NewPyWxDumpJSON(r, "") }},
@@ -187,8 +200,11 @@ func readGolden(t *testing.T, name string) []goldenLine {
 // the good records after them still come through.
 func TestRejectedRecords(t *testing.T) {
 	want := map[string]map[int]string{
-		"wecom": {2: "sent_at: msgtime missing", 35: "bad JSON", 36: "where an object was expected",
-			37: "source_id: msgid missing", 38: "msgtime: not an integer", 39: "transfer: negative amount"},
+		"wecom": {35: "bad JSON", 36: "where an object was expected",
+			37: "source_id: msgid missing", 38: "msgtime: not an integer", 39: "transfer: negative amount",
+			49: "encrypt_chat_msg: the record is still encrypted", 50: "info: voiptext body missing",
+			51: "msgid: the wrapper's msgid"},
+		"wecom_vendor": {},
 		"ndjson": {6: `unknown field "txt"`, 7: "kind: unknown kind", 8: "platform: unknown platform",
 			9: "source_id: missing", 10: "sent_at: missing", 11: "transfer: negative amount",
 			12: "sent_at: not an RFC 3339 time", 13: "more than one value", 14: "bad JSON"},

@@ -50,18 +50,25 @@ var Platforms = []string{"wecom", "wechat", "dingtalk", "feishu", "matrix", "oth
 // Message is one chat message, normalized. (Platform, SourceID) is the dedupe
 // key. Text holds all searchable text, including text nested in forwarded
 // chat records and mixed messages, link titles and file names.
+//
+// SentAtUnknown says the source gave no sending time (the vendor's own WeCom
+// image example has msgtime 0): SentAt is then when Charter read it, and the
+// archive replaces it with the message's captured_at, so such a message is
+// kept, sorted and retained by its capture and shown as "time unknown"
+// rather than rejected or given an invented time.
 type Message struct {
-	Platform    string          `json:"platform"`
-	SourceID    string          `json:"source_id"`
-	RoomID      string          `json:"room_id"`
-	Sender      string          `json:"sender"`
-	SentAt      time.Time       `json:"sent_at"`
-	Kind        Kind            `json:"kind"`
-	Text        string          `json:"text,omitempty"`
-	Attachments []Attachment    `json:"attachments,omitempty"`
-	Transfer    *Transfer       `json:"transfer,omitempty"`
-	Recalls     string          `json:"recalls,omitempty"`
-	Raw         json.RawMessage `json:"raw,omitempty"`
+	Platform      string          `json:"platform"`
+	SourceID      string          `json:"source_id"`
+	RoomID        string          `json:"room_id"`
+	Sender        string          `json:"sender"`
+	SentAt        time.Time       `json:"sent_at"`
+	SentAtUnknown bool            `json:"sent_at_unknown,omitempty"`
+	Kind          Kind            `json:"kind"`
+	Text          string          `json:"text,omitempty"`
+	Attachments   []Attachment    `json:"attachments,omitempty"`
+	Transfer      *Transfer       `json:"transfer,omitempty"`
+	Recalls       string          `json:"recalls,omitempty"`
+	Raw           json.RawMessage `json:"raw,omitempty"`
 }
 
 // Attachment describes a file carried by a message; the bytes stay with the

@@ -8,18 +8,28 @@ package capture
 // vote, which WxJava has no example of, follow those structs: todo{title,
 // content}; vote keeps votetitle/voteitem/votetype/voteid at the top level).
 //
-//   - msgtime is milliseconds (switch records use "time").
+//   - msgtime is milliseconds (switch records use "time"). Partners send
+//     seconds too: a value under 1e11 (1973 in milliseconds, year 5138 in
+//     seconds) is taken as seconds. A msgtime of 0 (the vendor's own image
+//     example) or "" means the time is unknown: the message is kept, timed
+//     at its capture and marked SentAtUnknown.
 //   - roomid is empty for 1:1 chats: RoomID is then SingleRoomID(from, tolist[0]).
-//   - docmsg keeps its body under "doc", markdown and news under "info",
-//     external_redpacket under "redpacket"; chatrecord and mixed items carry
-//     their body as a JSON string in "content".
+//     Partners send tolist as one string ("a" or "a,b").
+//   - docmsg keeps its body under "doc"; markdown, news, voiptext,
+//     qydiskfile and meeting_notification under "info"; external_redpacket
+//     under "redpacket"; chatrecord and mixed items carry their body as a
+//     JSON string in "content".
 //   - redpacket amounts are in fen.
-//   - Numbers sometimes arrive as strings (filesize, msgtime) from
-//     intermediaries; both are accepted.
+//   - Numbers sometimes arrive as strings (filesize, msgtime, seq, amounts)
+//     from intermediaries; both are accepted.
+//   - A delivery wrapper {seq, msgid, publickey_ver, msg:{...}} is opened:
+//     the message is msg, and Raw stays the whole record.
 //
 // An unknown msgtype is kept as kind "other" with its raw record and whatever
 // text it carries; it is never rejected, since a new vendor type must not be
-// lost.
+// lost. A known msgtype whose body is missing, or whose content cannot be
+// read, is rejected naming the field: nothing is stored emptier than its
+// source.
 
 import (
 	"bytes"
@@ -32,11 +42,14 @@ import (
 	"charter/internal/errs"
 )
 
-type wecomReader struct{ lr *lineReader }
+type wecomReader struct {
+	lr  *lineReader
+	now func() time.Time
+}
 
 // NewWeCom reads decrypted WeCom archive messages, one JSON object a line,
 // exactly as the SDK's DecryptData returns them. Blank lines are skipped.
-func NewWeCom(r io.Reader) Reader { return &wecomReader{lr: newLineReader(r)} }
+func NewWeCom(r io.Reader) Reader { return &wecomReader{lr: newLineReader(r), now: time.Now} }
 
 func (w *wecomReader) Next() (Record, error) {
 	for {
@@ -51,7 +64,7 @@ func (w *wecomReader) Next() (Record, error) {
 			continue
 		}
 		raw := append([]byte(nil), line...)
-		m, err := ParseWeCom(raw)
+		m, err := parseWeCom(raw, w.now)
 		if err != nil {
 			return reject(w.lr.line, raw, err), nil
 		}
@@ -61,20 +74,26 @@ func (w *wecomReader) Next() (Record, error) {
 
 var wecomKinds = map[string]Kind{
 	"text": KindText, "markdown": KindText, "todo": KindText, "chatrecord": KindText, "mixed": KindText,
-	"image": KindImage, "emotion": KindImage,
+	"voiptext": KindText,
+	"image":    KindImage, "emotion": KindImage,
 	"voice": KindFile, "video": KindFile, "file": KindFile, "voip_doc_share": KindFile, "meeting_voice_call": KindFile,
-	"link": KindLink, "weapp": KindLink, "docmsg": KindLink, "news": KindLink, "sphfeed": KindLink,
+	"qydiskfile": KindFile,
+	"link":       KindLink, "weapp": KindLink, "docmsg": KindLink, "news": KindLink, "sphfeed": KindLink,
 	"revoke": KindRevoke,
 	"agree":  KindSystem, "disagree": KindSystem,
 	"redpacket": KindRedEnvelope, "external_redpacket": KindRedEnvelope,
 	"card": KindOther, "location": KindOther, "vote": KindOther, "collect": KindOther,
-	"meeting": KindOther, "calendar": KindOther,
+	"meeting": KindOther, "calendar": KindOther, "meeting_notification": KindOther,
 }
 
 // wecomBodyKey is where a msgtype keeps its body when it is not under its own name.
 var wecomBodyKey = map[string]string{
 	"docmsg": "doc", "markdown": "info", "news": "info", "external_redpacket": "redpacket",
+	"voiptext": "info", "qydiskfile": "info", "meeting_notification": "info",
 }
+
+// wecomNoBody are the known msgtypes that keep their fields at the top level.
+var wecomNoBody = map[string]bool{"vote": true}
 
 // wecomBaseKeys are the envelope fields; what is left at the top level is the
 // body of types that have no body object (vote).
@@ -83,15 +102,18 @@ var wecomBaseKeys = map[string]bool{
 	"msgtime": true, "msgtype": true, "seq": true, "user": true, "time": true,
 }
 
+// voipInviteTypes names the calls of a voiptext's invitetype.
+var voipInviteTypes = map[int64]string{1: "单人视频通话", 2: "单人语音通话", 3: "多人视频通话", 4: "多人语音通话"}
+
 // ParseWeCom normalizes one decrypted WeCom archive message. Raw is the line
-// (compacted), and may share its memory: do not reuse line afterwards.
-func ParseWeCom(line []byte) (*Message, error) {
-	var top map[string]json.RawMessage
-	if err := json.Unmarshal(line, &top); err != nil {
-		return nil, errs.E(errs.Invalid, "bad JSON: %s", jsonErrText(err))
-	}
-	if top == nil {
-		return nil, errs.E(errs.Invalid, "bad JSON: not an object")
+// (compacted), and may share its memory: do not reuse line afterwards. A
+// message whose source gives no time is timed now (see SentAtUnknown).
+func ParseWeCom(line []byte) (*Message, error) { return parseWeCom(line, time.Now) }
+
+func parseWeCom(line []byte, now func() time.Time) (*Message, error) {
+	top, err := jsonObject(line)
+	if err != nil {
+		return nil, err
 	}
 	m := &Message{Platform: "wecom", Raw: line}
 	if !isCompact(line) {
@@ -101,7 +123,10 @@ func ParseWeCom(line []byte) (*Message, error) {
 		}
 		m.Raw = raw.Bytes()
 	}
-	var err error
+	msg := line
+	if top, msg, err = unwrapWeCom(top, line); err != nil {
+		return nil, err
+	}
 	if m.SourceID, err = flexString(top, "msgid"); err != nil {
 		return nil, err
 	}
@@ -118,14 +143,9 @@ func ParseWeCom(line []byte) (*Message, error) {
 		if m.Sender, err = flexString(top, "user"); err != nil {
 			return nil, err
 		}
-		ms, err := flexInt(top, "time")
-		if err != nil {
+		if err := m.setTime(top, "time", now); err != nil {
 			return nil, err
 		}
-		if ms <= 0 {
-			return nil, errs.Field("sent_at", "time missing or zero")
-		}
-		m.SentAt = time.UnixMilli(ms).UTC()
 		m.Kind = KindSystem
 		return m, nil
 	}
@@ -133,23 +153,16 @@ func ParseWeCom(line []byte) (*Message, error) {
 	if m.Sender, err = flexString(top, "from"); err != nil {
 		return nil, err
 	}
-	ms, err := flexInt(top, "msgtime")
-	if err != nil {
+	if err := m.setTime(top, "msgtime", now); err != nil {
 		return nil, err
 	}
-	if ms <= 0 {
-		return nil, errs.Field("sent_at", "msgtime missing or zero")
-	}
-	m.SentAt = time.UnixMilli(ms).UTC()
 	if m.RoomID, err = flexString(top, "roomid"); err != nil {
 		return nil, err
 	}
 	if m.RoomID == "" {
-		var to []string
-		if t, ok := top["tolist"]; ok && !isNull(t) {
-			if err := json.Unmarshal(t, &to); err != nil {
-				return nil, errs.Field("tolist", "not a list of ids")
-			}
+		to, err := wecomToList(top)
+		if err != nil {
+			return nil, err
 		}
 		first := ""
 		if len(to) > 0 {
@@ -171,24 +184,26 @@ func ParseWeCom(line []byte) (*Message, error) {
 	}
 	m.Kind = kind
 
-	bodyKey := msgtype
-	if k, ok := wecomBodyKey[msgtype]; ok {
-		bodyKey = k
-	}
-	body, hasBody := top[bodyKey]
-	if msgtype == "" || bodyKey == "" {
-		hasBody = false
+	bodyKey, body := wecomBody(top, msgtype)
+	if known && !wecomNoBody[msgtype] {
+		switch {
+		case body == nil:
+			return nil, errs.Field(bodyKey, "%s body missing", msgtype)
+		case !bytes.HasPrefix(bytes.TrimSpace(body), []byte("{")):
+			return nil, errs.Field(bodyKey, "%s body is not an object", msgtype)
+		}
 	}
 
 	w := jsonWalker{nested: msgtype == "chatrecord" || msgtype == "mixed"}
-	if hasBody && !isNull(body) {
+	if body != nil {
 		w.walk(body, 0)
 	} else {
 		// vote, and unknown types without a body object, keep their fields at
 		// the top level: walk it minus the envelope.
-		w.walkTop(line, wecomBaseKeys)
+		w.walkTop(msg, wecomBaseKeys)
 	}
 	m.Attachments = w.atts
+	m.Text = w.text()
 
 	switch {
 	case kind == KindRevoke:
@@ -198,28 +213,219 @@ func ParseWeCom(line []byte) (*Message, error) {
 		if r, ok := top["revoke"]; ok {
 			_ = json.Unmarshal(r, &rv)
 		}
+		if rv.PreMsgID == "" {
+			return nil, errs.Field("revoke.pre_msgid", "missing: the revoke names no message")
+		}
 		m.Recalls = rv.PreMsgID
 		m.Text = ""
 		m.Attachments = nil
 	case kind == KindRedEnvelope:
-		var obj map[string]json.RawMessage
-		if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
-			return nil, errs.Field("transfer", "%s body missing", msgtype)
-		}
-		amount, err := flexInt(obj, "totalamount")
+		t, err := wecomTransfer(body, bodyKey, msgtype)
 		if err != nil {
-			return nil, errs.Field("transfer", "totalamount: %s", err.(*errs.Error).Message)
+			return nil, err
 		}
-		cnt, err := flexInt(obj, "totalcnt")
-		if err != nil || cnt > 1<<31-1 || cnt < -(1<<31) {
-			return nil, errs.Field("transfer", "totalcnt is not a count")
+		m.Transfer = t
+	case msgtype == "voiptext":
+		if m.Text, err = voipText(body); err != nil {
+			return nil, err
 		}
-		m.Transfer = &Transfer{AmountFen: amount, Count: int(cnt), Type: msgtype}
-		m.Text = w.text()
-	default:
-		m.Text = w.text()
+	}
+	if err := wecomContentRead(m, msgtype, bodyKey); err != nil {
+		return nil, err
 	}
 	return m, nil
+}
+
+// unwrapWeCom opens a delivery wrapper {seq, msgid, publickey_ver, msg}: its
+// msg (an object, or a string holding one) is the message. A record that is
+// itself a message (it has an action or a msgtype) is returned as it is.
+func unwrapWeCom(top map[string]json.RawMessage, line []byte) (map[string]json.RawMessage, []byte, error) {
+	_, hasAction := top["action"]
+	_, hasType := top["msgtype"]
+	inner, hasMsg := top["msg"]
+	if hasAction || hasType {
+		return top, line, nil
+	}
+	if !hasMsg || isNull(inner) {
+		if _, enc := top["encrypt_chat_msg"]; enc {
+			return nil, nil, errs.Field("encrypt_chat_msg", "the record is still encrypted: decrypt it first (the SDK's DecryptData)")
+		}
+		return top, line, nil
+	}
+	var s string
+	if json.Unmarshal(inner, &s) == nil {
+		inner = json.RawMessage(s)
+	}
+	msg, err := jsonObject(inner)
+	if err != nil {
+		return nil, nil, errs.Field("msg", "the wrapper's msg is not a message object")
+	}
+	outer, err := flexString(top, "msgid")
+	if err != nil {
+		return nil, nil, err
+	}
+	id, err := flexString(msg, "msgid")
+	if err != nil {
+		return nil, nil, err
+	}
+	switch {
+	case id == "" && outer != "":
+		b, _ := json.Marshal(outer)
+		msg["msgid"] = b
+	case id != "" && outer != "" && id != outer:
+		return nil, nil, errs.Field("msgid", "the wrapper's msgid %q is not its message's %q", truncate(outer, 80), truncate(id, 80))
+	}
+	return msg, inner, nil
+}
+
+// jsonObject decodes one JSON object.
+func jsonObject(b []byte) (map[string]json.RawMessage, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(b, &obj); err != nil {
+		return nil, errs.E(errs.Invalid, "bad JSON: %s", jsonErrText(err))
+	}
+	if obj == nil {
+		return nil, errs.E(errs.Invalid, "bad JSON: not an object")
+	}
+	return obj, nil
+}
+
+// setTime reads the sending time from key: milliseconds, or seconds when
+// the value is too small to be a plausible millisecond time. 0 or "" is an
+// unknown time: SentAt is now and SentAtUnknown is set. A missing key is an
+// error: such a record is not a message this format knows.
+func (m *Message) setTime(top map[string]json.RawMessage, key string, now func() time.Time) error {
+	if _, ok := top[key]; !ok {
+		return errs.Field(key, "missing")
+	}
+	v, err := flexInt(top, key)
+	switch {
+	case err != nil:
+		return err
+	case v < 0:
+		return errs.Field(key, "negative time %d", v)
+	case v == 0:
+		m.SentAt, m.SentAtUnknown = now().UTC(), true
+	case v < 1e11:
+		m.SentAt = time.Unix(v, 0).UTC()
+	default:
+		m.SentAt = time.UnixMilli(v).UTC()
+	}
+	return nil
+}
+
+// wecomToList reads tolist: a list of ids, or (from partners) one string
+// holding an id, ids separated by commas, or a JSON list.
+func wecomToList(top map[string]json.RawMessage) ([]string, error) {
+	t, ok := top["tolist"]
+	if !ok || isNull(t) {
+		return nil, nil
+	}
+	var to []string
+	if json.Unmarshal(t, &to) == nil {
+		return to, nil
+	}
+	var s string
+	if json.Unmarshal(t, &s) != nil {
+		return nil, errs.Field("tolist", "neither a list of ids nor a string of them")
+	}
+	s = strings.TrimSpace(s)
+	if strings.HasPrefix(s, "[") {
+		if json.Unmarshal([]byte(s), &to) != nil {
+			return nil, errs.Field("tolist", "a string that is not a list of ids")
+		}
+		return to, nil
+	}
+	for _, id := range strings.Split(s, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			to = append(to, validUTF8(id))
+		}
+	}
+	return to, nil
+}
+
+// wecomBody finds a msgtype's body: under its usual key, else under its
+// own name, else under "info" (partners are not consistent). It returns the
+// usual key, for errors, and nil when there is no body.
+func wecomBody(top map[string]json.RawMessage, msgtype string) (string, json.RawMessage) {
+	key := msgtype
+	if k, ok := wecomBodyKey[msgtype]; ok {
+		key = k
+	}
+	if msgtype == "" || wecomNoBody[msgtype] {
+		return key, nil
+	}
+	for _, k := range []string{key, msgtype, "info"} {
+		if b, ok := top[k]; ok && !isNull(b) {
+			return key, b
+		}
+	}
+	return key, nil
+}
+
+// wecomTransfer reads a red packet's count and amount (fen).
+func wecomTransfer(body json.RawMessage, bodyKey, msgtype string) (*Transfer, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+		return nil, errs.Field("transfer", "%s body missing", msgtype)
+	}
+	amount, err := flexInt(obj, "totalamount")
+	if err != nil {
+		return nil, errs.Field("transfer", "%s.totalamount: %s", bodyKey, err.(*errs.Error).Message)
+	}
+	cnt, err := flexInt(obj, "totalcnt")
+	if err != nil || cnt > 1<<31-1 || cnt < -(1<<31) {
+		return nil, errs.Field("transfer", "%s.totalcnt is not a count", bodyKey)
+	}
+	return &Transfer{AmountFen: amount, Count: int(cnt), Type: msgtype}, nil
+}
+
+// voipText is the line a client shows for a call: its kind and length.
+func voipText(body json.RawMessage) (string, error) {
+	var obj map[string]json.RawMessage
+	if err := json.Unmarshal(body, &obj); err != nil || obj == nil {
+		return "", errs.Field("info", "voiptext body missing")
+	}
+	_, hasDur := obj["callduration"]
+	_, hasType := obj["invitetype"]
+	if !hasDur && !hasType {
+		return "", errs.Field("info", "voiptext has neither callduration nor invitetype")
+	}
+	dur, err := flexInt(obj, "callduration")
+	if err != nil || dur < 0 {
+		return "", errs.Field("info.callduration", "not a number of seconds")
+	}
+	typ, err := flexInt(obj, "invitetype")
+	if err != nil {
+		return "", errs.Field("info.invitetype", "not a number")
+	}
+	name, ok := voipInviteTypes[typ]
+	if !ok {
+		name = "音视频通话"
+		if typ != 0 {
+			name += "（类型 " + strconv.FormatInt(typ, 10) + "）"
+		}
+	}
+	if !hasDur {
+		return name, nil
+	}
+	return name + "，时长 " + strconv.FormatInt(dur, 10) + " 秒", nil
+}
+
+// wecomContentRead rejects a message of a type whose content is text (or a
+// file name) when none could be read: it would be stored emptier than it is.
+func wecomContentRead(m *Message, msgtype, bodyKey string) error {
+	switch msgtype {
+	case "text", "markdown", "meeting_notification":
+		if m.Text == "" {
+			return errs.Field(bodyKey+".content", "missing: the %s has no text", msgtype)
+		}
+	case "qydiskfile":
+		if len(m.Attachments) == 0 || m.Attachments[0].Name == "" {
+			return errs.Field(bodyKey+".filename", "missing: the %s names no file", msgtype)
+		}
+	}
+	return nil
 }
 
 // isCompact reports whether valid JSON has no white space outside strings,
@@ -316,6 +522,15 @@ var walkSkip = map[string]bool{
 	"share": true, "username": true, "voteid": true, "type": true, "create_time": true,
 	"voiceid": true, "voipid": true, "msgtype": true, "action": true, "from": true,
 	"tolist": true, "roomid": true,
+	// Media a partner mirrored to its own storage: a handle, not text.
+	"oss_url": true,
+	// Numbers, which partners send as strings too: a count, amount, time or
+	// code is no text anyone wrote (amounts are read into Transfer).
+	"totalcnt": true, "totalamount": true, "msgtime": true, "seq": true, "agree_time": true,
+	"disagree_time": true, "starttime": true, "endtime": true, "play_length": true, "width": true,
+	"height": true, "zoom": true, "feed_type": true, "meetingtype": true, "meetingid": true,
+	"meeting_id": true, "status": true, "votetype": true, "callduration": true, "invitetype": true,
+	"notification_type": true, "longitude": true, "latitude": true,
 }
 
 const maxWalkDepth = 32

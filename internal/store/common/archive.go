@@ -42,7 +42,8 @@ func (s Shared) AppendMessages(ctx context.Context, ms []*archive.Stored) error 
 // MessageInsertCols are the columns of a new message row, as MessageValues
 // fills them.
 const MessageInsertCols = `id, platform, source_id, room_id, sender, sent_at, kind, text, attachments,
-	amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, body_hash, content_hash, prev_hash, hash`
+	amount_fen, transfer_count, transfer_type, recalls, raw, group_id, username, captured_at, body_hash, content_hash, prev_hash, hash,
+	sent_at_unknown`
 
 // MessageValues appends the values of m's new row to args.
 func MessageValues(args []any, m *archive.Stored) []any {
@@ -56,7 +57,7 @@ func MessageValues(args []any, m *archive.Stored) []any {
 	}
 	return append(args, m.ID, m.Platform, m.SourceID, m.RoomID, m.Sender, m.SentAt, string(m.Kind), m.Text,
 		archive.AttachmentsJSON(m.Attachments), amount, count, typ, m.Recalls, raw, NullID(m.GroupID), m.User, m.CapturedAt,
-		m.BodyHash, m.ContentHash, m.PrevHash, m.Hash)
+		m.BodyHash, m.ContentHash, m.PrevHash, m.Hash, m.SentAtUnknown)
 }
 
 // PurgeQuarantine deletes quarantine items received before `before`.
@@ -110,7 +111,7 @@ func (s Shared) MessagesAround(ctx context.Context, groupID int64, platform, roo
 // with RecallJoin.
 const MessageCols = `m.id, m.platform, m.source_id, m.room_id, m.sender, m.sent_at, m.kind, m.text, m.attachments,
 	m.amount_fen, m.transfer_count, m.transfer_type, m.recalls, m.raw, m.group_id, m.username, m.captured_at,
-	m.body_hash, m.content_hash, m.prev_hash, m.hash, m.purged_at, r.recalled_at`
+	m.body_hash, m.content_hash, m.prev_hash, m.hash, m.purged_at, r.recalled_at, m.sent_at_unknown`
 
 const RecallJoin = ` LEFT JOIN message_recalls r ON r.platform = m.platform AND r.source_id = m.source_id`
 
@@ -124,7 +125,7 @@ func ScanMessage(rows Scanner) (archive.Stored, error) {
 	var raw []byte
 	err := rows.Scan(&m.ID, &m.Platform, &m.SourceID, &m.RoomID, &m.Sender, &m.SentAt, &kind, &m.Text, &atts,
 		&amount, &count, &typ, &m.Recalls, &raw, &group, &m.User, &m.CapturedAt,
-		&m.BodyHash, &m.ContentHash, &m.PrevHash, &m.Hash, &purged, &recalled)
+		&m.BodyHash, &m.ContentHash, &m.PrevHash, &m.Hash, &purged, &recalled, &m.SentAtUnknown)
 	if err != nil {
 		return m, err
 	}

@@ -34,7 +34,7 @@ func (d *DB) insertMessages(ctx context.Context, ms []*archive.Stored, seq int64
 	// Rows go in multi-row INSERTs, a round trip per 500 messages
 	// instead of one per message. The duplicates were found above, and
 	// the locked chain head keeps any other writer out until commit.
-	const cols = 22
+	const cols = 23
 	var rows []any
 	var buf []byte
 	flush := func() error {

@@ -19,7 +19,7 @@ func (d *DB) insertMessages(ctx context.Context, ms []*archive.Stored, seq int64
 	// ON CONFLICT DO NOTHING finds a duplicate in the same step that
 	// inserts; the sequence number it would have used goes to the next.
 	ins, err := d.tx.PrepareContext(ctx, `INSERT INTO messages (`+common.MessageInsertCols+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, source_id) DO NOTHING`)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (platform, source_id) DO NOTHING`)
 	if err != nil {
 		return 0, "", err
 	}
