@@ -56,6 +56,13 @@ const testAdminPassword = "admin-password-for-tests"
 // startCharter boots the program on engine ("sqlite" or "postgres").
 func startCharter(t testing.TB, engine string, extra ...string) *instance {
 	t.Helper()
+	return startCharterEnv(t, engine, nil, extra...)
+}
+
+// startCharterEnv is startCharter with environment variables (secrets are
+// never flags), which the instance's commands see too.
+func startCharterEnv(t testing.TB, engine string, env map[string]string, extra ...string) *instance {
+	t.Helper()
 	args := []string{"--data", t.TempDir()}
 	if engine == "postgres" {
 		// The data directory still holds the checkpoint key.
@@ -63,6 +70,9 @@ func startCharter(t testing.TB, engine string, extra ...string) *instance {
 	}
 	in := &instance{t: t, args: args, env: map[string]string{"CHARTER_ADMIN_PASSWORD": testAdminPassword},
 		stdout: &syncBuffer{}, stderr: &syncBuffer{}, stopped: make(chan error, 1)}
+	for k, v := range env {
+		in.env[k] = v
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	in.cancel = cancel
 	serveArgs := append(append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), extra...)
