@@ -92,8 +92,8 @@ func TestPull(t *testing.T) {
 	if err != nil || n != 2490 || len(archived) != 2490 || cur.seq != 2500 {
 		t.Fatalf("pulled %d (archived %d, cursor %d): %v", n, len(archived), cur.seq, err)
 	}
-	if len(steps) != 3 || steps[2].Total != 2490 || steps[0].Records != 1000 {
-		t.Errorf("progress %+v, want three batches", steps)
+	if len(steps) != 13 || steps[12].Total != 2490 || steps[0].Records != 200 {
+		t.Errorf("progress %+v, want a step for each chunk of 200", steps)
 	}
 	for _, r := range archived {
 		if r.Err != nil || r.Msg == nil || !strings.HasPrefix(r.Msg.Text, "第 ") {

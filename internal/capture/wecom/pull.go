@@ -169,9 +169,10 @@ type Puller struct {
 	Limit int
 }
 
-// PullOnce moves one batch and reports how many items it held. An item the
-// key ring has no version for stops the batch before the sink sees it: the
-// cursor stays, and the pull resumes once the key is added.
+// PullOnce moves one batch, in chunks, and reports how many items it
+// archived. An item the key ring has no version for stops the batch at its
+// chunk, before the sink sees that chunk: the cursor stays after the
+// chunks archived, and the pull resumes there once the key is added.
 func (p *Puller) PullOnce(ctx context.Context) (int, error) {
 	limit := p.Limit
 	if limit <= 0 || limit > 1000 {
@@ -188,12 +189,54 @@ func (p *Puller) PullOnce(ctx context.Context) (int, error) {
 	if len(items) == 0 {
 		return 0, nil
 	}
-	batch := make([]Item, len(items))
-	last := seq
-	// RSA is most of a pull's work (a few milliseconds an item): the items
-	// are decrypted on every core, each into its own slot, so the batch
-	// keeps its seq order.
-	errc := make([]error, len(items))
+	// RSA is most of a pull's work (a few milliseconds an item): each chunk
+	// of the batch is decrypted on every core while the chunk before it is
+	// archived, and the cursor moves with each chunk archived. A chunk
+	// with an item no key decrypts stops the batch there.
+	chunks := make(chan decrypted, 1)
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		defer close(chunks)
+		for start := 0; start < len(items) && dctx.Err() == nil; start += chunkSize {
+			chunks <- p.decryptAll(dctx, items[start:min(len(items), start+chunkSize)])
+		}
+	}()
+	done, last := 0, seq
+	for c := range chunks {
+		if c.err != nil {
+			return done, c.err
+		}
+		for _, it := range c.batch {
+			last = max(last, it.Seq)
+		}
+		if err := p.Sink(ctx, last, c.batch); err != nil {
+			return done, errs.Wrap(err, "store wecom batch")
+		}
+		if err := p.Cursor.Save(last); err != nil {
+			return done, errs.Wrap(err, "save wecom cursor")
+		}
+		done += len(c.batch)
+	}
+	if err := ctx.Err(); err != nil {
+		return done, err
+	}
+	return len(items), nil
+}
+
+// chunkSize is how many items are decrypted while the chunk before them is
+// archived.
+const chunkSize = 200
+
+type decrypted struct {
+	batch []Item
+	err   error
+}
+
+// decryptAll decrypts items on every core, each into its own slot, so the
+// chunk keeps its seq order.
+func (p *Puller) decryptAll(ctx context.Context, items []ChatData) decrypted {
+	batch, errc := make([]Item, len(items)), make([]error, len(items))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < min(runtime.GOMAXPROCS(0), len(items)); w++ {
@@ -201,32 +244,22 @@ func (p *Puller) PullOnce(ctx context.Context) (int, error) {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(items) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
-				cd := items[i]
 				var rec capture.Record
-				rec, errc[i] = p.decrypt(cd)
-				batch[i] = Item{Seq: cd.Seq, MsgID: cd.MsgID, Record: rec}
+				rec, errc[i] = p.decrypt(items[i])
+				batch[i] = Item{Seq: items[i].Seq, MsgID: items[i].MsgID, Record: rec}
 			}
 		}()
 	}
 	wg.Wait()
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return decrypted{err: err}
 	}
-	for i, cd := range items {
-		if errc[i] != nil {
-			return 0, errc[i]
-		}
-		if cd.Seq > last {
-			last = cd.Seq
+	for _, err := range errc {
+		if err != nil {
+			return decrypted{err: err}
 		}
 	}
-	if err := p.Sink(ctx, last, batch); err != nil {
-		return 0, errs.Wrap(err, "store wecom batch")
-	}
-	if err := p.Cursor.Save(last); err != nil {
-		return 0, errs.Wrap(err, "save wecom cursor")
-	}
-	return len(items), nil
+	return decrypted{batch: batch}
 }
 
 // Run pulls batches until one comes back short (the archive is drained) or
