@@ -120,6 +120,38 @@ func TestPull(t *testing.T) {
 	}
 }
 
+// Records the vendor hands out of seq order are archived in order, and
+// raise no gap.
+func TestPullOutOfOrder(t *testing.T) {
+	key, _ := rsa.GenerateKey(rand.Reader, 1024)
+	ring := capwecom.NewKeyRing()
+	ring.Add(1, pem.EncodeToMemory(&pem.Block{Type: "RSA PRIVATE KEY", Bytes: x509.MarshalPKCS1PrivateKey(key)}))
+	src := &archiveSource{}
+	for _, seq := range []int64{3, 1, 5, 2, 4} {
+		ek, _ := rsa.EncryptPKCS1v15(rand.Reader, &key.PublicKey, []byte("random"))
+		msg := fmt.Sprintf(`{"msgid":"m%d","action":"send","from":"a","tolist":["b"],"roomid":"r1","msgtime":1796154447150,"msgtype":"text","text":{"content":"x"}}`, seq)
+		src.items = append(src.items, capwecom.ChatData{Seq: seq, MsgID: fmt.Sprintf("m%d", seq), PublicKeyVer: 1,
+			EncryptRandomKey: base64.StdEncoding.EncodeToString(ek), EncryptChatMsg: base64.StdEncoding.EncodeToString([]byte(msg))})
+	}
+	var order []int64
+	cur := &memCursor{}
+	p := &capwecom.Puller{Source: src, Cursor: cur, Keys: ring, Decrypter: plainDecrypter{}, Limit: 1000,
+		Sink: func(_ context.Context, _ int64, b []capwecom.Item) error {
+			for _, it := range b {
+				order = append(order, it.Seq)
+			}
+			return nil
+		}}
+	sys := &raised{}
+	s := NewService("ww1", p, sys, metrics.New(), slog.New(slog.NewTextHandler(io.Discard, nil)), time.Now)
+	if n, err := s.Pull(context.Background(), nil); err != nil || n != 5 || cur.seq != 5 {
+		t.Fatalf("pulled %d, cursor %d: %v", n, cur.seq, err)
+	}
+	if fmt.Sprint(order) != "[1 2 3 4 5]" || len(sys.alerts) != 0 {
+		t.Errorf("archived in order %v with alerts %+v, want 1..5 and none", order, sys.alerts)
+	}
+}
+
 type failing struct{}
 
 func (failing) GetChatData(int64, int) ([]capwecom.ChatData, error) {

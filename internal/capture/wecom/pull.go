@@ -189,6 +189,9 @@ func (p *Puller) PullOnce(ctx context.Context) (int, error) {
 	if len(items) == 0 {
 		return 0, nil
 	}
+	// The vendor's order is not promised: archive in seq order, so the
+	// cursor only moves forward and a gap is a gap.
+	sort.SliceStable(items, func(i, j int) bool { return items[i].Seq < items[j].Seq })
 	// RSA is most of a pull's work (a few milliseconds an item): each chunk
 	// of the batch is decrypted on every core while the chunk before it is
 	// archived, and the cursor moves with each chunk archived. A chunk
