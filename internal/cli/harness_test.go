@@ -176,6 +176,17 @@ func (in *instance) login(username, password string) string {
 	return out.Token
 }
 
+// officer makes the security officer bao.mi, who is also a reviewer and an
+// auditor (reads alerts, resolves them, reads the trail), and signs in.
+func (in *instance) officer(admin string) string {
+	in.t.Helper()
+	if code := in.call("POST", "/api/v1/users", admin, map[string]any{"username": "bao.mi", "password": "password-bao.mi", "real_name": "鲍敏",
+		"roles": []map[string]string{{"role": "security_officer"}, {"role": "reviewer"}, {"role": "auditor"}}}, nil); code != 201 {
+		in.t.Fatalf("officer: %d", code)
+	}
+	return in.login("bao.mi", "password-bao.mi")
+}
+
 // eachEngine runs fn on SQLite and on PostgreSQL.
 func eachEngine(t *testing.T, fn func(t *testing.T, engine string)) {
 	for _, engine := range storetest.Engines {

@@ -200,9 +200,7 @@ func TestMatrixLiveCapture(t *testing.T) {
 	hs.call("POST", "/_matrix/client/v3/createRoom", owner, map[string]any{"name": "财务处工作群"}, &room)
 	gid := in.registeredGroupOn(admin, "mx", "matrix", room.RoomID)
 	must(in.call("POST", "/api/v1/users/owner.mx/handles", admin, map[string]string{"platform": "matrix", "handle": "@owner.mx:localhost"}, nil), 201, "handle")
-	must(in.call("POST", "/api/v1/users", admin, map[string]any{"username": "bao.mi", "password": "password-bao.mi", "real_name": "鲍敏",
-		"roles": []map[string]string{{"role": "security_officer"}, {"role": "reviewer"}}}, nil), 201, "officer")
-	officer := in.login("bao.mi", "password-bao.mi")
+	officer := in.officer(admin)
 
 	first := hs.send(owner, room.RoomID, "m.room.message", map[string]any{"msgtype": "m.text", "body": "这份文件是机密，请勿外传"})
 	hs.send(owner, room.RoomID, "m.room.message", map[string]any{"msgtype": "m.text", "body": "测试环境的 key: AKIAZ3MSJV4WWNKWW5FG"})
@@ -419,11 +417,7 @@ func TestMatrixEnforcement(t *testing.T) {
 	}
 
 	// The notice, then the closing, recorded on the alert.
-	if code := in.call("POST", "/api/v1/users", admin, map[string]any{"username": "bao.mi", "password": "password-bao.mi", "real_name": "鲍敏",
-		"roles": []map[string]string{{"role": "security_officer"}, {"role": "auditor"}}}, nil); code != 201 {
-		t.Fatalf("officer: %d", code)
-	}
-	officer := in.login("bao.mi", "password-bao.mi")
+	officer := in.officer(admin)
 	var alert struct {
 		ID      int64
 		RoomID  string `json:"room_id"`
@@ -501,9 +495,7 @@ func TestMatrixBackfillOnBind(t *testing.T) {
 			t.Fatalf("%s: %d, want %d", what, code, want)
 		}
 	}
-	must(in.call("POST", "/api/v1/users", admin, map[string]any{"username": "bao.mi", "password": "password-bao.mi", "real_name": "鲍敏",
-		"roles": []map[string]string{{"role": "security_officer"}, {"role": "reviewer"}}}, nil), 201, "officer")
-	officer := in.login("bao.mi", "password-bao.mi")
+	officer := in.officer(admin)
 
 	// Before the binding: the room and what was said in it, delivered
 	// live into an unregistered room; then one message is redacted, which
@@ -624,9 +616,7 @@ func TestMatrixDeliverySurvivesSIGKILL(t *testing.T) {
 			t.Fatalf("%s: %d, want %d", what, code, want)
 		}
 	}
-	must(in.call("POST", "/api/v1/users", admin, map[string]any{"username": "bao.mi", "password": "password-bao.mi", "real_name": "鲍敏",
-		"roles": []map[string]string{{"role": "security_officer"}}}, nil), 201, "officer")
-	officer := in.login("bao.mi", "password-bao.mi")
+	officer := in.officer(admin)
 	var found searchAnswer
 	// The homeserver backs off (2 s, 4 s, 8 s ...) before it retries.
 	for deadline := time.Now().Add(60 * time.Second); ; time.Sleep(250 * time.Millisecond) {

@@ -120,11 +120,7 @@ func TestWeComEndToEnd(t *testing.T) {
 	in := startCharterEnv(t, "sqlite", env)
 	admin := in.login("admin", testAdminPassword)
 	gid := in.registeredGroup(admin, "WeComFinance", "wrFinance")
-	if code := in.call("POST", "/api/v1/users", admin, map[string]any{"username": "bao.mi", "password": "password-bao.mi", "real_name": "鲍敏",
-		"roles": []map[string]string{{"role": "security_officer"}, {"role": "reviewer"}}}, nil); code != 201 {
-		t.Fatalf("officer: %d", code)
-	}
-	officer := in.login("bao.mi", "password-bao.mi")
+	officer := in.officer(admin)
 	type alertRow struct {
 		Rule, Excerpt string
 		RoomID        string `json:"room_id"`
