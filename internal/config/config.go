@@ -345,6 +345,9 @@ func (c *Config) Validate() error {
 	if c.CheckpointEvery < time.Second {
 		return fmt.Errorf("config: --checkpoint-every must be at least a second")
 	}
+	if c.WeComPullEvery < 100*time.Millisecond {
+		return fmt.Errorf("config: --wecom-pull-every must be at least 100ms")
+	}
 	if c.LoginAddressLimit < 1 {
 		return fmt.Errorf("config: --login-address-limit must be at least 1")
 	}
