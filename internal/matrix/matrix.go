@@ -220,8 +220,10 @@ func (s *Service) dismissDirect(ctx context.Context, facts []capture.RoomFact) e
 		}
 		done[f.RoomID] = true
 		a, err := s.unresolvedAlert(ctx, f.RoomID)
-		if err != nil || a == nil {
+		if err != nil {
 			return err
+		} else if a == nil {
+			continue // not alerted on: the invitation came with the creation
 		}
 		ctx := audit.WithActor(ctx, audit.Actor{Name: "charter", Addr: "matrix"})
 		_, err = s.Review.Resolve(ctx, a.ID, review.Resolution{Disposition: review.FalsePositive, Reassign: true,
