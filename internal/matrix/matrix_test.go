@@ -12,6 +12,7 @@ import (
 	"charter/internal/errs/errstest"
 	"charter/internal/matrix"
 	"charter/internal/registry"
+	"charter/internal/review"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
 )
@@ -156,6 +157,33 @@ func TestForeign(t *testing.T) {
 			if got := s.Foreign(c.platform, c.handle); got != c.want {
 				t.Errorf("Foreign(%s, %s) = %v, want %v", c.platform, c.handle, got, c.want)
 			}
+		}
+	})
+}
+
+// An invitation marked direct settles the unregistered-room alert its
+// room's creation raised, for each room of the transaction, whether or not
+// an earlier room had one.
+func TestDirectRoomsSettled(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db store.DB) {
+		s, _ := newService(t, db)
+		now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+		s.Alerts = db
+		s.Review = &review.Service{Store: db, Tx: store.TxFor[review.TxStore](db), Now: func() time.Time { return now }}
+		a := &review.Alert{Key: "registry.unregistered_room:matrix:!b", Rule: "registry.unregistered_room", Category: "registry", Severity: "high",
+			Status: review.StatusOpen, Platform: "matrix", RoomID: "!b", Excerpt: "system", Detail: map[string]any{}, FirstSeen: now, LastSeen: now, CreatedAt: now, UpdatedAt: now}
+		if _, _, err := db.RecordFinding(ctx, a, review.Source{Platform: "matrix", RoomID: "!b", SourceID: "$cb", SentAt: now}); err != nil {
+			t.Fatal(err)
+		}
+		invite := func(room, id string) string {
+			return `{"type":"m.room.member","event_id":"` + id + `","room_id":"` + room + `","sender":"@a:example.org","origin_server_ts":1796154447150,"state_key":"@b:example.org","content":{"membership":"invite","is_direct":true}}`
+		}
+		if _, err := s.Transaction(ctx, "d1", strings.NewReader(`{"events":[`+invite("!a", "$ia")+`,`+invite("!b", "$ib")+`]}`)); err != nil {
+			t.Fatal(err)
+		}
+		got, err := db.Alert(ctx, a.ID)
+		if err != nil || got.Status != review.StatusResolved || got.Disposition != review.FalsePositive || got.ResolvedBy != "charter" {
+			t.Errorf("the direct room's alert %+v %v, want resolved as a false positive by charter", got, err)
 		}
 	})
 }
