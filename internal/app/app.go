@@ -19,6 +19,7 @@ import (
 	"charter/internal/account"
 	"charter/internal/archive"
 	"charter/internal/audit"
+	"charter/internal/blob"
 	"charter/internal/checkpoint"
 	"charter/internal/config"
 	"charter/internal/matrix"
@@ -60,6 +61,8 @@ type App struct {
 	// WeCom pulls the organization's WeCom archive, takes its callbacks
 	// and keeps its groups in the inventory.
 	WeCom *wecom.Service
+	// Blobs holds the attachments' bytes, outside the database.
+	Blobs *blob.Store
 }
 
 // Open opens and migrates the database and builds the services, in the
@@ -110,6 +113,7 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 	a.Archive = NewArchive(cfg, db, now, a.Directory, a.Checkpoints, a.Pipeline.Archived)
 	a.Reports = newReports(cfg, db, now, a.Registry, a.Checkpoints)
 	a.Audit = &audit.Service{Store: db}
+	a.Blobs = blob.New(cfg.BlobDir)
 	a.Matrix = &matrix.Service{Store: db, Archive: a.Archive, Rooms: a.Registry, Alerts: db, Review: a.Review, Now: now}
 	a.Pipeline.Foreign, a.Pipeline.Bot = a.Matrix.Foreign, a.Matrix.Bot
 	if a.WeCom, err = a.newWeCom(cfg); err != nil {

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"charter/internal/archive"
+	"charter/internal/capture"
 	"charter/internal/errs"
 	"charter/internal/store"
 	"charter/internal/store/storetest"
@@ -79,6 +80,31 @@ func TestIngest(t *testing.T) {
 				t.Fatal("the flag is not part of the hashed envelope")
 			}
 		}},
+		{"attachments keep their sha256 and content type, and verify", func(t *testing.T, f *archiveFixture) {
+			const sha = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+			line := strings.TrimSuffix(msgLine("a1", "wr-finance", "zhangsan", start.Add(-time.Minute), "file", "预算表.xlsx"), "}") +
+				`,"attachments":[{"name":"预算表.xlsx","size":4,"sha256":"` + sha + `","content_type":"application/vnd.ms-excel"}]}` + "\n"
+			if res := f.ingest(t, "ndjson", line, 0); res.Accepted != 1 || len(res.Rejected) != 0 {
+				t.Fatalf("result %+v, want 1 accepted", res)
+			}
+			items, _ := f.search(t, archive.Query{Text: "预算表"})
+			if len(items) != 1 || len(items[0].Attachments) != 1 {
+				t.Fatalf("found %+v", items)
+			}
+			if a := items[0].Item(false).Attachments[0]; a.SHA256 != sha || a.ContentType != "application/vnd.ms-excel" || a.Size != 4 {
+				t.Fatalf("attachment %+v", a)
+			}
+			if v := f.verify(t); v.Messages != 1 {
+				t.Fatalf("verified %+v", v)
+			}
+		}},
+		{"a sha256 that is not 64 lowercase hex digits is quarantined naming it", func(t *testing.T, f *archiveFixture) {
+			line := strings.TrimSuffix(msgLine("a2", "wr-finance", "zhangsan", start, "file", "x"), "}") + `,"attachments":[{"sha256":"../../etc/passwd"}]}` + "\n"
+			res := f.ingest(t, "ndjson", line, 0)
+			if res.Accepted != 0 || len(res.Rejected) != 1 || !strings.HasPrefix(res.Rejected[0].Error, "attachments.sha256") {
+				t.Fatalf("result %+v, want the line rejected naming attachments.sha256", res)
+			}
+		}},
 		{"a personal-WeChat export is archived into the group it names", func(t *testing.T, f *archiveFixture) {
 			if res := f.ingest(t, "chatlog", chatlogExport, f.project); res.Accepted != 2 || res.Duplicates != 0 || len(res.Rejected) != 0 {
 				t.Fatalf("result %+v, want 2 accepted", res)
@@ -105,6 +131,16 @@ func TestIngest(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			storetest.Each(t, func(t *testing.T, db store.DB) { c.run(t, newArchiveFixture(t, db)) })
 		})
+	}
+}
+
+// The stored (and hashed) form of an attachment without the fields added
+// for the blob store is what it was before them, so the messages archived
+// then verify unchanged.
+func TestAttachmentsJSONUnchangedWithoutTheNewFields(t *testing.T) {
+	got := archive.AttachmentsJSON([]capture.Attachment{{Name: "a.pdf", Size: 4, MD5: "900150983cd24fb0d6963f7d28e17f72"}})
+	if want := `[{"name":"a.pdf","size":4,"md5":"900150983cd24fb0d6963f7d28e17f72"}]`; got != want {
+		t.Fatalf("stored form %s, want %s", got, want)
 	}
 }
 

@@ -372,7 +372,7 @@ func storable(m *capture.Message) error {
 		}
 	}
 	for i, a := range m.Attachments {
-		if strings.IndexByte(a.Name, 0) >= 0 || strings.IndexByte(a.MD5, 0) >= 0 {
+		if strings.IndexByte(a.Name, 0) >= 0 || strings.IndexByte(a.MD5, 0) >= 0 || strings.IndexByte(a.ContentType, 0) >= 0 {
 			return errs.Field("attachments", "attachment %d: contains a NUL character", i)
 		}
 	}

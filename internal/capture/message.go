@@ -23,6 +23,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"charter/internal/blob"
 	"charter/internal/errs"
 )
 
@@ -71,12 +72,17 @@ type Message struct {
 	Raw           json.RawMessage `json:"raw,omitempty"`
 }
 
-// Attachment describes a file carried by a message; the bytes stay with the
-// platform (or the media store) and are not part of the message.
+// Attachment describes a file carried by a message; the bytes are not part
+// of the message. SHA256 names them in the blob store (PUT
+// /api/v1/attachments/{sha256}), when they were delivered. The new fields
+// are omitted when empty, so an attachment without them is stored and
+// hashed exactly as before they existed.
 type Attachment struct {
-	Name string `json:"name,omitempty"`
-	Size int64  `json:"size,omitempty"`
-	MD5  string `json:"md5,omitempty"`
+	Name        string `json:"name,omitempty"`
+	Size        int64  `json:"size,omitempty"`
+	MD5         string `json:"md5,omitempty"`
+	SHA256      string `json:"sha256,omitempty"`
+	ContentType string `json:"content_type,omitempty"`
 }
 
 // Transfer is money moved by a message. AmountFen 0 means the source did not
@@ -89,8 +95,9 @@ type Transfer struct {
 
 // Bounds that keep one message storable and indexable.
 const (
-	maxIDLen   = 512
-	maxTextLen = 8 << 20
+	maxIDLen          = 512
+	maxTextLen        = 8 << 20
+	maxContentTypeLen = 255
 )
 
 // Validate reports the first thing wrong with m, naming the field.
@@ -139,8 +146,14 @@ func (m *Message) Validate() error {
 		if a.Size < 0 {
 			return errs.Field("attachments", "attachment %d: negative size %d", i, a.Size)
 		}
-		if !utf8.ValidString(a.Name) || !utf8.ValidString(a.MD5) {
+		if !utf8.ValidString(a.Name) || !utf8.ValidString(a.MD5) || !utf8.ValidString(a.ContentType) {
 			return errs.Field("attachments", "attachment %d: not valid UTF-8", i)
+		}
+		if a.SHA256 != "" && !blob.ValidName(a.SHA256) {
+			return errs.Field("attachments.sha256", "attachment %d: %q is not a SHA-256 in 64 lowercase hex digits", i, a.SHA256)
+		}
+		if len(a.ContentType) > maxContentTypeLen {
+			return errs.Field("attachments.content_type", "attachment %d: longer than %d bytes", i, maxContentTypeLen)
 		}
 	}
 	if t := m.Transfer; t != nil {

@@ -51,7 +51,7 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	}
 
 	api := &httpapi.Server{Cfg: cfg, Storage: a.DB, Accounts: a.Accounts, Archive: a.Archive, Registry: a.Registry, Reports: a.Reports, Audit: a.Audit, Log: log, Metrics: a.Metrics, Now: e.Now,
-		Review: a.Review, Policies: a.Policies, Pipeline: a.Pipeline, Checkpoints: a.Checkpoints, Matrix: a.Matrix, WeCom: a.WeCom}
+		Review: a.Review, Policies: a.Policies, Pipeline: a.Pipeline, Checkpoints: a.Checkpoints, Matrix: a.Matrix, WeCom: a.WeCom, Blobs: a.Blobs}
 	go reloadPolicies(ctx, a, log)
 	console, err := web.New(web.Server{Cfg: cfg, Accounts: a.Accounts, Registry: a.Registry, Review: a.Review, Archive: a.Archive,
 		Reports: a.Reports, Audit: a.Audit, Log: log, Now: e.Now, Location: cfg.Location})

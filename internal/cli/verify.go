@@ -6,13 +6,15 @@ import (
 
 	"charter/internal/app"
 	"charter/internal/audit"
+	"charter/internal/blob"
 	"charter/internal/checkpoint"
 	"charter/internal/config"
 )
 
-// verify walks every hash chain, then checks the chains against the newest
-// signed checkpoint and against the checkpoints of a file the user kept; it
-// fails naming the first broken link or the first mismatch.
+// verify walks every hash chain, re-hashes every attachment blob, then
+// checks the chains against the newest signed checkpoint and against the
+// checkpoints of a file the user kept; it fails naming the first broken
+// link, every blob that no longer matches its name, or the first mismatch.
 func verify(ctx context.Context, e *Env, args []string) error {
 	var against string
 	c := newCmdline(e, "verify", "", config.Storage)
@@ -28,6 +30,9 @@ func verify(ctx context.Context, e *Env, args []string) error {
 			return err
 		}
 		fmt.Fprintf(e.Stdout, "archive: %d messages (%d purged to tombstones), chain intact\n", res.Messages, res.Tombstones)
+		if err := verifyBlobs(ctx, e, a.Blobs); err != nil {
+			return err
+		}
 		all, err := a.Checkpoints.List(ctx, 1_000_000)
 		if err != nil {
 			return err
@@ -62,4 +67,22 @@ func verify(ctx context.Context, e *Env, args []string) error {
 		fmt.Fprintf(e.Stdout, "checkpoints: chains match %s, signed by key %s\n", from, checkpoint.KeyID(a.Checkpoints.Public()))
 		return nil
 	})
+}
+
+// verifyBlobs re-hashes every blob, naming each whose content no longer
+// matches its name; all of them are listed before verify fails.
+func verifyBlobs(ctx context.Context, e *Env, blobs *blob.Store) error {
+	var bad []blob.Mismatch
+	n, err := blobs.Verify(ctx, func(m blob.Mismatch) {
+		bad = append(bad, m)
+		fmt.Fprintf(e.Stdout, "attachment blob mismatch: %s\n", m)
+	})
+	if err != nil {
+		return err
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("attachment blobs: %d of the files in %s do not match their names (first: %s)", len(bad), blobs.Dir, bad[0])
+	}
+	fmt.Fprintf(e.Stdout, "attachments: %d blobs, each matches its SHA-256\n", n)
+	return nil
 }

@@ -23,6 +23,7 @@ type Config struct {
 	MaxBodyBytes   int64         // --max-body, CHARTER_MAX_BODY: limit for JSON bodies
 	MaxIngestBody  int64         // --max-ingest-body, CHARTER_MAX_INGEST_BODY: limit for ingest batches
 	MaxExportBytes int64         // --max-export, CHARTER_MAX_EXPORT: the largest e-discovery export the API builds
+	MaxAttachment  int64         // --max-attachment, CHARTER_MAX_ATTACHMENT: the largest attachment the API stores
 	SessionTTL     time.Duration // --session-ttl, CHARTER_SESSION_TTL
 	LogLevel       string        // --log-level, CHARTER_LOG_LEVEL: debug, info, warn, error
 	LogFormat      string        // --log-format, CHARTER_LOG_FORMAT: text or json
@@ -76,6 +77,10 @@ type Config struct {
 	CheckpointKey   string
 	CheckpointSeed  string
 	CheckpointEvery time.Duration
+	// BlobDir holds the attachments' bytes, named by their SHA-256
+	// (--blob-dir, CHARTER_BLOB_DIR; default blobs in the data directory).
+	// It is storage: verify reads it as well as serve.
+	BlobDir string
 
 	// WeCom (企业微信): pulling its chat archive through the vendor's
 	// Finance SDK, its callbacks and its API. Nothing of it runs until
@@ -111,6 +116,7 @@ func Default() Config {
 		MaxBodyBytes:   1 << 20,
 		MaxIngestBody:  64 << 20,
 		MaxExportBytes: 2 << 30,
+		MaxAttachment:  100 << 20,
 		SessionTTL:     12 * time.Hour,
 		LogLevel:       "info",
 		LogFormat:      "text",
@@ -175,11 +181,13 @@ func (c *Config) settings() []setting {
 		{Storage, "time-zone", "CHARTER_TIME_ZONE", "the organization's time zone (IANA name, or Local)", &c.TimeZone},
 		{Storage, "sqlite-synchronous", "CHARTER_SQLITE_SYNCHRONOUS", "full (survives power loss) or normal (faster; the last batches may be lost on power loss)", &c.SQLiteSynchronous},
 		{Storage, "checkpoint-key", "CHARTER_CHECKPOINT_KEY_FILE", "file of the Ed25519 key that signs checkpoints (default: checkpoint.key in the data directory)", &c.CheckpointKey},
+		{Storage, "blob-dir", "CHARTER_BLOB_DIR", "directory of the attachments' content, named by SHA-256 (default: blobs in the data directory)", &c.BlobDir},
 
 		{Server, "addr", "CHARTER_ADDR", "listen address", &c.Addr},
 		{Server, "max-body", "CHARTER_MAX_BODY", "largest JSON request body in bytes", &c.MaxBodyBytes},
 		{Server, "max-ingest-body", "CHARTER_MAX_INGEST_BODY", "largest ingest batch in bytes", &c.MaxIngestBody},
 		{Server, "max-export", "CHARTER_MAX_EXPORT", "largest e-discovery export the API writes, in bytes (413 above)", &c.MaxExportBytes},
+		{Server, "max-attachment", "CHARTER_MAX_ATTACHMENT", "largest attachment PUT /api/v1/attachments/{sha256} stores, in bytes (413 above)", &c.MaxAttachment},
 		{Server, "session-ttl", "CHARTER_SESSION_TTL", "how long a sign-in lasts", &c.SessionTTL},
 		{Server, "trusted-proxies", "CHARTER_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDR ranges, comma-separated", &c.TrustedProxies},
 		{Server, "login-address-limit", "CHARTER_LOGIN_ADDRESS_LIMIT", "failed sign-ins one client address may make in 15 minutes", &c.LoginAddressLimit},
@@ -342,6 +350,17 @@ func (c *Config) Validate() error {
 		}
 		c.CheckpointKey = filepath.Join(abs, "checkpoint.key")
 	}
+	if c.BlobDir == "" {
+		c.BlobDir = filepath.Join(c.DataDir, "blobs")
+	}
+	blobs, err := filepath.Abs(c.BlobDir)
+	if err != nil {
+		return fmt.Errorf("config: --blob-dir: %w", err)
+	}
+	c.BlobDir = blobs
+	if c.MaxAttachment < 1 {
+		return fmt.Errorf("config: --max-attachment must be at least 1 byte")
+	}
 	if c.CheckpointEvery < time.Second {
 		return fmt.Errorf("config: --checkpoint-every must be at least a second")
 	}
@@ -382,5 +401,5 @@ func (c *Config) Masked() []any {
 		db = maskURL(c.DatabaseURL)
 	}
 	return []any{"addr", c.Addr, "database", db, "max_body", c.MaxBodyBytes, "session_ttl", c.SessionTTL.String(), "log_level", c.LogLevel,
-		"sqlite_synchronous", c.SQLiteSynchronous}
+		"sqlite_synchronous", c.SQLiteSynchronous, "blob_dir", c.BlobDir, "max_attachment", c.MaxAttachment}
 }

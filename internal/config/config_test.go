@@ -3,6 +3,7 @@ package config
 import (
 	"flag"
 	"io"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,6 +82,55 @@ func TestRegister(t *testing.T) {
 		fs.PrintDefaults()
 		if !strings.Contains(b.String(), "/from/env") || strings.Contains(b.String(), "-addr") {
 			t.Errorf("help:\n%s", b.String())
+		}
+	})
+}
+
+func TestBlobSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		env     map[string]string
+		args    []string
+		wantDir string
+		wantMax int64
+		wantErr string
+	}{
+		{"DefaultInTheDataDirectory", nil, []string{"--data", "/srv/charter"}, "/srv/charter/blobs", 100 << 20, ""},
+		{"FromTheEnvironment", map[string]string{"CHARTER_BLOB_DIR": "/mnt/blobs", "CHARTER_MAX_ATTACHMENT": "2048"}, nil, "/mnt/blobs", 2048, ""},
+		{"FlagWins", map[string]string{"CHARTER_BLOB_DIR": "/mnt/blobs"}, []string{"--blob-dir", "/other"}, "/other", 100 << 20, ""},
+		{"ZeroLimit", nil, []string{"--max-attachment", "0"}, "", 0, "--max-attachment"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := Default()
+			fs := flag.NewFlagSet("test", flag.ContinueOnError)
+			fs.SetOutput(io.Discard)
+			c.Register(fs, func(k string) string { return tc.env[k] }, Storage|Server)
+			if err := fs.Parse(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			err := c.Validate()
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.BlobDir != tc.wantDir || c.MaxAttachment != tc.wantMax {
+				t.Errorf("blob dir %q, max %d; want %q, %d", c.BlobDir, c.MaxAttachment, tc.wantDir, tc.wantMax)
+			}
+		})
+	}
+	t.Run("RelativeIsMadeAbsolute", func(t *testing.T) {
+		c := Default()
+		c.BlobDir = "rel/blobs"
+		if err := c.Validate(); err != nil {
+			t.Fatal(err)
+		}
+		if !filepath.IsAbs(c.BlobDir) {
+			t.Errorf("blob dir %q is not absolute", c.BlobDir)
 		}
 	})
 }

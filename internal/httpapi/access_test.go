@@ -19,6 +19,7 @@ import (
 	"charter/internal/account"
 	"charter/internal/archive"
 	"charter/internal/audit"
+	"charter/internal/blob"
 	"charter/internal/capture"
 	"charter/internal/checkpoint"
 	"charter/internal/config"
@@ -82,6 +83,7 @@ func newHarness(t testing.TB, engine string) *harness {
 		Review: &review.Service{Store: db, Tx: reviewTx, Archive: &fakeArchive{}, Now: time.Now}, Policies: policies, Pipeline: pipe,
 		Matrix:      &matrix.Service{Store: db, Archive: arch, Rooms: reg, Alerts: db, Now: time.Now},
 		WeCom:       newWeComCallbacks(t, pipe, m, log),
+		Blobs:       blob.New(t.TempDir()),
 		Checkpoints: &checkpoint.Service{Store: db, Tx: store.TxFor[checkpoint.Store](db), Key: ed25519.NewKeyFromSeed(make([]byte, 32)), Now: time.Now}}
 	h := &harness{t: t, db: db, api: api, creds: map[string]string{}}
 	h.srv = httptest.NewServer(api.Handler())
@@ -205,6 +207,10 @@ var examples = map[string]example{
 	}},
 	"POST /api/v1/imports/{format}": {path: func(h *harness) string { return fmt.Sprintf("/api/v1/imports/chatlog?group=%d", h.group("member")) }, body: func(h *harness) string {
 		return fmt.Sprintf(`[{"seq":%d,"time":"2026-11-20T10:00:00+08:00","talker":"123@chatroom","talkerName":"项目群","isChatRoom":true,"sender":"wxid_a","senderName":"A","isSelf":false,"type":1,"subType":0,"content":"你好"}]`, h.uniq())
+	}},
+	"PUT /api/v1/attachments/{sha256}": {as: func(h *harness, _ string) (string, string) {
+		content := fmt.Sprintf("attachment %d", h.uniq())
+		return "/api/v1/attachments/" + sha256Hex(content), content
 	}},
 	"GET /api/v1/quarantine":       {},
 	"POST /api/v1/quarantine/list": {},

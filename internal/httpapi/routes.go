@@ -49,6 +49,8 @@ var routeTable = []route{
 	{"POST", "/api/v1/ingest/messages", roles(Ingest, Admin), (*Server).ingestMessages},
 	{"POST", "/api/v1/ingest/wecom", roles(Ingest, Admin), (*Server).ingestWeCom},
 	{"POST", "/api/v1/imports/{format}", roles(Ingest, Admin), (*Server).importFile},
+	// An attachment's bytes, named by their SHA-256; messages reference it.
+	{"PUT", "/api/v1/attachments/{sha256}", roles(Ingest, Admin), (*Server).putAttachment},
 	// Quarantined records are raw message content, possibly of rooms that
 	// are not registered: only security officers read (audited) and correct them.
 	{"GET", "/api/v1/quarantine", roles(SecurityOfficer), tokenGet((*Server).listQuarantine)},

@@ -16,6 +16,7 @@ import (
 	"charter/internal/account"
 	"charter/internal/archive"
 	"charter/internal/audit"
+	"charter/internal/blob"
 	"charter/internal/checkpoint"
 	"charter/internal/config"
 	"charter/internal/errs"
@@ -60,6 +61,7 @@ type Server struct {
 	Checkpoints *checkpoint.Service
 	Matrix      *matrix.Service // the homeserver's transactions
 	WeCom       *wecom.Service  // WeCom's callbacks
+	Blobs       *blob.Store     // the attachments' bytes
 
 	storageFull atomic.Int64 // unix time of the last write refused for a full disk
 }
