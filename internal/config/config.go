@@ -24,6 +24,7 @@ type Config struct {
 	MaxIngestBody  int64         // --max-ingest-body, CHARTER_MAX_INGEST_BODY: limit for ingest batches
 	MaxExportBytes int64         // --max-export, CHARTER_MAX_EXPORT: the largest e-discovery export the API builds
 	MaxAttachment  int64         // --max-attachment, CHARTER_MAX_ATTACHMENT: the largest attachment the API stores
+	ExtractWorkers int64         // --extract-workers, CHARTER_EXTRACT_WORKERS: attachments read at once, each in its own process
 	SessionTTL     time.Duration // --session-ttl, CHARTER_SESSION_TTL
 	LogLevel       string        // --log-level, CHARTER_LOG_LEVEL: debug, info, warn, error
 	LogFormat      string        // --log-format, CHARTER_LOG_FORMAT: text or json
@@ -117,6 +118,7 @@ func Default() Config {
 		MaxIngestBody:  64 << 20,
 		MaxExportBytes: 2 << 30,
 		MaxAttachment:  100 << 20,
+		ExtractWorkers: 2,
 		SessionTTL:     12 * time.Hour,
 		LogLevel:       "info",
 		LogFormat:      "text",
@@ -188,6 +190,7 @@ func (c *Config) settings() []setting {
 		{Server, "max-ingest-body", "CHARTER_MAX_INGEST_BODY", "largest ingest batch in bytes", &c.MaxIngestBody},
 		{Server, "max-export", "CHARTER_MAX_EXPORT", "largest e-discovery export the API writes, in bytes (413 above)", &c.MaxExportBytes},
 		{Server, "max-attachment", "CHARTER_MAX_ATTACHMENT", "largest attachment PUT /api/v1/attachments/{sha256} stores, in bytes (413 above)", &c.MaxAttachment},
+		{Server, "extract-workers", "CHARTER_EXTRACT_WORKERS", "attachments whose text is read at once, each in a child process under limits", &c.ExtractWorkers},
 		{Server, "session-ttl", "CHARTER_SESSION_TTL", "how long a sign-in lasts", &c.SessionTTL},
 		{Server, "trusted-proxies", "CHARTER_TRUSTED_PROXIES", "reverse proxies whose X-Forwarded-For/-Proto are believed: addresses or CIDR ranges, comma-separated", &c.TrustedProxies},
 		{Server, "login-address-limit", "CHARTER_LOGIN_ADDRESS_LIMIT", "failed sign-ins one client address may make in 15 minutes", &c.LoginAddressLimit},
@@ -358,6 +361,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("config: --blob-dir: %w", err)
 	}
 	c.BlobDir = blobs
+	if c.ExtractWorkers < 1 {
+		return fmt.Errorf("config: --extract-workers must be at least 1")
+	}
 	if c.MaxAttachment < 1 {
 		return fmt.Errorf("config: --max-attachment must be at least 1 byte")
 	}

@@ -30,7 +30,10 @@ import (
 
 	"charter/internal/account"
 	"charter/internal/archive"
+	"charter/internal/attachment"
 	"charter/internal/audit"
+	"charter/internal/capture"
+	"charter/internal/detect"
 	"charter/internal/errs"
 	"charter/internal/metrics"
 	"charter/internal/registry"
@@ -407,4 +410,60 @@ func (p *Pipeline) audit(ctx context.Context, action, object string, summary map
 	return p.Tx(ctx, func(tx TxStore) error {
 		return tx.AppendAudit(ctx, audit.New(ctx, p.Now().UTC(), action, object, audit.Summarize(summary)))
 	})
+}
+
+// ScanAttachment runs the detectors on the text of one attachment of an
+// archived message, part by part, with the message's group, sender and
+// room, and records the alerts as the message's own: each finding names
+// the attachment and its part (page, sheet, slide) in its detail and its
+// excerpt. Recording is idempotent per message and key, as for messages.
+func (p *Pipeline) ScanAttachment(ctx context.Context, messageID int64, name string, parts []attachment.Part) (int, error) {
+	msgs, err := p.Store.ScanMessages(ctx, ScanFilter{AfterID: messageID - 1, LastID: messageID, Limit: 1})
+	if err != nil {
+		return 0, err
+	}
+	if len(msgs) == 0 || msgs[0].ID != messageID {
+		return 0, nil // purged meanwhile: nothing left to judge it with
+	}
+	snap, err := p.Registry.Current(ctx)
+	if err != nil {
+		return 0, errs.Wrap(err, "read the registry")
+	}
+	det := p.Scanner.NewDetection(&scanContext{snap: snap, store: p.Store, foreign: p.Foreign, bot: p.Bot})
+	var fs []review.Finding
+	for _, part := range parts {
+		if strings.TrimSpace(part.Text) == "" {
+			continue
+		}
+		c := p.captured(&msgs[0], snap)
+		c.Msg.Kind, c.Msg.Text, c.Msg.Transfer, c.Msg.Attachments = capture.KindFile, part.Text, nil, []capture.Attachment{{Name: name}}
+		found, err := det.Detect(ctx, &c)
+		if err != nil {
+			return 0, err
+		}
+		for _, f := range found {
+			if f.Alert.Category == detect.CatRegistry {
+				continue // the message itself was judged for its room and sender
+			}
+			where := name
+			if part.Label != "" {
+				where += ", " + part.Label
+			}
+			f.Alert.Excerpt = "📎 " + where + ": " + f.Alert.Excerpt
+			if f.Alert.Detail == nil {
+				f.Alert.Detail = map[string]any{}
+			}
+			f.Alert.Detail["attachment"], f.Alert.Detail["part"] = name, part.Label
+			fs = append(fs, f)
+		}
+	}
+	var out outcome
+	err = p.Tx(ctx, func(tx TxStore) error {
+		out = outcome{}
+		return p.recordFindings(ctx, tx, fs, snap, senders([]item{{msg: &msgs[0]}}), &out)
+	})
+	if err == nil {
+		p.Scanner.Count(0, review.Result{Created: out.created, Updated: out.updated}, 0)
+	}
+	return len(fs), err
 }

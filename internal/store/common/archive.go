@@ -35,6 +35,9 @@ func (s Shared) AppendMessages(ctx context.Context, ms []*archive.Stored) error 
 				}
 			}
 		}
+		if err := t.queueAttachments(ctx, ms); err != nil {
+			return err
+		}
 		return t.setChainHead(ctx, "archive", seq, hash)
 	})
 }
