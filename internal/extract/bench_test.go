@@ -1,9 +1,9 @@
 package extract
 
 import (
-	"context"
 	"archive/zip"
 	"bytes"
+	"context"
 	"fmt"
 	"strings"
 	"testing"

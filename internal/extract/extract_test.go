@@ -52,7 +52,7 @@ func TestExtract(t *testing.T) {
 			text: secret + "\n第二段 second\n页眉 CONFIDENTIAL"},
 		{name: "xlsx", file: "budget.xlsx", data: makeXlsx(t, []string{"预算", "Q2"}, map[string][][]string{
 			"预算": {{"项目", "金额"}, {"青龙", "1200.5"}},
-			"Q2":  {{secret}},
+			"Q2": {{secret}},
 		}), text: "项目\t金额\n青龙\t1200.5\n" + secret, parts: []string{"sheet 预算", "sheet Q2"}},
 		{name: "pptx", file: "deck.pptx", data: makePptx(t, "封面", secret),
 			text: "封面\n" + secret, parts: []string{"slide 1", "slide 2"}},
