@@ -18,6 +18,7 @@ import (
 
 	"charter/internal/account"
 	"charter/internal/archive"
+	"charter/internal/attachment"
 	"charter/internal/audit"
 	"charter/internal/blob"
 	"charter/internal/checkpoint"
@@ -63,6 +64,8 @@ type App struct {
 	WeCom *wecom.Service
 	// Blobs holds the attachments' bytes, outside the database.
 	Blobs *blob.Store
+	// Attachments reads what attachments hold and scans it, in the background.
+	Attachments *attachment.Lane
 }
 
 // Open opens and migrates the database and builds the services, in the
@@ -114,6 +117,7 @@ func build(ctx context.Context, cfg *config.Config, db store.DB, now func() time
 	a.Reports = newReports(cfg, db, now, a.Registry, a.Checkpoints)
 	a.Audit = &audit.Service{Store: db}
 	a.Blobs = blob.New(cfg.BlobDir)
+	a.Attachments = a.newAttachmentLane(cfg)
 	a.Matrix = &matrix.Service{Store: db, Archive: a.Archive, Rooms: a.Registry, Alerts: db, Review: a.Review, Now: now}
 	a.Pipeline.Foreign, a.Pipeline.Bot = a.Matrix.Foreign, a.Matrix.Bot
 	if a.WeCom, err = a.newWeCom(cfg); err != nil {

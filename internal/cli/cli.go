@@ -13,7 +13,9 @@ import (
 	"sort"
 	"time"
 
+	"charter/internal/app"
 	"charter/internal/errs"
+	"charter/internal/extract"
 )
 
 // Env is how the command meets the world; tests pass their own.
@@ -62,6 +64,9 @@ func commands() []command {
 // Version is set at build time with -ldflags "-X charter/internal/cli.Version=...".
 var Version = "dev"
 
+// ExtractChild is the hidden command of the attachment lane's child process.
+const ExtractChild = app.ExtractChild
+
 // ErrUsage marks a usage error; main exits 2 for it.
 var ErrUsage = errors.New("usage")
 
@@ -69,6 +74,11 @@ var ErrUsage = errors.New("usage")
 func Run(ctx context.Context, args []string, e *Env) error {
 	if e.Now == nil {
 		e.Now = time.Now
+	}
+	// The attachment lane re-executes Charter to read an untrusted file in
+	// a child under resource limits; the child does nothing else first.
+	if len(args) == 1 && args[0] == ExtractChild {
+		return extract.Child(e.Stdin, e.Stdout)
 	}
 	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		usage(e.Stderr)

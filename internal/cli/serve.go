@@ -113,11 +113,15 @@ func serve(ctx context.Context, e *Env, args []string) error {
 	} else {
 		close(wecomDone)
 	}
+	// The attachment lane: what attachments hold, read in child processes
+	// and scanned, at the catch-up scanner's pace.
+	laneDone := make(chan struct{})
+	go func() { defer close(laneDone); a.Attachments.Run(schedCtx, cfg.ScanEvery) }()
 	// Enforcement on the Matrix homeserver, when a security officer turned
 	// it on, at the same pace.
 	matrixDone := make(chan struct{})
 	go func() { defer close(matrixDone); a.Matrix.Run(schedCtx, cfg.SchedulerEvery, log) }()
-	defer func() { stopSched(); <-reportsDone; <-matrixDone; <-wecomDone }()
+	defer func() { stopSched(); <-reportsDone; <-matrixDone; <-wecomDone; <-laneDone }()
 	select {
 	case err := <-errc:
 		return err

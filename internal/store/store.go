@@ -10,6 +10,7 @@ import (
 
 	"charter/internal/account"
 	"charter/internal/archive"
+	"charter/internal/attachment"
 	"charter/internal/audit"
 	"charter/internal/checkpoint"
 	"charter/internal/config"
@@ -36,6 +37,7 @@ type DB interface {
 	registry.DirectoryStore
 	checkpoint.Store
 	matrix.Store
+	attachment.Store
 
 	Tx(ctx context.Context, fn func(DB) error) error
 	Migrate(ctx context.Context) (int, error)
