@@ -1,12 +1,16 @@
 package app
 
 import (
+	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"strconv"
 	"strings"
 
 	"charter/internal/archive"
+	"charter/internal/attachment"
 	capwecom "charter/internal/capture/wecom"
 	"charter/internal/capture/wecom/sdk"
 	"charter/internal/config"
@@ -84,7 +88,36 @@ func (a *App) OpenWeComPull(cfg *config.Config) (close func() error, err error) 
 		Cursor: &archive.PullCursor{Store: a.DB, Ctx: ctx, Corp: cfg.WeComCorpID, Source: "archive"},
 		Sink:   a.Archive.WeComSink(cfg.WeComCorpID, "archive")}
 	a.WeCom.WatchLag()
+	a.Attachments.Fetch = a.wecomMedia(lib, cfg.MaxAttachment)
 	return lib.Close, nil
+}
+
+// wecomMedia fetches a file, image, voice or video the archive names by its
+// sdkfileid (GetMediaData, 512 KB chunks) into the attachment store. The
+// file is held in memory up to the attachment limit to learn its SHA-256
+// before it is stored.
+func (a *App) wecomMedia(lib *sdk.Client, limit int64) attachment.Fetcher {
+	return func(ctx context.Context, ref string) (string, bool, error) {
+		id, ok := strings.CutPrefix(ref, "wecom:")
+		if !ok {
+			return "", false, nil
+		}
+		var buf bytes.Buffer
+		err := lib.GetMediaData(id, "", func(c sdk.Chunk) error {
+			if int64(buf.Len()+len(c.Data)) > limit {
+				return errs.E(errs.TooLarge, "the file is larger than the attachment limit of %d bytes", limit)
+			}
+			buf.Write(c.Data)
+			return nil
+		})
+		if err != nil {
+			return "", true, err
+		}
+		sum := sha256.Sum256(buf.Bytes())
+		sha := hex.EncodeToString(sum[:])
+		_, err = a.Blobs.Put(ctx, sha, bytes.NewReader(buf.Bytes()), limit)
+		return sha, true, err
+	}
 }
 
 // loadWeComKeys reads "1=v1.pem,2=v2.pem": every key version stays, since

@@ -23,7 +23,10 @@ type Scan struct {
 	MessageID   int64
 	Name        string
 	ContentType string
-	Attempts    int
+	// SourceRef is where the platform keeps a file that did not come with
+	// its message; SHA256 is empty until it is fetched.
+	SourceRef string
+	Attempts  int
 }
 
 // Part is a piece of an attachment's text: a page, sheet, slide or archive
@@ -49,7 +52,14 @@ type Store interface {
 	SaveAttachmentText(ctx context.Context, t *Text) error
 	FinishAttachmentScan(ctx context.Context, id int64) error
 	DelayAttachmentScan(ctx context.Context, id int64, next time.Time, attempts int, reason string) error
+	// FetchedAttachmentScan records the hash of a file fetched from its platform.
+	FetchedAttachmentScan(ctx context.Context, id int64, sha256 string) error
 }
+
+// Fetcher brings a file the platform keeps into the attachment store and
+// returns its SHA-256; ok is false when no fetcher serves the reference's
+// platform (the scan waits for one, e.g. until the WeCom SDK is opened).
+type Fetcher func(ctx context.Context, ref string) (sha256 string, ok bool, err error)
 
 // Blobs are the attachment store's.
 type Blobs interface {
@@ -70,6 +80,8 @@ type Lane struct {
 	Blobs   Blobs
 	Extract Extractor
 	Scan    Scanner
+	// Fetch, when set, fetches the files platforms keep (WeCom media).
+	Fetch   Fetcher
 	Workers int
 	// MaxBytes is the largest blob read (the attachment limit).
 	MaxBytes int64
@@ -123,6 +135,22 @@ func (l *Lane) one(ctx context.Context, sc Scan) bool {
 			l.Log.Error("attachment lane: cannot put a scan back", "scan", sc.ID, "err", err)
 		}
 		return false
+	}
+	if sc.SHA256 == "" {
+		if l.Fetch == nil {
+			return retry(time.Minute, sc.Attempts, "waiting for the platform's file to be fetched")
+		}
+		sha, ok, err := l.Fetch(ctx, sc.SourceRef)
+		switch {
+		case err != nil:
+			return retry(min(time.Minute<<min(sc.Attempts, 10), 24*time.Hour), sc.Attempts+1, "fetch "+sc.SourceRef+": "+err.Error())
+		case !ok:
+			return retry(time.Minute, sc.Attempts, "waiting for the platform's file to be fetched")
+		}
+		if err := l.Store.FetchedAttachmentScan(ctx, sc.ID, sha); err != nil {
+			return retry(time.Minute, sc.Attempts+1, err.Error())
+		}
+		sc.SHA256 = sha
 	}
 	has, err := l.Blobs.Has(sc.SHA256)
 	if err != nil {

@@ -48,6 +48,11 @@ func (m *memStore) DelayAttachmentScan(_ context.Context, id int64, next time.Ti
 	return nil
 }
 
+func (m *memStore) FetchedAttachmentScan(_ context.Context, id int64, sha string) error {
+	m.scans[id].SHA256 = sha
+	return nil
+}
+
 type memBlobs map[string]string
 
 func (b memBlobs) Has(sha string) (bool, error) { _, ok := b[sha]; return ok, nil }
@@ -99,5 +104,32 @@ func TestLane(t *testing.T) {
 	now = now.Add(waitForBlob)
 	if n, err := l.Round(context.Background(), 10); err != nil || n != 1 || scanned[12] != "内部资料" {
 		t.Errorf("after the blob came: %d %v %v", n, err, scanned)
+	}
+}
+
+// A file the platform keeps waits until a fetcher serves its platform,
+// then is fetched once, named by its hash, and scanned.
+func TestLaneFetches(t *testing.T) {
+	st := &memStore{scans: map[int64]*Scan{1: {ID: 1, MessageID: 10, Name: "a.docx", SourceRef: "wecom:f1"}},
+		next: map[int64]time.Time{}, why: map[int64]string{}, texts: map[string]*Text{}}
+	blobs := memBlobs{}
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	scanned := ""
+	l := &Lane{Store: st, Blobs: blobs, Workers: 1, MaxBytes: 1 << 20, Metrics: metrics.New(),
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Now: func() time.Time { return now },
+		Extract: func(_ context.Context, _, _ string, data []byte) (*Text, error) {
+			return &Text{Parts: []Part{{Text: string(data)}}}, nil
+		},
+		Scan: func(_ context.Context, _ int64, _ string, parts []Part) (int, error) { scanned = parts[0].Text; return 1, nil }}
+	if n, _ := l.Round(context.Background(), 10); n != 0 || !strings.Contains(st.why[1], "fetched") {
+		t.Fatalf("without a fetcher: scanned %d, %q", n, st.why[1])
+	}
+	l.Fetch = func(_ context.Context, ref string) (string, bool, error) {
+		blobs["f1hash"] = "绝密"
+		return "f1hash", ref == "wecom:f1", nil
+	}
+	now = now.Add(time.Minute)
+	if n, err := l.Round(context.Background(), 10); n != 1 || err != nil || scanned != "绝密" {
+		t.Errorf("with a fetcher: scanned %d %q %v", n, scanned, err)
 	}
 }

@@ -83,6 +83,10 @@ type Attachment struct {
 	MD5         string `json:"md5,omitempty"`
 	SHA256      string `json:"sha256,omitempty"`
 	ContentType string `json:"content_type,omitempty"`
+	// SourceRef is where the platform keeps the file when it did not come
+	// with the message ("wecom:" + the SDK's sdkfileid): the attachment lane
+	// fetches it from there.
+	SourceRef string `json:"source_ref,omitempty"`
 }
 
 // Transfer is money moved by a message. AmountFen 0 means the source did not
@@ -154,6 +158,9 @@ func (m *Message) Validate() error {
 		}
 		if len(a.ContentType) > maxContentTypeLen {
 			return errs.Field("attachments.content_type", "attachment %d: longer than %d bytes", i, maxContentTypeLen)
+		}
+		if len(a.SourceRef) > maxIDLen || !utf8.ValidString(a.SourceRef) {
+			return errs.Field("attachments.source_ref", "attachment %d: longer than %d bytes or not UTF-8", i, maxIDLen)
 		}
 	}
 	if t := m.Transfer; t != nil {

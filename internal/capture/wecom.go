@@ -611,7 +611,7 @@ func (w *jsonWalker) object(dec *json.Decoder, depth int) error {
 		}
 		key, _ := kt.(string)
 		switch key {
-		case "md5sum", "filesize", "voice_size", "imagesize", "filename":
+		case "md5sum", "filesize", "voice_size", "imagesize", "filename", "sdkfileid":
 			var r json.RawMessage
 			if err := dec.Decode(&r); err != nil {
 				return err
@@ -625,6 +625,10 @@ func (w *jsonWalker) object(dec *json.Decoder, depth int) error {
 				att.Name, _ = flexString(obj, key)
 				hasAtt = hasAtt || att.Name != ""
 				w.str(key, att.Name, depth)
+			case "sdkfileid":
+				if id, _ := flexString(obj, key); id != "" {
+					att.SourceRef = "wecom:" + id
+				}
 			default:
 				// A size that does not fit (the vendor's own example has a
 				// uint64 over int64) is left unknown rather than rejected.

@@ -70,6 +70,25 @@ func (w *wecomArchive) add(seq int64, room, from, text string) {
 	w.fake.AddChat(uint64(seq), string(item))
 }
 
+// addFile puts a file record of room at seq whose bytes the SDK serves
+// through GetMediaData under fileID.
+func (w *wecomArchive) addFile(seq int64, room, from, name, fileID string, data []byte) {
+	w.fake.AddMedia(fileID, data, int32(len(data)))
+	raw := make([]byte, 16)
+	_, _ = rand.Read(raw)
+	rk := hex.EncodeToString(raw)
+	ek, err := rsa.EncryptPKCS1v15(rand.Reader, &w.key.PublicKey, []byte(rk))
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	msg, _ := json.Marshal(map[string]any{"msgid": fmt.Sprintf("wecom-e2e-%d", seq), "action": "send", "from": from, "tolist": []string{"lisi"},
+		"roomid": room, "msgtime": time.Now().UnixMilli(), "msgtype": "file",
+		"file": map[string]any{"md5sum": "0", "filename": name, "fileext": "docx", "filesize": len(data), "sdkfileid": fileID}})
+	item, _ := json.Marshal(map[string]any{"seq": seq, "msgid": fmt.Sprintf("wecom-e2e-%d", seq), "publickey_ver": 1,
+		"encrypt_random_key": base64.StdEncoding.EncodeToString(ek), "encrypt_chat_msg": sdktest.Encrypt(rk, msg)})
+	w.fake.AddChat(uint64(seq), string(item))
+}
+
 // fakeContactAPI stands in for WeCom's server API (the vendor's service
 // cannot run here): gettoken and externalcontact/groupchat/get, as their
 // documents (91039, 92122) answer.
@@ -200,6 +219,25 @@ func TestWeComEndToEnd(t *testing.T) {
 			t.Fatalf("the record after msgaudit_notify was not pulled\n%s", in.stderr.String())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+
+	// A file: fetched through the SDK's GetMediaData into the attachment
+	// store, read, and the credential inside alerted on, naming the file.
+	arch.addFile(8, "wrFinance", "zhangsan", "交接清单.docx", "sdkfile-e2e-1", docx(t, "交接清单", "测试环境 key AKIAZ3MSJV4WWNKWW5FM"))
+	if out, errOut, err := in.cli("wecom pull", "--once"); err != nil {
+		t.Fatalf("wecom pull --once: %v\n%s%s", err, out, errOut)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		hit := false
+		for _, a := range alerts("credential.aws_access_key") {
+			hit = hit || strings.Contains(a.Excerpt, "交接清单.docx")
+		}
+		if hit {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the WeCom file's credential raised no alert\n%s", in.stderr.String())
+		}
 	}
 
 	// A customer group made outside the registry: known, and alerted on,

@@ -20,12 +20,12 @@ func (s Shared) queueAttachments(ctx context.Context, ms []*archive.Stored) erro
 			continue
 		}
 		for _, a := range m.Attachments {
-			if a.SHA256 == "" {
+			if a.SHA256 == "" && a.SourceRef == "" {
 				continue
 			}
-			if _, err := s.exec(ctx, `INSERT INTO attachment_scans (sha256, message_id, name, content_type, queued_at, next_at)
-				VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (sha256, message_id, name) DO NOTHING`,
-				a.SHA256, m.ID, a.Name, a.ContentType, m.CapturedAt, m.CapturedAt); err != nil {
+			if _, err := s.exec(ctx, `INSERT INTO attachment_scans (sha256, message_id, name, content_type, source_ref, queued_at, next_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (sha256, message_id, name) DO NOTHING`,
+				a.SHA256, m.ID, a.Name, a.ContentType, a.SourceRef, m.CapturedAt, m.CapturedAt); err != nil {
 				return err
 			}
 		}
@@ -36,8 +36,8 @@ func (s Shared) queueAttachments(ctx context.Context, ms []*archive.Stored) erro
 func (s Shared) DueAttachmentScans(ctx context.Context, now time.Time, limit int) ([]attachment.Scan, error) {
 	return list(ctx, s, func(sc Scanner) (attachment.Scan, error) {
 		var x attachment.Scan
-		return x, sc.Scan(&x.ID, &x.SHA256, &x.MessageID, &x.Name, &x.ContentType, &x.Attempts)
-	}, `SELECT id, sha256, message_id, name, content_type, attempts FROM attachment_scans WHERE next_at <= ? ORDER BY next_at, id LIMIT ?`, now, limit)
+		return x, sc.Scan(&x.ID, &x.SHA256, &x.MessageID, &x.Name, &x.ContentType, &x.SourceRef, &x.Attempts)
+	}, `SELECT id, sha256, message_id, name, content_type, source_ref, attempts FROM attachment_scans WHERE next_at <= ? ORDER BY next_at, id LIMIT ?`, now, limit)
 }
 
 func (s Shared) AttachmentText(ctx context.Context, sha256 string) (*attachment.Text, error) {
@@ -71,5 +71,10 @@ func (s Shared) FinishAttachmentScan(ctx context.Context, id int64) error {
 
 func (s Shared) DelayAttachmentScan(ctx context.Context, id int64, next time.Time, attempts int, reason string) error {
 	_, err := s.exec(ctx, `UPDATE attachment_scans SET next_at = ?, attempts = ?, reason = ? WHERE id = ?`, next.UTC(), attempts, reason, id)
+	return err
+}
+
+func (s Shared) FetchedAttachmentScan(ctx context.Context, id int64, sha256 string) error {
+	_, err := s.exec(ctx, `UPDATE attachment_scans SET sha256 = ? WHERE id = ?`, sha256, id)
 	return err
 }
