@@ -120,7 +120,10 @@ func TestLaneFetches(t *testing.T) {
 		Extract: func(_ context.Context, _, _ string, data []byte) (*Text, error) {
 			return &Text{Parts: []Part{{Text: string(data)}}}, nil
 		},
-		Scan: func(_ context.Context, _ int64, _ string, parts []Part) (int, error) { scanned = parts[0].Text; return 1, nil }}
+		Scan: func(_ context.Context, _ int64, _ string, parts []Part) (int, error) {
+			scanned = parts[0].Text
+			return 1, nil
+		}}
 	if n, _ := l.Round(context.Background(), 10); n != 0 || !strings.Contains(st.why[1], "fetched") {
 		t.Fatalf("without a fetcher: scanned %d, %q", n, st.why[1])
 	}
