@@ -102,6 +102,9 @@ const (
 	maxIDLen          = 512
 	maxTextLen        = 8 << 20
 	maxContentTypeLen = 255
+	// maxRefLen bounds a platform's file reference: WeCom's sdkfileid runs
+	// to about a thousand characters.
+	maxRefLen = 4096
 )
 
 // Validate reports the first thing wrong with m, naming the field.
@@ -159,8 +162,8 @@ func (m *Message) Validate() error {
 		if len(a.ContentType) > maxContentTypeLen {
 			return errs.Field("attachments.content_type", "attachment %d: longer than %d bytes", i, maxContentTypeLen)
 		}
-		if len(a.SourceRef) > maxIDLen || !utf8.ValidString(a.SourceRef) {
-			return errs.Field("attachments.source_ref", "attachment %d: longer than %d bytes or not UTF-8", i, maxIDLen)
+		if len(a.SourceRef) > maxRefLen || !utf8.ValidString(a.SourceRef) {
+			return errs.Field("attachments.source_ref", "attachment %d: longer than %d bytes or not UTF-8", i, maxRefLen)
 		}
 	}
 	if t := m.Transfer; t != nil {

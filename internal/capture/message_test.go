@@ -23,6 +23,8 @@ func TestAttachmentValidation(t *testing.T) {
 		{"PathInHash", Attachment{SHA256: "../../" + sha[6:]}, "attachments.sha256"},
 		{"LongContentType", Attachment{SHA256: sha, ContentType: strings.Repeat("x", 256)}, "attachments.content_type"},
 		{"ContentTypeNotUTF8", Attachment{ContentType: "\xff"}, "attachments"},
+		{"WeComFileReference", Attachment{Name: "a.xls", SourceRef: "wecom:" + strings.Repeat("Co", 500)}, ""},
+		{"ReferenceTooLong", Attachment{SourceRef: strings.Repeat("x", 4097)}, "attachments.source_ref"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := Message{Platform: "wecom", SourceID: "m1", RoomID: "r", Sender: "s", SentAt: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
