@@ -7,8 +7,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -74,16 +72,10 @@ func BenchmarkWeComPullToAlert(b *testing.B) {
 		b.StopTimer()
 		for range perRound {
 			seq++
-			raw := make([]byte, 16)
-			rand.Read(raw)
-			rk := hex.EncodeToString(raw)
-			ek, _ := rsa.EncryptPKCS1v15(rand.Reader, &key.PublicKey, []byte(rk))
 			msg, _ := json.Marshal(map[string]any{"msgid": fmt.Sprintf("b%d", seq), "action": "send", "from": "zhangsan", "tolist": []string{"lisi"},
 				"roomid": "wrBench", "msgtime": time.Now().UnixMilli(), "msgtype": "text",
 				"text": map[string]string{"content": fmt.Sprintf("部署用的 key AKIAZ3MSJV4W%08d 别外传", seq)}})
-			item, _ := json.Marshal(map[string]any{"seq": seq, "msgid": fmt.Sprintf("b%d", seq), "publickey_ver": 1,
-				"encrypt_random_key": base64.StdEncoding.EncodeToString(ek), "encrypt_chat_msg": sdktest.Encrypt(rk, msg)})
-			fake.AddChat(uint64(seq), string(item))
+			fake.AddChat(uint64(seq), sdktest.Seal(b, &key.PublicKey, 1, seq, fmt.Sprintf("b%d", seq), msg))
 		}
 		b.StartTimer()
 		start := time.Now()

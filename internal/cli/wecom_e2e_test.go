@@ -6,8 +6,6 @@ import (
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
@@ -56,37 +54,23 @@ func newWeComArchive(t *testing.T) *wecomArchive {
 
 // add puts a text message of room at seq.
 func (w *wecomArchive) add(seq int64, room, from, text string) {
-	raw := make([]byte, 16)
-	_, _ = rand.Read(raw)
-	rk := hex.EncodeToString(raw)
-	ek, err := rsa.EncryptPKCS1v15(rand.Reader, &w.key.PublicKey, []byte(rk))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	msg, _ := json.Marshal(map[string]any{"msgid": fmt.Sprintf("wecom-e2e-%d", seq), "action": "send", "from": from, "tolist": []string{"lisi"},
-		"roomid": room, "msgtime": time.Now().UnixMilli(), "msgtype": "text", "text": map[string]string{"content": text}})
-	item, _ := json.Marshal(map[string]any{"seq": seq, "msgid": fmt.Sprintf("wecom-e2e-%d", seq), "publickey_ver": 1,
-		"encrypt_random_key": base64.StdEncoding.EncodeToString(ek), "encrypt_chat_msg": sdktest.Encrypt(rk, msg)})
-	w.fake.AddChat(uint64(seq), string(item))
+	w.put(seq, map[string]any{"from": from, "roomid": room, "msgtype": "text", "text": map[string]string{"content": text}})
 }
 
 // addFile puts a file record of room at seq whose bytes the SDK serves
 // through GetMediaData under fileID.
 func (w *wecomArchive) addFile(seq int64, room, from, name, fileID string, data []byte) {
 	w.fake.AddMedia(fileID, data, int32(len(data)))
-	raw := make([]byte, 16)
-	_, _ = rand.Read(raw)
-	rk := hex.EncodeToString(raw)
-	ek, err := rsa.EncryptPKCS1v15(rand.Reader, &w.key.PublicKey, []byte(rk))
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	msg, _ := json.Marshal(map[string]any{"msgid": fmt.Sprintf("wecom-e2e-%d", seq), "action": "send", "from": from, "tolist": []string{"lisi"},
-		"roomid": room, "msgtime": time.Now().UnixMilli(), "msgtype": "file",
+	w.put(seq, map[string]any{"from": from, "roomid": room, "msgtype": "file",
 		"file": map[string]any{"md5sum": "0", "filename": name, "fileext": "docx", "filesize": len(data), "sdkfileid": fileID}})
-	item, _ := json.Marshal(map[string]any{"seq": seq, "msgid": fmt.Sprintf("wecom-e2e-%d", seq), "publickey_ver": 1,
-		"encrypt_random_key": base64.StdEncoding.EncodeToString(ek), "encrypt_chat_msg": sdktest.Encrypt(rk, msg)})
-	w.fake.AddChat(uint64(seq), string(item))
+}
+
+// put seals a record (msgid, action, tolist and msgtime added) at seq.
+func (w *wecomArchive) put(seq int64, msg map[string]any) {
+	id := fmt.Sprintf("wecom-e2e-%d", seq)
+	msg["msgid"], msg["action"], msg["tolist"], msg["msgtime"] = id, "send", []string{"lisi"}, time.Now().UnixMilli()
+	plain, _ := json.Marshal(msg)
+	w.fake.AddChat(uint64(seq), sdktest.Seal(w.t, &w.key.PublicKey, 1, seq, id, plain))
 }
 
 // fakeContactAPI stands in for WeCom's server API (the vendor's service

@@ -80,37 +80,53 @@ func (v *Inventory) customerGroup(ctx context.Context, chatID string, event []by
 		return errs.Wrap(err, "read customer group "+chatID)
 	}
 	at := g.CreateTime.UTC()
-	facts := []capture.RoomFact{
-		{Platform: "wecom", RoomID: g.ChatID, SourceID: "wecom-group:" + g.ChatID + ":create", At: at, Actor: g.Owner, Type: capture.FactCreate},
-		{Platform: "wecom", RoomID: g.ChatID, SourceID: "wecom-group:" + g.ChatID + ":name:" + g.Name, At: v.Now().UTC(), Actor: g.Owner, Type: capture.FactName, Value: g.Name},
+	joins := make([]join, len(g.Members))
+	for i, m := range g.Members {
+		joins[i] = join{m.UserID, m.Invitor, m.JoinTime}
 	}
-	var members []string
-	for _, m := range g.Members {
-		actor := m.Invitor
-		if actor == "" {
-			actor = m.UserID
-		}
-		facts = append(facts, capture.RoomFact{Platform: "wecom", RoomID: g.ChatID, At: m.JoinTime.UTC(), Actor: actor, Type: capture.FactMember,
-			SourceID: "wecom-group:" + g.ChatID + ":join:" + m.UserID + ":" + strconv.FormatInt(m.JoinTime.Unix(), 10), Member: m.UserID, Membership: "join"})
-		members = append(members, m.UserID)
-	}
-	facts = append(facts, v.leaves(ctx, g.ChatID, members)...)
+	facts := v.groupFacts("wecom-group:", g.ChatID, g.Owner, g.Name, at, joins)
+	facts = append(facts, v.leaves(ctx, g.ChatID, joins)...)
 	if err := v.Rooms.RecordRoomFacts(ctx, facts); err != nil {
 		return err
 	}
 	return v.created(ctx, g.ChatID, g.Owner, g.Name, at, event)
 }
 
+// join is a member of a group as WeCom lists it; by is who invited them,
+// when WeCom says.
+type join struct {
+	member, by string
+	at         time.Time
+}
+
+// groupFacts are a WeCom group's creation, name and members, each with a
+// source ID of its own under prefix so a fact read again is stored once.
+func (v *Inventory) groupFacts(prefix, roomID, creator, name string, created time.Time, joins []join) []capture.RoomFact {
+	facts := []capture.RoomFact{
+		{Platform: "wecom", RoomID: roomID, SourceID: prefix + roomID + ":create", At: created, Actor: creator, Type: capture.FactCreate},
+		{Platform: "wecom", RoomID: roomID, SourceID: prefix + roomID + ":name:" + name, At: v.Now().UTC(), Actor: creator, Type: capture.FactName, Value: name},
+	}
+	for _, j := range joins {
+		actor := j.by
+		if actor == "" {
+			actor = j.member
+		}
+		facts = append(facts, capture.RoomFact{Platform: "wecom", RoomID: roomID, At: j.at.UTC(), Actor: actor, Type: capture.FactMember,
+			SourceID: prefix + roomID + ":join:" + j.member + ":" + strconv.FormatInt(j.at.Unix(), 10), Member: j.member, Membership: "join"})
+	}
+	return facts
+}
+
 // leaves are the members the inventory has joined and WeCom no longer
 // lists: they left (or were removed) since the last read.
-func (v *Inventory) leaves(ctx context.Context, roomID string, now []string) []capture.RoomFact {
+func (v *Inventory) leaves(ctx context.Context, roomID string, now []join) []capture.RoomFact {
 	r, err := v.Rooms.Room(ctx, "wecom", roomID)
 	if err != nil {
 		return nil // not known yet: nobody to have left
 	}
 	present := map[string]bool{}
-	for _, m := range now {
-		present[m] = true
+	for _, j := range now {
+		present[j.member] = true
 	}
 	var out []capture.RoomFact
 	at := v.Now().UTC()
@@ -154,14 +170,11 @@ func (v *Inventory) InternalRoom(ctx context.Context, roomID string) error {
 	if err != nil {
 		return errs.Wrap(err, "read internal group "+roomID)
 	}
-	facts := []capture.RoomFact{
-		{Platform: "wecom", RoomID: roomID, SourceID: "wecom-room:" + roomID + ":create", At: r.CreateTime.UTC(), Actor: r.Creator, Type: capture.FactCreate},
-		{Platform: "wecom", RoomID: roomID, SourceID: "wecom-room:" + roomID + ":name:" + r.Name, At: v.Now().UTC(), Actor: r.Creator, Type: capture.FactName, Value: r.Name},
+	joins := make([]join, len(r.Members))
+	for i, m := range r.Members {
+		joins[i] = join{member: m.UserID, at: m.JoinTime}
 	}
-	for _, m := range r.Members {
-		facts = append(facts, capture.RoomFact{Platform: "wecom", RoomID: roomID, At: m.JoinTime.UTC(), Actor: m.UserID, Type: capture.FactMember,
-			SourceID: "wecom-room:" + roomID + ":join:" + m.UserID + ":" + strconv.FormatInt(m.JoinTime.Unix(), 10), Member: m.UserID, Membership: "join"})
-	}
+	facts := v.groupFacts("wecom-room:", roomID, r.Creator, r.Name, r.CreateTime.UTC(), joins)
 	as, err := v.Audit.RoomAgreements(ctx, roomID)
 	if err != nil {
 		return errs.Wrap(err, "read the consent of internal group "+roomID)

@@ -8,7 +8,11 @@
 package sdktest
 
 import (
+	"crypto/rand"
+	"crypto/rsa"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -71,6 +75,26 @@ func New(tb testing.TB, corpID, secret string) *Fake {
 	purego.RegisterLibFunc(&f.LastTimeout, h, "fake_last_timeout")
 	f.Expect(corpID, secret)
 	return f
+}
+
+// Seal is one archive item as GetChatData hands it out, in JSON: a fresh
+// random key encrypted under the corp's public key of version ver, and the
+// message under the random key, as the stand-in's DecryptData reverses it.
+func Seal(tb testing.TB, pub *rsa.PublicKey, ver int, seq int64, msgID string, msg []byte) string {
+	tb.Helper()
+	raw := make([]byte, 16)
+	_, _ = rand.Read(raw)
+	rk := hex.EncodeToString(raw)
+	ek, err := rsa.EncryptPKCS1v15(rand.Reader, pub, []byte(rk))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	item, err := json.Marshal(map[string]any{"seq": seq, "msgid": msgID, "publickey_ver": ver,
+		"encrypt_random_key": base64.StdEncoding.EncodeToString(ek), "encrypt_chat_msg": Encrypt(rk, msg)})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return string(item)
 }
 
 // Encrypt is the inverse of the stand-in's DecryptData:
